@@ -1,0 +1,755 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * The content handler: reads the body, hands it to the SOAP parser and
+ * the store, and answers.  The only place that speaks HTTP status codes;
+ * every request ends in ngx_http_cwmp_finalize().
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_handler.h"
+#include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_soap.h"
+#include "ngx_http_cwmp_store.h"
+
+
+typedef struct {
+    ngx_http_cwmp_msg_t          msg;
+    ngx_str_t                    device_id;
+    ngx_str_t                    token;
+    u_char                       token_data[NGX_HTTP_CWMP_TOKEN_LEN];
+} ngx_http_cwmp_ctx_t;
+
+
+/*
+ * The session bound to a keep-alive connection, for CPEs that drop
+ * cookies.  It lives in the connection's pool.
+ */
+
+typedef struct {
+    u_char                       token[NGX_HTTP_CWMP_TOKEN_LEN];
+    ngx_uint_t                   active;
+} ngx_http_cwmp_conn_t;
+
+
+static void ngx_http_cwmp_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body);
+static ngx_int_t ngx_http_cwmp_inform(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_empty_post(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_empty_post_done(ngx_http_request_t *r,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_other(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_find_session(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+
+static ngx_int_t ngx_http_cwmp_fault(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx, ngx_uint_t code, char *text);
+static ngx_int_t ngx_http_cwmp_unavailable(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *reason);
+static ngx_int_t ngx_http_cwmp_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
+static ngx_int_t ngx_http_cwmp_header(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
+static void ngx_http_cwmp_finalize(ngx_http_request_t *r, ngx_int_t rc);
+
+static ngx_http_cwmp_conn_t *ngx_http_cwmp_conn(ngx_connection_t *c,
+    ngx_uint_t create);
+static void ngx_http_cwmp_conn_cleanup(void *data);
+static u_char *ngx_http_cwmp_log_error(ngx_http_request_t *r,
+    ngx_http_request_t *sr, u_char *buf, size_t len);
+
+
+static ngx_str_t  ngx_http_cwmp_xml_type = ngx_string("text/xml; charset=\"utf-8\"");
+static ngx_str_t  ngx_http_cwmp_text_type = ngx_string("text/plain");
+
+
+ngx_int_t
+ngx_http_cwmp_handler_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_cwmp_session_init_process(cycle);
+}
+
+
+ngx_int_t
+ngx_http_cwmp_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   allow = ngx_string("POST");
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_uint_t                  i;
+    ngx_http_cwmp_ctx_t        *ctx;
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: method \"%V\" refused, CWMP uses POST",
+                      &r->method_name);
+
+        if (ngx_http_cwmp_header(r, "Allow", &allow) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (r->headers_in.content_length_n > (off_t) lcf->max_body_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: body of %O bytes is larger than "
+                      "cwmp_max_body_size %uz",
+                      r->headers_in.content_length_n, lcf->max_body_size);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Encoding") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
+                               h[i].key.len) == 0
+            && !(h[i].value.len == sizeof("identity") - 1
+                 && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
+                                    h[i].value.len) == 0))
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "cwmp: unsupported Content-Encoding \"%V\"",
+                          &h[i].value);
+            return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+        }
+    }
+
+    /* shed load at once while Redis is unreachable: no body, no parsing */
+
+    if (ngx_http_cwmp_redis_available(mcf->node) != NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_cwmp_unavailable(r);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_cwmp_module);
+
+    r->log_handler = ngx_http_cwmp_log_error;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_cwmp_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_cwmp_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_cwmp_process(r);
+
+    if (rc == NGX_DONE) {
+        /* waiting for Redis: the store's handler finalizes */
+        return;
+    }
+
+    ngx_http_cwmp_finalize(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_process(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_str_t             body;
+    ngx_uint_t            i;
+    ngx_http_cwmp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    rc = ngx_http_cwmp_body(r, &body);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < body.len; i++) {
+        if (body.data[i] != ' ' && body.data[i] != '\t'
+            && body.data[i] != CR && body.data[i] != LF)
+        {
+            break;
+        }
+    }
+
+    if (i == body.len) {
+        return ngx_http_cwmp_empty_post(r, ctx);
+    }
+
+    rc = ngx_http_cwmp_soap_parse(r, body.data, body.len, &ctx->msg);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cwmp_refuse(r, NGX_HTTP_BAD_REQUEST, &ctx->msg.error);
+    }
+
+    if (ctx->msg.type == NGX_HTTP_CWMP_MSG_INFORM) {
+        return ngx_http_cwmp_inform(r, ctx);
+    }
+
+    return ngx_http_cwmp_other(r, ctx);
+}
+
+
+/* the whole body, contiguous; in a file only if nginx put it there */
+
+static ngx_int_t
+ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char                    *p;
+    off_t                      len;
+    ssize_t                    n;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > (off_t) lcf->max_body_size) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: body of %O bytes is larger than "
+                      "cwmp_max_body_size %uz", len, lcf->max_body_size);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        body->data = cl->buf->pos;
+        body->len = (size_t) len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+    body->len = (size_t) len;
+
+    for (/* void */; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+
+        if (n != (ssize_t) (b->file_last - b->file_pos)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t                      rc;
+    ngx_http_cwmp_msg_t           *msg;
+    ngx_http_cwmp_loc_conf_t      *lcf;
+    ngx_http_cwmp_store_inform_t  *inform;
+
+    msg = &ctx->msg;
+
+    if (msg->oui.len == 0 || msg->serial_number.len == 0
+        || msg->oui.len > NGX_HTTP_CWMP_MAX_FIELD
+        || msg->serial_number.len > NGX_HTTP_CWMP_MAX_FIELD
+        || msg->product_class.len > NGX_HTTP_CWMP_MAX_FIELD
+        || msg->manufacturer.len > NGX_HTTP_CWMP_MAX_FIELD)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: Inform with a missing or invalid DeviceId");
+        return ngx_http_cwmp_fault(r, ctx, 8003,
+                                   "Invalid arguments: DeviceId needs OUI "
+                                   "and SerialNumber, each at most 64 "
+                                   "characters");
+    }
+
+    inform = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_store_inform_t));
+    if (inform == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_cwmp_device_id(r->pool, &msg->oui, &msg->product_class,
+                                &msg->serial_number, &ctx->device_id)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a new Inform always starts a new session, whatever cookie it has */
+
+    if (ngx_http_cwmp_session_token(ctx->token_data, r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->token.data = ctx->token_data;
+    ctx->token.len = NGX_HTTP_CWMP_TOKEN_LEN;
+
+    if (ngx_http_cwmp_session_version(r->pool, &msg->ns, &inform->version)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    inform->device_id = ctx->device_id;
+    inform->token = ctx->token;
+    inform->msg = msg;
+    inform->session_timeout = lcf->session_timeout;
+
+    rc = ngx_http_cwmp_store_inform(r, inform, ngx_http_cwmp_inform_done);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cwmp_unavailable(r);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    u_char                *p;
+    ngx_str_t              out, cookie;
+    ngx_http_cwmp_ctx_t   *ctx;
+    ngx_http_cwmp_conn_t  *conn;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc != NGX_OK) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cwmp inform stored, session %V", &ctx->token);
+
+    if (ngx_http_cwmp_soap_inform_response(r, &ctx->msg, &out) != NGX_OK) {
+        ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cookie.len = sizeof(NGX_HTTP_CWMP_COOKIE_NAME "=; Path=/; HttpOnly") - 1
+                 + ctx->token.len;
+    cookie.data = ngx_pnalloc(r->pool, cookie.len);
+    if (cookie.data == NULL) {
+        ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_cpymem(cookie.data, NGX_HTTP_CWMP_COOKIE_NAME "=",
+                   sizeof(NGX_HTTP_CWMP_COOKIE_NAME "=") - 1);
+    p = ngx_cpymem(p, ctx->token.data, ctx->token.len);
+    ngx_memcpy(p, "; Path=/; HttpOnly", sizeof("; Path=/; HttpOnly") - 1);
+
+    if (ngx_http_cwmp_header(r, "Set-Cookie", &cookie) != NGX_OK) {
+        ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    conn = ngx_http_cwmp_conn(r->connection, 1);
+    if (conn) {
+        ngx_memcpy(conn->token, ctx->token.data, NGX_HTTP_CWMP_TOKEN_LEN);
+        conn->active = 1;
+    }
+
+    ngx_http_cwmp_finalize(r, ngx_http_cwmp_send(r, NGX_HTTP_OK,
+                                                 &ngx_http_cwmp_xml_type,
+                                                 &out));
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_empty_post(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    if (ngx_http_cwmp_find_session(r, ctx) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: empty POST outside a session");
+        return ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL);
+    }
+
+    rc = ngx_http_cwmp_store_session_end(r, &ctx->token,
+                                         ngx_http_cwmp_empty_post_done);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cwmp_unavailable(r);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_cwmp_empty_post_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_cwmp_conn_t  *conn;
+
+    if (rc == NGX_ERROR) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: empty POST for an unknown or expired session");
+    }
+
+    conn = ngx_http_cwmp_conn(r->connection, 0);
+    if (conn) {
+        conn->active = 0;
+    }
+
+    /* nothing left for the CPE: the session is over */
+
+    ngx_http_cwmp_finalize(r, ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL,
+                                                 NULL));
+}
+
+
+/* CPE requests other than Inform, responses and faults */
+
+static ngx_int_t
+ngx_http_cwmp_other(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_str_t             reason;
+    ngx_http_cwmp_msg_t  *msg;
+
+    msg = &ctx->msg;
+
+    if (ngx_http_cwmp_find_session(r, ctx) != NGX_OK) {
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: \"%V\" outside a session, Inform must come "
+                      "first", &msg->method);
+
+        if (msg->type == NGX_HTTP_CWMP_MSG_REQUEST) {
+            return ngx_http_cwmp_fault(r, ctx, 8003,
+                                       "Invalid arguments: a session must "
+                                       "start with Inform");
+        }
+
+        ngx_str_set(&reason, "a session must start with Inform");
+        return ngx_http_cwmp_refuse(r, NGX_HTTP_BAD_REQUEST, &reason);
+    }
+
+    if (msg->type == NGX_HTTP_CWMP_MSG_REQUEST) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: method \"%V\" not supported", &msg->method);
+        return ngx_http_cwmp_fault(r, ctx, 8000, "Method not supported");
+    }
+
+    /* the ACS sent no request: a response or a fault answers nothing */
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cwmp: unexpected \"%V\" from the CPE", &msg->method);
+
+    return ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL);
+}
+
+
+/* the session: the cookie first, else the one bound to the connection */
+
+static ngx_int_t
+ngx_http_cwmp_find_session(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_http_cwmp_conn_t  *conn;
+
+    if (ngx_http_cwmp_session_cookie(r, &ctx->token) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    conn = ngx_http_cwmp_conn(r->connection, 0);
+
+    if (conn == NULL || !conn->active) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(ctx->token_data, conn->token, NGX_HTTP_CWMP_TOKEN_LEN);
+    ctx->token.data = ctx->token_data;
+    ctx->token.len = NGX_HTTP_CWMP_TOKEN_LEN;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_fault(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
+    ngx_uint_t code, char *text)
+{
+    ngx_str_t  out;
+
+    if (ngx_http_cwmp_soap_fault(r, &ctx->msg, code, text, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* SOAP 1.1 over HTTP carries a fault in a 500 response */
+
+    return ngx_http_cwmp_send(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              &ngx_http_cwmp_xml_type, &out);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_unavailable(ngx_http_request_t *r)
+{
+    ngx_str_t                  value, body = ngx_string(
+                                   "ACS storage unavailable, retry later\n");
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cwmp: redis unavailable, answering 503");
+
+    value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    value.len = ngx_sprintf(value.data, "%T", lcf->retry_after) - value.data;
+
+    if (ngx_http_cwmp_header(r, "Retry-After", &value) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cwmp_send(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                              &ngx_http_cwmp_text_type, &body);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *reason)
+{
+    ngx_str_t  body;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cwmp: refused: %V", reason);
+
+    body.len = sizeof("cwmp: \n") - 1 + reason->len;
+    body.data = ngx_pnalloc(r->pool, body.len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(body.data, "cwmp: %V\n", reason);
+
+    return ngx_http_cwmp_send(r, status, &ngx_http_cwmp_text_type, &body);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
+    ngx_str_t *body)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+
+    if (body == NULL || body->len == 0) {
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+
+    } else {
+        r->headers_out.content_length_n = body->len;
+        r->headers_out.content_type = *type;
+        r->headers_out.content_type_len = type->len;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body->data;
+    b->last = body->data + body->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_header(ngx_http_request_t *r, char *name, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/* the single finalize point; safe from Redis callbacks */
+
+static void
+ngx_http_cwmp_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_http_cwmp_conn_t *
+ngx_http_cwmp_conn(ngx_connection_t *c, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = c->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_cwmp_conn_cleanup) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, sizeof(ngx_http_cwmp_conn_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_cwmp_conn_cleanup;
+    ngx_memzero(cln->data, sizeof(ngx_http_cwmp_conn_t));
+
+    return cln->data;
+}
+
+
+static void
+ngx_http_cwmp_conn_cleanup(void *data)
+{
+    /* a marker: the data goes with the connection's pool */
+}
+
+
+static u_char *
+ngx_http_cwmp_log_error(ngx_http_request_t *r, ngx_http_request_t *sr,
+    u_char *buf, size_t len)
+{
+    ngx_http_cwmp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (ctx == NULL || ctx->device_id.len == 0) {
+        return buf;
+    }
+
+    return ngx_snprintf(buf, len, ", device: \"%V\"", &ctx->device_id);
+}

@@ -1,0 +1,487 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * The module: directives, configuration, and the per-worker Redis
+ * connection's life.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libxml/parser.h>
+
+#include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_handler.h"
+
+
+static void *ngx_http_cwmp_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_cwmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_cwmp_redis_address(ngx_conf_t *cf,
+    ngx_http_cwmp_redis_conf_t *rc, ngx_str_t *value);
+static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
+static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
+
+
+#define NGX_HTTP_CWMP_REDIS_DEFAULT  "127.0.0.1:6379"
+
+
+static ngx_conf_num_bounds_t  ngx_http_cwmp_retry_after_bounds = {
+    ngx_conf_check_num_bounds, 1, 86400
+};
+
+
+static ngx_command_t  ngx_http_cwmp_commands[] = {
+
+    { ngx_string("cwmp"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cwmp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cwmp_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, max_body_size),
+      NULL },
+
+    { ngx_string("cwmp_session_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, session_timeout),
+      NULL },
+
+    { ngx_string("cwmp_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, retry_after),
+      &ngx_http_cwmp_retry_after_bounds },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_cwmp_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_cwmp_init,                    /* postconfiguration */
+
+    ngx_http_cwmp_create_main_conf,        /* create main configuration */
+    ngx_http_cwmp_init_main_conf,          /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_cwmp_create_loc_conf,         /* create location configuration */
+    ngx_http_cwmp_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_cwmp_module = {
+    NGX_MODULE_V1,
+    &ngx_http_cwmp_module_ctx,             /* module context */
+    ngx_http_cwmp_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_cwmp_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_cwmp_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_cwmp_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->redis.name = { 0, NULL };
+     *     mcf->redis.path = { 0, NULL };
+     *     mcf->redis.user = { 0, NULL };
+     *     mcf->redis.password = { 0, NULL };
+     *     mcf->prefix = { 0, NULL };
+     *     mcf->node = NULL;
+     *     mcf->enabled = 0;
+     */
+
+    mcf->redis.db = NGX_CONF_UNSET_UINT;
+    mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis.queue_max = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_str_t  addr = ngx_string(NGX_HTTP_CWMP_REDIS_DEFAULT);
+
+    if (mcf->redis.name.len == 0) {
+        if (ngx_http_cwmp_redis_address(cf, &mcf->redis, &addr) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (mcf->prefix.data == NULL) {
+        ngx_str_set(&mcf->prefix, "cwmp:");
+    }
+
+    ngx_conf_init_uint_value(mcf->redis.db, 0);
+    ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
+    ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
+    ngx_conf_init_uint_value(mcf->redis.queue_max, 1024);
+
+    mcf->redis.backoff_min = 100;
+    mcf->redis.backoff_max = 2000;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_cwmp_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    lcf->enable = NGX_CONF_UNSET;
+    lcf->max_body_size = NGX_CONF_UNSET_SIZE;
+    lcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    lcf->retry_after = NGX_CONF_UNSET;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_cwmp_loc_conf_t *prev = parent;
+    ngx_http_cwmp_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              2 * 1024 * 1024);
+    ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
+                              30000);
+    ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 10);
+
+    if (conf->session_timeout < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_session_timeout\" must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_body_size < 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_max_body_size\" must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cwmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    if (lcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    lcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_cwmp_handler;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cwmp_module);
+    mcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (mcf->redis.name.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_cwmp_redis_address(cf, &mcf->redis, &value[1]) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            mcf->redis.password.data = value[i].data + 9;
+            mcf->redis.password.len = value[i].len - 9;
+
+            if (mcf->redis.password.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
+            mcf->redis.user.data = value[i].data + 5;
+            mcf->redis.user.len = value[i].len - 5;
+
+            if (mcf->redis.user.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR || n > 65535) {
+                goto invalid;
+            }
+
+            mcf->redis.db = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "connect_timeout=", 16) == 0) {
+            s.data = value[i].data + 16;
+            s.len = value[i].len - 16;
+
+            mcf->redis.connect_timeout = ngx_parse_time(&s, 0);
+            if (mcf->redis.connect_timeout == (ngx_msec_t) NGX_ERROR
+                || mcf->redis.connect_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            mcf->redis.timeout = ngx_parse_time(&s, 0);
+            if (mcf->redis.timeout == (ngx_msec_t) NGX_ERROR
+                || mcf->redis.timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "queue=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            mcf->redis.queue_max = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            mcf->prefix.data = value[i].data + 7;
+            mcf->prefix.len = value[i].len - 7;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (mcf->redis.user.len && mcf->redis.password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"user=\" needs \"password=\" in \"%V\" directive",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"%V\" directive",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "host:port" is resolved here, at configuration time, and kept numeric:
+ * a worker never resolves names.  "unix:/path" is a Unix socket.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_redis_address(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
+    ngx_str_t *value)
+{
+    u_char     *p;
+    ngx_url_t   u;
+
+    rc->name = *value;
+
+    if (value->len > 5 && ngx_strncmp(value->data, "unix:", 5) == 0) {
+
+        if (value->len == 5 || value->data[5] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\": a unix socket "
+                               "path must be absolute", value);
+            return NGX_ERROR;
+        }
+
+        rc->path.len = value->len - 5;
+        rc->path.data = ngx_pnalloc(cf->pool, rc->path.len + 1);
+        if (rc->path.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(rc->path.data, value->data + 5, rc->path.len);
+        *p = '\0';
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *value;
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in redis address \"%V\"", u.err, value);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.no_port || u.port == 0 || u.naddrs == 0 || u.uri.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\", expected "
+                           "\"host:port\" or \"unix:/path\"", value);
+        return NGX_ERROR;
+    }
+
+    rc->port = u.port;
+
+    rc->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (rc->host.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                 rc->host.data, NGX_SOCKADDR_STRLEN, 0);
+    rc->host.data[rc->host.len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_init(ngx_conf_t *cf)
+{
+    /* once, in the master, before workers fork */
+
+    xmlInitParser();
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cwmp_module);
+
+    if (mcf == NULL || !mcf->enabled) {
+        return NGX_OK;
+    }
+
+    mcf->node = ngx_http_cwmp_redis_node_create(cycle, &mcf->redis);
+    if (mcf->node == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cwmp_handler_init_process(cycle);
+}
+
+
+static void
+ngx_http_cwmp_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cwmp_module);
+
+    if (mcf == NULL || mcf->node == NULL) {
+        return;
+    }
+
+    ngx_http_cwmp_redis_node_destroy(mcf->node);
+    mcf->node = NULL;
+}

@@ -1,0 +1,37 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ */
+
+
+#ifndef _NGX_HTTP_CWMP_MODULE_H_INCLUDED_
+#define _NGX_HTTP_CWMP_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_cwmp_redis.h"
+
+
+typedef struct {
+    ngx_http_cwmp_redis_conf_t   redis;
+    ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
+    ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
+    ngx_uint_t                   enabled;       /* a location has "cwmp" */
+} ngx_http_cwmp_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   enable;
+    size_t                       max_body_size;
+    ngx_msec_t                   session_timeout;
+    time_t                       retry_after;
+} ngx_http_cwmp_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_cwmp_module;
+
+
+#endif /* _NGX_HTTP_CWMP_MODULE_H_INCLUDED_ */

@@ -1,0 +1,280 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#if (NGX_HTTP_CWMP_HAVE_GETRANDOM)
+#include <sys/random.h>
+#endif
+
+#include "ngx_http_cwmp_session.h"
+
+
+#if !(NGX_HTTP_CWMP_HAVE_GETRANDOM)
+static ngx_fd_t  ngx_http_cwmp_urandom = NGX_INVALID_FILE;
+#endif
+
+
+static size_t ngx_http_cwmp_device_id_part(u_char *dst, ngx_str_t *part);
+static ngx_int_t ngx_http_cwmp_random(u_char *buf, size_t len,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_cwmp_cookie_find(ngx_str_t *value,
+    ngx_str_t *token);
+
+
+ngx_int_t
+ngx_http_cwmp_session_init_process(ngx_cycle_t *cycle)
+{
+#if !(NGX_HTTP_CWMP_HAVE_GETRANDOM)
+
+    /* opened once per worker: no file I/O on the request path */
+
+    ngx_http_cwmp_urandom = ngx_open_file("/dev/urandom", NGX_FILE_RDONLY,
+                                          NGX_FILE_OPEN, 0);
+    if (ngx_http_cwmp_urandom == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      ngx_open_file_n " \"/dev/urandom\" failed");
+        return NGX_ERROR;
+    }
+
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * The device ID as GenieACS builds it, so that existing IDs carry over:
+ * OUI-ProductClass-SerialNumber, ProductClass left out when empty, every
+ * byte outside [A-Za-z0-9_] written as %XX.
+ */
+
+ngx_int_t
+ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
+    ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, 3 * (oui->len + product_class->len + serial->len)
+                          + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    id->data = p;
+
+    p += ngx_http_cwmp_device_id_part(p, oui);
+    *p++ = '-';
+
+    if (product_class->len) {
+        p += ngx_http_cwmp_device_id_part(p, product_class);
+        *p++ = '-';
+    }
+
+    p += ngx_http_cwmp_device_id_part(p, serial);
+
+    id->len = p - id->data;
+
+    return NGX_OK;
+}
+
+
+static size_t
+ngx_http_cwmp_device_id_part(u_char *dst, ngx_str_t *part)
+{
+    u_char      *p, c;
+    ngx_uint_t   i;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    p = dst;
+
+    for (i = 0; i < part->len; i++) {
+        c = part->data[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '_')
+        {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '%';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 0x0f];
+    }
+
+    return p - dst;
+}
+
+
+/* 128 bits from the kernel's CSPRNG, as 32 lower-case hex digits */
+
+ngx_int_t
+ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log)
+{
+    u_char  raw[NGX_HTTP_CWMP_TOKEN_LEN / 2];
+
+    if (ngx_http_cwmp_random(raw, sizeof(raw), log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(token, raw, sizeof(raw));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_random(u_char *buf, size_t len, ngx_log_t *log)
+{
+    ssize_t  n;
+
+#if (NGX_HTTP_CWMP_HAVE_GETRANDOM)
+
+    n = getrandom(buf, len, GRND_NONBLOCK);
+
+    if (n != (ssize_t) len) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno, "getrandom() failed");
+        return NGX_ERROR;
+    }
+
+#else
+
+    n = read(ngx_http_cwmp_urandom, buf, len);
+
+    if (n != (ssize_t) len) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      "read(\"/dev/urandom\") failed");
+        return NGX_ERROR;
+    }
+
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Finds our session cookie in any Cookie header.  CPEs send cookies
+ * separated by ";" or "," and echo attributes ("Path=/; HttpOnly"):
+ * only "cwmp_session=<32 hex digits>" counts.
+ */
+
+ngx_int_t
+ngx_http_cwmp_session_cookie(ngx_http_request_t *r, ngx_str_t *token)
+{
+#if (nginx_version >= 1023000)
+
+    ngx_table_elt_t  *h;
+
+    for (h = r->headers_in.cookie; h; h = h->next) {
+        if (ngx_http_cwmp_cookie_find(&h->value, token) == NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+#else
+
+    ngx_uint_t         i;
+    ngx_table_elt_t  **h;
+
+    h = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        if (ngx_http_cwmp_cookie_find(&h[i]->value, token) == NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+#endif
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_cookie_find(ngx_str_t *value, ngx_str_t *token)
+{
+    u_char      *p, *last, *v;
+    ngx_uint_t   i;
+
+    static ngx_str_t  name = ngx_string(NGX_HTTP_CWMP_COOKIE_NAME "=");
+
+    p = value->data;
+    last = p + value->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == '\t' || *p == ';'
+                            || *p == ','))
+        {
+            p++;
+        }
+
+        if ((size_t) (last - p) >= name.len + NGX_HTTP_CWMP_TOKEN_LEN
+            && ngx_strncasecmp(p, name.data, name.len) == 0)
+        {
+            v = p + name.len;
+
+            for (i = 0; i < NGX_HTTP_CWMP_TOKEN_LEN; i++) {
+                if (!((v[i] >= '0' && v[i] <= '9')
+                      || (v[i] >= 'a' && v[i] <= 'f')))
+                {
+                    break;
+                }
+            }
+
+            if (i == NGX_HTTP_CWMP_TOKEN_LEN
+                && (v + i == last || v[i] == ';' || v[i] == ','
+                    || v[i] == ' ' || v[i] == '\t'))
+            {
+                token->data = v;
+                token->len = NGX_HTTP_CWMP_TOKEN_LEN;
+                return NGX_OK;
+            }
+        }
+
+        while (p < last && *p != ';' && *p != ',') {
+            p++;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* "urn:dslforum-org:cwmp-1-N" gives "1.N" */
+
+ngx_int_t
+ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,
+    ngx_str_t *version)
+{
+    size_t  prefix;
+
+    prefix = sizeof("urn:dslforum-org:cwmp-1-") - 1;
+
+    if (ns->len <= prefix || ns->len > prefix + 2
+        || ngx_strncmp(ns->data, "urn:dslforum-org:cwmp-1-", prefix) != 0
+        || ngx_atoi(ns->data + prefix, ns->len - prefix) == NGX_ERROR)
+    {
+        return NGX_DECLINED;
+    }
+
+    version->len = ns->len - prefix + 2;
+    version->data = ngx_pnalloc(pool, version->len);
+    if (version->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    version->data[0] = '1';
+    version->data[1] = '.';
+    ngx_memcpy(version->data + 2, ns->data + prefix, ns->len - prefix);
+
+    return NGX_OK;
+}

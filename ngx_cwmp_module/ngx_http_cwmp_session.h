@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * CWMP session logic without I/O: device identity, session tokens and
+ * cookies, protocol versions.
+ */
+
+
+#ifndef _NGX_HTTP_CWMP_SESSION_H_INCLUDED_
+#define _NGX_HTTP_CWMP_SESSION_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_CWMP_TOKEN_LEN    32           /* 128 bits, in hex */
+#define NGX_HTTP_CWMP_COOKIE_NAME  "cwmp_session"
+
+
+ngx_int_t ngx_http_cwmp_session_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
+    ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id);
+ngx_int_t ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log);
+ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
+    ngx_str_t *token);
+ngx_int_t ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,
+    ngx_str_t *version);
+
+
+#endif /* _NGX_HTTP_CWMP_SESSION_H_INCLUDED_ */

@@ -1,0 +1,866 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * Parsing is hardened before anything is trusted: no network, no entity
+ * substitution, no DTD (a DOCTYPE stops the parser), and caps on element
+ * depth and count enforced from SAX callbacks, before the tree grows.
+ * Elements are matched by namespace URI and local name, never by prefix.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/parserInternals.h>
+
+#include "ngx_http_cwmp_soap.h"
+
+
+#define NGX_HTTP_CWMP_SOAP_ENV   "http://schemas.xmlsoap.org/soap/envelope/"
+#define NGX_HTTP_CWMP_NS_PREFIX  "urn:dslforum-org:cwmp-1-"
+#define NGX_HTTP_CWMP_NS_DEFAULT "urn:dslforum-org:cwmp-1-0"
+
+#define NGX_HTTP_CWMP_PARSE_OPTIONS                                          \
+    (XML_PARSE_NONET|XML_PARSE_NOCDATA|XML_PARSE_NOBLANKS                    \
+     |XML_PARSE_NOERROR|XML_PARSE_NOWARNING)
+
+
+typedef struct {
+    ngx_uint_t                   depth;
+    ngx_uint_t                   elements;
+    startElementNsSAX2Func       start;
+    endElementNsSAX2Func         end;
+    char                        *error;
+} ngx_http_cwmp_soap_guard_t;
+
+
+static void ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+    const xmlChar **attributes);
+static void ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri);
+static void ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id);
+static void ngx_http_cwmp_soap_free_doc(void *data);
+
+static ngx_int_t ngx_http_cwmp_soap_inform(ngx_http_request_t *r,
+    xmlNodePtr inform, ngx_http_cwmp_msg_t *msg);
+static ngx_int_t ngx_http_cwmp_soap_events(ngx_http_request_t *r,
+    xmlNodePtr list, ngx_http_cwmp_msg_t *msg);
+static ngx_int_t ngx_http_cwmp_soap_params(ngx_http_request_t *r,
+    xmlNodePtr list, ngx_http_cwmp_msg_t *msg);
+static ngx_int_t ngx_http_cwmp_soap_param_type(ngx_pool_t *pool,
+    xmlNodePtr value, ngx_str_t *type);
+
+static xmlNodePtr ngx_http_cwmp_soap_first(xmlNodePtr parent);
+static xmlNodePtr ngx_http_cwmp_soap_next(xmlNodePtr node);
+static ngx_int_t ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri,
+    char *name);
+static ngx_int_t ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri);
+static ngx_int_t ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name);
+static xmlNodePtr ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name);
+static ngx_int_t ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_str_t *text, ngx_uint_t trim);
+static void ngx_http_cwmp_soap_trim(ngx_str_t *s);
+static ngx_int_t ngx_http_cwmp_soap_envelope(ngx_http_request_t *r,
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *body, ngx_str_t *out);
+
+
+ngx_int_t
+ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
+    ngx_http_cwmp_msg_t *msg)
+{
+    size_t                       n;
+    xmlDocPtr                    doc;
+    xmlNodePtr                   root, node, header, body, rpc;
+    xmlErrorPtr                  err;
+    ngx_pool_cleanup_t          *cln;
+    xmlParserCtxtPtr             ctxt;
+    ngx_http_cwmp_soap_guard_t   guard;
+
+    if (len > NGX_MAX_INT32_VALUE) {
+        ngx_str_set(&msg->error, "body too large for the XML parser");
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&guard, sizeof(ngx_http_cwmp_soap_guard_t));
+
+    guard.start = ctxt->sax->startElementNs;
+    guard.end = ctxt->sax->endElementNs;
+
+    ctxt->sax->startElementNs = ngx_http_cwmp_soap_guard_start;
+    ctxt->sax->endElementNs = ngx_http_cwmp_soap_guard_end;
+    ctxt->sax->internalSubset = ngx_http_cwmp_soap_guard_doctype;
+    ctxt->sax->externalSubset = ngx_http_cwmp_soap_guard_doctype;
+    ctxt->_private = &guard;
+
+    doc = xmlCtxtReadMemory(ctxt, (const char *) buf, (int) len, NULL, NULL,
+                            NGX_HTTP_CWMP_PARSE_OPTIONS);
+
+    if (doc) {
+        cln->handler = ngx_http_cwmp_soap_free_doc;
+        cln->data = doc;
+    }
+
+    if (guard.error) {
+        msg->error.data = (u_char *) guard.error;
+        msg->error.len = ngx_strlen(guard.error);
+        xmlFreeParserCtxt(ctxt);
+        return NGX_DECLINED;
+    }
+
+    if (doc == NULL) {
+        err = xmlCtxtGetLastError(ctxt);
+
+        if (err && err->message) {
+            n = ngx_strlen(err->message);
+
+            while (n && (err->message[n - 1] == '\n'
+                         || err->message[n - 1] == ' '))
+            {
+                n--;
+            }
+
+            msg->error.data = ngx_pnalloc(r->pool, n);
+            if (msg->error.data == NULL) {
+                xmlFreeParserCtxt(ctxt);
+                return NGX_ERROR;
+            }
+
+            msg->error.len = n;
+            ngx_memcpy(msg->error.data, err->message, n);
+
+        } else {
+            ngx_str_set(&msg->error, "malformed XML");
+        }
+
+        xmlFreeParserCtxt(ctxt);
+        return NGX_DECLINED;
+    }
+
+    xmlFreeParserCtxt(ctxt);
+
+    root = xmlDocGetRootElement(doc);
+
+    if (root == NULL
+        || !ngx_http_cwmp_soap_is(root, NGX_HTTP_CWMP_SOAP_ENV, "Envelope"))
+    {
+        ngx_str_set(&msg->error, "not a SOAP 1.1 envelope");
+        return NGX_DECLINED;
+    }
+
+    header = NULL;
+    body = NULL;
+
+    for (node = ngx_http_cwmp_soap_first(root);
+         node;
+         node = ngx_http_cwmp_soap_next(node))
+    {
+        if (ngx_http_cwmp_soap_is(node, NGX_HTTP_CWMP_SOAP_ENV, "Header")) {
+            header = node;
+
+        } else if (ngx_http_cwmp_soap_is(node, NGX_HTTP_CWMP_SOAP_ENV,
+                                         "Body"))
+        {
+            body = node;
+        }
+    }
+
+    if (body == NULL) {
+        ngx_str_set(&msg->error, "SOAP envelope without a Body");
+        return NGX_DECLINED;
+    }
+
+    ngx_str_set(&msg->ns, NGX_HTTP_CWMP_NS_DEFAULT);
+
+    if (header) {
+        for (node = ngx_http_cwmp_soap_first(header);
+             node;
+             node = ngx_http_cwmp_soap_next(node))
+        {
+            if (node->ns == NULL
+                || !ngx_http_cwmp_soap_is_cwmp_ns(node->ns->href))
+            {
+                continue;
+            }
+
+            if (ngx_strcmp(node->name, "ID") == 0) {
+                if (ngx_http_cwmp_soap_text(r->pool, node, &msg->id, 0)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+                if (msg->id.len > NGX_HTTP_CWMP_MAX_NAME) {
+                    ngx_str_set(&msg->error, "cwmp:ID too long");
+                    return NGX_DECLINED;
+                }
+
+                msg->has_id = 1;
+                msg->ns.data = (u_char *) node->ns->href;
+                msg->ns.len = ngx_strlen(node->ns->href);
+            }
+        }
+    }
+
+    rpc = ngx_http_cwmp_soap_first(body);
+
+    if (rpc == NULL) {
+        ngx_str_set(&msg->error, "empty SOAP Body");
+        return NGX_DECLINED;
+    }
+
+    msg->method.data = (u_char *) rpc->name;
+    msg->method.len = ngx_strlen(rpc->name);
+
+    if (ngx_http_cwmp_soap_is(rpc, NGX_HTTP_CWMP_SOAP_ENV, "Fault")) {
+        msg->type = NGX_HTTP_CWMP_MSG_FAULT;
+        return NGX_OK;
+    }
+
+    if (rpc->ns == NULL || !ngx_http_cwmp_soap_is_cwmp_ns(rpc->ns->href)) {
+        ngx_str_set(&msg->error, "SOAP Body holds no CWMP method");
+        return NGX_DECLINED;
+    }
+
+    msg->ns.data = (u_char *) rpc->ns->href;
+    msg->ns.len = ngx_strlen(rpc->ns->href);
+
+    if (ngx_strcmp(rpc->name, "Inform") == 0) {
+        msg->type = NGX_HTTP_CWMP_MSG_INFORM;
+        return ngx_http_cwmp_soap_inform(r, rpc, msg);
+    }
+
+    if (msg->method.len > sizeof("Response") - 1
+        && ngx_strcmp(msg->method.data + msg->method.len
+                      - (sizeof("Response") - 1), "Response") == 0)
+    {
+        msg->type = NGX_HTTP_CWMP_MSG_RESPONSE;
+
+    } else {
+        msg->type = NGX_HTTP_CWMP_MSG_REQUEST;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
+    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+    const xmlChar **attributes)
+{
+    xmlParserCtxtPtr             ctxt;
+    ngx_http_cwmp_soap_guard_t  *guard;
+
+    ctxt = ctx;
+    guard = ctxt->_private;
+
+    if (++guard->depth > NGX_HTTP_CWMP_MAX_DEPTH) {
+        guard->error = "XML nested too deep";
+        xmlStopParser(ctxt);
+        return;
+    }
+
+    if (++guard->elements > NGX_HTTP_CWMP_MAX_ELEMENTS) {
+        guard->error = "too many XML elements";
+        xmlStopParser(ctxt);
+        return;
+    }
+
+    guard->start(ctx, localname, prefix, uri, nb_namespaces, namespaces,
+                 nb_attributes, nb_defaulted, attributes);
+}
+
+
+static void
+ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
+    const xmlChar *prefix, const xmlChar *uri)
+{
+    xmlParserCtxtPtr             ctxt;
+    ngx_http_cwmp_soap_guard_t  *guard;
+
+    ctxt = ctx;
+    guard = ctxt->_private;
+
+    guard->depth--;
+    guard->end(ctx, localname, prefix, uri);
+}
+
+
+static void
+ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id)
+{
+    xmlParserCtxtPtr             ctxt;
+    ngx_http_cwmp_soap_guard_t  *guard;
+
+    ctxt = ctx;
+    guard = ctxt->_private;
+
+    guard->error = "DOCTYPE not allowed";
+    xmlStopParser(ctxt);
+}
+
+
+static void
+ngx_http_cwmp_soap_free_doc(void *data)
+{
+    xmlFreeDoc(data);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_inform(ngx_http_request_t *r, xmlNodePtr inform,
+    ngx_http_cwmp_msg_t *msg)
+{
+    ngx_int_t    rc;
+    xmlNodePtr   node, id;
+    ngx_uint_t   i;
+    ngx_str_t   *field;
+
+    static struct {
+        char        *name;
+        ngx_uint_t   offset;
+    } fields[] = {
+        { "Manufacturer", offsetof(ngx_http_cwmp_msg_t, manufacturer) },
+        { "OUI", offsetof(ngx_http_cwmp_msg_t, oui) },
+        { "ProductClass", offsetof(ngx_http_cwmp_msg_t, product_class) },
+        { "SerialNumber", offsetof(ngx_http_cwmp_msg_t, serial_number) }
+    };
+
+    if (ngx_array_init(&msg->events, r->pool, 4,
+                       sizeof(ngx_http_cwmp_event_t))
+        != NGX_OK
+        || ngx_array_init(&msg->params, r->pool, 16,
+                          sizeof(ngx_http_cwmp_param_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    id = ngx_http_cwmp_soap_arg(inform, "DeviceId");
+
+    if (id) {
+        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            node = ngx_http_cwmp_soap_arg(id, fields[i].name);
+            if (node == NULL) {
+                continue;
+            }
+
+            field = (ngx_str_t *) ((u_char *) msg + fields[i].offset);
+
+            if (ngx_http_cwmp_soap_text(r->pool, node, field, 1) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    for (node = ngx_http_cwmp_soap_first(inform);
+         node;
+         node = ngx_http_cwmp_soap_next(node))
+    {
+        rc = NGX_OK;
+
+        if (ngx_http_cwmp_soap_is_arg(node, "Event")) {
+            rc = ngx_http_cwmp_soap_events(r, node, msg);
+
+        } else if (ngx_http_cwmp_soap_is_arg(node, "ParameterList")) {
+            rc = ngx_http_cwmp_soap_params(r, node, msg);
+
+        } else if (ngx_http_cwmp_soap_is_arg(node, "CurrentTime")) {
+            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->current_time, 1);
+
+        } else if (ngx_http_cwmp_soap_is_arg(node, "RetryCount")) {
+            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->retry_count, 1);
+
+        } else if (ngx_http_cwmp_soap_is_arg(node, "MaxEnvelopes")) {
+            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->max_envelopes,
+                                         1);
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_events(ngx_http_request_t *r, xmlNodePtr list,
+    ngx_http_cwmp_msg_t *msg)
+{
+    xmlNodePtr              node, arg;
+    ngx_http_cwmp_event_t  *ev;
+
+    for (node = ngx_http_cwmp_soap_first(list);
+         node;
+         node = ngx_http_cwmp_soap_next(node))
+    {
+        if (!ngx_http_cwmp_soap_is_arg(node, "EventStruct")) {
+            continue;
+        }
+
+        if (msg->events.nelts == NGX_HTTP_CWMP_MAX_EVENTS) {
+            ngx_str_set(&msg->error, "more than 64 events");
+            return NGX_DECLINED;
+        }
+
+        ev = ngx_array_push(&msg->events);
+        if (ev == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(ev, sizeof(ngx_http_cwmp_event_t));
+
+        arg = ngx_http_cwmp_soap_arg(node, "EventCode");
+        if (arg && ngx_http_cwmp_soap_text(r->pool, arg, &ev->code, 1)
+                   != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        arg = ngx_http_cwmp_soap_arg(node, "CommandKey");
+        if (arg && ngx_http_cwmp_soap_text(r->pool, arg, &ev->command_key, 0)
+                   != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ev->code.len == 0 || ev->code.len > NGX_HTTP_CWMP_MAX_FIELD
+            || ev->command_key.len > NGX_HTTP_CWMP_MAX_FIELD)
+        {
+            ngx_str_set(&msg->error, "invalid EventStruct");
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_params(ngx_http_request_t *r, xmlNodePtr list,
+    ngx_http_cwmp_msg_t *msg)
+{
+    xmlNodePtr              node, name, value;
+    ngx_http_cwmp_param_t  *p;
+
+    for (node = ngx_http_cwmp_soap_first(list);
+         node;
+         node = ngx_http_cwmp_soap_next(node))
+    {
+        if (!ngx_http_cwmp_soap_is_arg(node, "ParameterValueStruct")) {
+            continue;
+        }
+
+        if (msg->params.nelts == NGX_HTTP_CWMP_MAX_PARAMS) {
+            ngx_str_set(&msg->error, "too many parameters");
+            return NGX_DECLINED;
+        }
+
+        name = ngx_http_cwmp_soap_arg(node, "Name");
+        value = ngx_http_cwmp_soap_arg(node, "Value");
+
+        if (name == NULL || value == NULL) {
+            ngx_str_set(&msg->error, "ParameterValueStruct without "
+                                     "Name or Value");
+            return NGX_DECLINED;
+        }
+
+        p = ngx_array_push(&msg->params);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_cwmp_soap_text(r->pool, name, &p->name, 1) != NGX_OK
+            || ngx_http_cwmp_soap_param_type(r->pool, value, &p->type)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* string values are kept as sent: leading spaces may be data */
+
+        if (ngx_http_cwmp_soap_text(r->pool, value, &p->value,
+                                    p->type.len
+                                    && ngx_strcmp(p->type.data, "xsd:string")
+                                       != 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (p->name.len == 0 || p->name.len > NGX_HTTP_CWMP_MAX_NAME) {
+            ngx_str_set(&msg->error, "invalid parameter name");
+            return NGX_DECLINED;
+        }
+
+        if (p->value.len > NGX_HTTP_CWMP_MAX_VALUE) {
+            ngx_str_set(&msg->error, "parameter value too long");
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* xsi:type="xsd:unsignedInt" (any prefix) becomes "xsd:unsignedInt" */
+
+static ngx_int_t
+ngx_http_cwmp_soap_param_type(ngx_pool_t *pool, xmlNodePtr value,
+    ngx_str_t *type)
+{
+    u_char      *colon, *t;
+    size_t       len;
+    xmlAttrPtr   a;
+
+    ngx_str_null(type);
+
+    for (a = value->properties; a; a = a->next) {
+        if (a->ns == NULL || a->ns->href == NULL
+            || ngx_strcmp(a->name, "type") != 0
+            || ngx_strstr(a->ns->href, "XMLSchema-instance") == NULL
+            || a->children == NULL || a->children->content == NULL)
+        {
+            continue;
+        }
+
+        t = a->children->content;
+        colon = (u_char *) ngx_strchr(t, ':');
+        t = colon ? colon + 1 : t;
+        len = ngx_strlen(t);
+
+        if (len == 0 || len > 32) {
+            return NGX_OK;
+        }
+
+        type->len = sizeof("xsd:") - 1 + len;
+        type->data = ngx_pnalloc(pool, type->len + 1);
+        if (type->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(type->data, "xsd:%s%Z", t);
+
+        return NGX_OK;
+    }
+
+    return NGX_OK;
+}
+
+
+static xmlNodePtr
+ngx_http_cwmp_soap_first(xmlNodePtr parent)
+{
+    xmlNodePtr  n;
+
+    for (n = parent->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE) {
+            return n;
+        }
+    }
+
+    return NULL;
+}
+
+
+static xmlNodePtr
+ngx_http_cwmp_soap_next(xmlNodePtr node)
+{
+    xmlNodePtr  n;
+
+    for (n = node->next; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE) {
+            return n;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri, char *name)
+{
+    return node->ns && node->ns->href
+           && ngx_strcmp(node->ns->href, uri) == 0
+           && ngx_strcmp(node->name, name) == 0;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri)
+{
+    size_t           len;
+    const xmlChar   *p;
+
+    len = sizeof(NGX_HTTP_CWMP_NS_PREFIX) - 1;
+
+    if (ngx_strncmp(uri, NGX_HTTP_CWMP_NS_PREFIX, len) != 0) {
+        return 0;
+    }
+
+    /* one or two digits: "urn:dslforum-org:cwmp-1-0" ... "cwmp-1-99" */
+
+    for (p = uri + len; *p; p++) {
+        if (*p < '0' || *p > '9' || p - uri - len >= 2) {
+            return 0;
+        }
+    }
+
+    return p > uri + len;
+}
+
+
+/* RPC arguments are unqualified (XSD), some CPEs qualify them: take both */
+
+static ngx_int_t
+ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name)
+{
+    if (ngx_strcmp(node->name, name) != 0) {
+        return 0;
+    }
+
+    return node->ns == NULL || ngx_http_cwmp_soap_is_cwmp_ns(node->ns->href);
+}
+
+
+static xmlNodePtr
+ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name)
+{
+    xmlNodePtr  n;
+
+    for (n = ngx_http_cwmp_soap_first(parent);
+         n;
+         n = ngx_http_cwmp_soap_next(n))
+    {
+        if (ngx_http_cwmp_soap_is_arg(n, name)) {
+            return n;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The text of an element.  One text child (the common case) is referenced
+ * in place: the document lives as long as the request.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text,
+    ngx_uint_t trim)
+{
+    u_char      *p;
+    size_t       len;
+    xmlNodePtr   c;
+
+    ngx_str_null(text);
+
+    c = node->children;
+
+    if (c == NULL) {
+        return NGX_OK;
+    }
+
+    if (c->next == NULL && c->type == XML_TEXT_NODE) {
+        text->data = c->content;
+        text->len = ngx_strlen(c->content);
+
+    } else {
+        len = 0;
+
+        for (c = node->children; c; c = c->next) {
+            if (c->type == XML_TEXT_NODE && c->content) {
+                len += ngx_strlen(c->content);
+            }
+        }
+
+        p = ngx_pnalloc(pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        text->data = p;
+
+        for (c = node->children; c; c = c->next) {
+            if (c->type == XML_TEXT_NODE && c->content) {
+                p = ngx_cpystrn(p, c->content, ngx_strlen(c->content) + 1);
+            }
+        }
+
+        text->len = p - text->data;
+    }
+
+    if (trim) {
+        ngx_http_cwmp_soap_trim(text);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_soap_trim(ngx_str_t *s)
+{
+    while (s->len && (s->data[0] == ' ' || s->data[0] == '\t'
+                      || s->data[0] == CR || s->data[0] == LF))
+    {
+        s->data++;
+        s->len--;
+    }
+
+    while (s->len && (s->data[s->len - 1] == ' '
+                      || s->data[s->len - 1] == '\t'
+                      || s->data[s->len - 1] == CR
+                      || s->data[s->len - 1] == LF))
+    {
+        s->len--;
+    }
+}
+
+
+ngx_int_t
+ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *out)
+{
+    static ngx_str_t  body = ngx_string(
+        "<cwmp:InformResponse>" CRLF
+        "<MaxEnvelopes>1</MaxEnvelopes>" CRLF
+        "</cwmp:InformResponse>" CRLF);
+
+    return ngx_http_cwmp_soap_envelope(r, msg, &body, out);
+}
+
+
+ngx_int_t
+ngx_http_cwmp_soap_fault(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
+    ngx_uint_t code, char *text, ngx_str_t *out)
+{
+    size_t     len;
+    ngx_str_t  body;
+
+    len = sizeof("<soap-env:Fault>" CRLF
+                 "<faultcode>Server</faultcode>" CRLF
+                 "<faultstring>CWMP fault</faultstring>" CRLF
+                 "<detail>" CRLF
+                 "<cwmp:Fault>" CRLF
+                 "<FaultCode></FaultCode>" CRLF
+                 "<FaultString></FaultString>" CRLF
+                 "</cwmp:Fault>" CRLF
+                 "</detail>" CRLF
+                 "</soap-env:Fault>" CRLF) - 1
+          + NGX_INT_T_LEN + ngx_strlen(text);
+
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* 8003 is the CPE's fault, the others the ACS's (TR-069 Table A.5) */
+
+    body.len = ngx_sprintf(body.data,
+                           "<soap-env:Fault>" CRLF
+                           "<faultcode>%s</faultcode>" CRLF
+                           "<faultstring>CWMP fault</faultstring>" CRLF
+                           "<detail>" CRLF
+                           "<cwmp:Fault>" CRLF
+                           "<FaultCode>%ui</FaultCode>" CRLF
+                           "<FaultString>%s</FaultString>" CRLF
+                           "</cwmp:Fault>" CRLF
+                           "</detail>" CRLF
+                           "</soap-env:Fault>" CRLF,
+                           code == 8003 ? "Client" : "Server", code, text)
+               - body.data;
+
+    return ngx_http_cwmp_soap_envelope(r, msg, &body, out);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
+    ngx_str_t *body, ngx_str_t *out)
+{
+    u_char     *p;
+    size_t      len;
+    uintptr_t   escape;
+
+    static u_char  start[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" CRLF
+        "<soap-env:Envelope"
+        " xmlns:soap-env=\"" NGX_HTTP_CWMP_SOAP_ENV "\""
+        " xmlns:soap-enc=\"http://schemas.xmlsoap.org/soap/encoding/\""
+        " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\""
+        " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+        " xmlns:cwmp=\"";
+    static u_char  header[] =
+        "\">" CRLF
+        "<soap-env:Header>" CRLF
+        "<cwmp:ID soap-env:mustUnderstand=\"1\">";
+    static u_char  header_end[] =
+        "</cwmp:ID>" CRLF
+        "</soap-env:Header>" CRLF
+        "<soap-env:Body>" CRLF;
+    static u_char  no_header[] =
+        "\">" CRLF
+        "<soap-env:Body>" CRLF;
+    static u_char  end[] =
+        "</soap-env:Body>" CRLF
+        "</soap-env:Envelope>" CRLF;
+
+    /* the namespace was checked to be urn:dslforum-org:cwmp-1-N */
+
+    escape = msg->has_id ? ngx_escape_html(NULL, msg->id.data, msg->id.len)
+                         : 0;
+
+    len = sizeof(start) - 1 + msg->ns.len + sizeof(header) - 1
+          + msg->id.len + escape + sizeof(header_end) - 1 + body->len
+          + sizeof(end) - 1;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_cpymem(p, start, sizeof(start) - 1);
+    p = ngx_cpymem(p, msg->ns.data, msg->ns.len);
+
+    if (msg->has_id) {
+        p = ngx_cpymem(p, header, sizeof(header) - 1);
+        p = (u_char *) ngx_escape_html(p, msg->id.data, msg->id.len);
+        p = ngx_cpymem(p, header_end, sizeof(header_end) - 1);
+
+    } else {
+        p = ngx_cpymem(p, no_header, sizeof(no_header) - 1);
+    }
+
+    p = ngx_cpymem(p, body->data, body->len);
+    p = ngx_cpymem(p, end, sizeof(end) - 1);
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,564 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * Keys (see redis-schema/README.md), with the default prefix "cwmp:":
+ *
+ *   cwmp:device:{ID}           HASH  the device summary
+ *   cwmp:device:{ID}:params    HASH  parameter path -> last known value
+ *   cwmp:device:{ID}:types     HASH  parameter path -> xsd type, when not
+ *                                    xsd:string
+ *   cwmp:devices               ZSET  device ID scored by its last Inform
+ *   cwmp:session:<token>       HASH  a CWMP session, expires on its own
+ *
+ * {ID} is a Redis Cluster hash tag: a device's keys share one slot, so
+ * the device's writes go in one MULTI/EXEC.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_store.h"
+
+
+typedef struct {
+    ngx_http_request_t              *r;
+    ngx_http_cwmp_redis_op_t        *op;
+    ngx_http_cleanup_t              *cln;
+    ngx_http_cwmp_store_handler_pt   handler;
+    ngx_int_t                        deleted;
+} ngx_http_cwmp_store_ctx_t;
+
+
+typedef struct {
+    ngx_http_request_t              *r;
+    ngx_http_cwmp_redis_cmd_t       *cmds;
+    ngx_uint_t                       ncmds;
+} ngx_http_cwmp_store_batch_t;
+
+
+static ngx_str_t *ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b,
+    ngx_uint_t nargs, char *name);
+static ngx_int_t ngx_http_cwmp_store_key(ngx_http_request_t *r,
+    ngx_str_t *key, char *kind, ngx_str_t *id, ngx_uint_t tag, char *suffix);
+static ngx_int_t ngx_http_cwmp_store_time(ngx_http_request_t *r,
+    ngx_str_t *s, time_t t);
+static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
+    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler);
+static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_deleted(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static void ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_store_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_cwmp_store_inform(ngx_http_request_t *r,
+    ngx_http_cwmp_store_inform_t *inform,
+    ngx_http_cwmp_store_handler_pt handler)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_str_t                     device, params, types, now, *a;
+    ngx_str_t                     software, hardware, model, events;
+    ngx_uint_t                    i, n, ntypes, boot, bootstrap;
+    ngx_http_cwmp_msg_t          *msg;
+    ngx_http_cwmp_event_t        *ev;
+    ngx_http_cwmp_param_t        *param;
+    ngx_http_cwmp_redis_cmd_t     cmds[9];
+    ngx_http_cwmp_store_batch_t   b;
+
+    msg = inform->msg;
+
+    b.r = r;
+    b.cmds = cmds;
+    b.ncmds = 0;
+
+    if (ngx_http_cwmp_store_key(r, &device, "device:", &inform->device_id, 1, "")
+        != NGX_OK
+        || ngx_http_cwmp_store_key(r, &params, "device:",
+                                   &inform->device_id, 1, ":params")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &types, "device:",
+                                   &inform->device_id, 1, ":types")
+           != NGX_OK
+        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the events, "0 BOOTSTRAP,1 BOOT" */
+
+    boot = 0;
+    bootstrap = 0;
+    ev = msg->events.elts;
+    len = 0;
+
+    for (i = 0; i < msg->events.nelts; i++) {
+        len += ev[i].code.len + 1;
+
+        if (ngx_strncmp(ev[i].code.data, "1 BOOT", ev[i].code.len) == 0
+            && ev[i].code.len == 6)
+        {
+            boot = 1;
+
+        } else if (ev[i].code.len == 11
+                   && ngx_strncmp(ev[i].code.data, "0 BOOTSTRAP", 11) == 0)
+        {
+            bootstrap = 1;
+        }
+    }
+
+    events.data = ngx_pnalloc(r->pool, len);
+    if (events.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = events.data;
+
+    for (i = 0; i < msg->events.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, ev[i].code.data, ev[i].code.len);
+    }
+
+    events.len = p - events.data;
+
+    /* what the summary keeps of the parameters */
+
+    ngx_str_null(&software);
+    ngx_str_null(&hardware);
+    ngx_str_null(&model);
+
+    param = msg->params.elts;
+    ntypes = 0;
+
+    for (i = 0; i < msg->params.nelts; i++) {
+        if (param[i].type.len && ngx_strcmp(param[i].type.data, "xsd:string")
+                                 != 0)
+        {
+            ntypes++;
+        }
+
+        p = ngx_strlchr(param[i].name.data,
+                        param[i].name.data + param[i].name.len, '.');
+        if (p == NULL) {
+            continue;
+        }
+
+        if (model.len == 0) {
+            model.data = param[i].name.data;
+            model.len = p - param[i].name.data;
+        }
+
+        len = param[i].name.data + param[i].name.len - p;
+
+        if (len == sizeof(".DeviceInfo.SoftwareVersion") - 1
+            && ngx_strncmp(p, ".DeviceInfo.SoftwareVersion", len) == 0)
+        {
+            software = param[i].value;
+
+        } else if (len == sizeof(".DeviceInfo.HardwareVersion") - 1
+                   && ngx_strncmp(p, ".DeviceInfo.HardwareVersion", len) == 0)
+        {
+            hardware = param[i].value;
+        }
+    }
+
+    if (ngx_http_cwmp_store_cmd(&b, 1, "MULTI") == NULL) {
+        return NGX_ERROR;
+    }
+
+    a = ngx_http_cwmp_store_cmd(&b, 4, "HSETNX");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = device;
+    ngx_str_set(&a[2], "first_inform");
+    a[3] = now;
+
+    n = 2 + 2 * 8 + 2 * boot + 2 * bootstrap + 2 * (software.len != 0)
+        + 2 * (hardware.len != 0) + 2 * (model.len != 0);
+
+    a = ngx_http_cwmp_store_cmd(&b, n, "HSET");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = device;
+    n = 2;
+
+#define ngx_http_cwmp_store_field(name, value)                               \
+    ngx_str_set(&a[n], name); a[n + 1] = value; n += 2
+
+    ngx_http_cwmp_store_field("oui", msg->oui);
+    ngx_http_cwmp_store_field("product_class", msg->product_class);
+    ngx_http_cwmp_store_field("serial_number", msg->serial_number);
+    ngx_http_cwmp_store_field("manufacturer", msg->manufacturer);
+    ngx_http_cwmp_store_field("last_inform", now);
+    ngx_http_cwmp_store_field("cwmp_version", inform->version);
+    ngx_http_cwmp_store_field("remote_addr", r->connection->addr_text);
+    ngx_http_cwmp_store_field("last_events", events);
+
+    if (boot) {
+        ngx_http_cwmp_store_field("last_boot", now);
+    }
+
+    if (bootstrap) {
+        ngx_http_cwmp_store_field("last_bootstrap", now);
+    }
+
+    if (software.len) {
+        ngx_http_cwmp_store_field("software_version", software);
+    }
+
+    if (hardware.len) {
+        ngx_http_cwmp_store_field("hardware_version", hardware);
+    }
+
+    if (model.len) {
+        ngx_http_cwmp_store_field("data_model", model);
+    }
+
+#undef ngx_http_cwmp_store_field
+
+    if (msg->params.nelts) {
+        a = ngx_http_cwmp_store_cmd(&b, 2 + 2 * msg->params.nelts, "HSET");
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        a[1] = params;
+
+        for (i = 0; i < msg->params.nelts; i++) {
+            a[2 + 2 * i] = param[i].name;
+            a[3 + 2 * i] = param[i].value;
+        }
+    }
+
+    if (ntypes) {
+        a = ngx_http_cwmp_store_cmd(&b, 2 + 2 * ntypes, "HSET");
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        a[1] = types;
+        n = 2;
+
+        for (i = 0; i < msg->params.nelts; i++) {
+            if (param[i].type.len
+                && ngx_strcmp(param[i].type.data, "xsd:string") != 0)
+            {
+                a[n++] = param[i].name;
+                a[n++] = param[i].type;
+            }
+        }
+    }
+
+    if (ngx_http_cwmp_store_cmd(&b, 1, "EXEC") == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* keys of other slots: outside the transaction */
+
+    a = ngx_http_cwmp_store_cmd(&b, 4, "ZADD");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[1], "devices", NULL, 0, "") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[2] = now;
+    a[3] = inform->device_id;
+
+    a = ngx_http_cwmp_store_cmd(&b, 10, "HSET");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[1], "session:", &inform->token, 0,
+                                   "")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&a[2], "device_id");
+    a[3] = inform->device_id;
+    ngx_str_set(&a[4], "cwmp_version");
+    a[5] = inform->version;
+    ngx_str_set(&a[6], "remote_addr");
+    a[7] = r->connection->addr_text;
+    ngx_str_set(&a[8], "created");
+    a[9] = now;
+
+    device = a[1];
+
+    a = ngx_http_cwmp_store_cmd(&b, 3, "PEXPIRE");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = device;
+    a[2].data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (a[2].data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[2].len = ngx_sprintf(a[2].data, "%M", inform->session_timeout)
+               - a[2].data;
+
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler);
+}
+
+
+ngx_int_t
+ngx_http_cwmp_store_session_end(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_http_cwmp_store_handler_pt handler)
+{
+    ngx_str_t                    *a;
+    ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_store_batch_t   b;
+
+    b.r = r;
+    b.cmds = cmds;
+    b.ncmds = 0;
+
+    a = ngx_http_cwmp_store_cmd(&b, 2, "DEL");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[1], "session:", token, 0, "") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_deleted,
+                                      handler);
+}
+
+
+static ngx_str_t *
+ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b, ngx_uint_t nargs,
+    char *name)
+{
+    ngx_str_t                  *args;
+    ngx_http_cwmp_redis_cmd_t  *cmd;
+
+    args = ngx_palloc(b->r->pool, nargs * sizeof(ngx_str_t));
+    if (args == NULL) {
+        return NULL;
+    }
+
+    args[0].data = (u_char *) name;
+    args[0].len = ngx_strlen(name);
+
+    cmd = &b->cmds[b->ncmds++];
+    cmd->args = args;
+    cmd->nargs = nargs;
+
+    return args;
+}
+
+
+/* <prefix><kind>{<id>}<suffix>, <prefix><kind><id> untagged, or no id */
+
+static ngx_int_t
+ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key, char *kind,
+    ngx_str_t *id, ngx_uint_t tag, char *suffix)
+{
+    u_char                     *p;
+    size_t                      klen, slen;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    klen = ngx_strlen(kind);
+    slen = ngx_strlen(suffix);
+
+    key->data = ngx_pnalloc(r->pool, mcf->prefix.len + klen
+                                     + (id ? id->len + 2 : 0) + slen);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, mcf->prefix.data, mcf->prefix.len);
+    p = ngx_cpymem(p, kind, klen);
+
+    if (id && tag) {
+        *p++ = '{';
+        p = ngx_cpymem(p, id->data, id->len);
+        *p++ = '}';
+
+    } else if (id) {
+        p = ngx_cpymem(p, id->data, id->len);
+    }
+
+    p = ngx_cpymem(p, suffix, slen);
+
+    key->len = p - key->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_time(ngx_http_request_t *r, ngx_str_t *s, time_t t)
+{
+    s->data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_sprintf(s->data, "%T", t) - s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
+    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler)
+{
+    ngx_int_t                   rc;
+    ngx_http_request_t         *r;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    r = b->r;
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (ngx_http_cwmp_redis_available(mcf->node) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_store_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->cln = ngx_http_cleanup_add(r, 0);
+    if (ctx->cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->op = ngx_http_cwmp_redis_op_create(b->cmds, b->ncmds,
+                                            r->connection->log);
+    if (ctx->op == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->r = r;
+    ctx->handler = handler;
+    ctx->op->data = ctx;
+    ctx->op->reply = reply;
+    ctx->op->done = ngx_http_cwmp_store_done;
+
+    rc = ngx_http_cwmp_redis_submit(mcf->node, ctx->op, r->connection->log);
+
+    if (rc != NGX_OK) {
+        /* the op is freed */
+        ctx->op = NULL;
+        return NGX_DECLINED;
+    }
+
+    ctx->cln->handler = ngx_http_cwmp_store_cleanup;
+    ctx->cln->data = ctx;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    size_t                      j;
+    redisReply                 *rr, *e;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+    rr = reply;
+    e = NULL;
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        e = rr;
+
+    } else if (rr->type == REDIS_REPLY_ARRAY) {
+        for (j = 0; j < rr->elements; j++) {
+            if (rr->element[j]->type == REDIS_REPLY_ERROR) {
+                e = rr->element[j];
+                break;
+            }
+        }
+    }
+
+    if (e == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->r->connection->log, 0,
+                  "redis refused command %ui: \"%*s\"", i, e->len, e->str);
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_deleted(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                 *rr;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_INTEGER) {
+        (void) ngx_http_cwmp_store_check(op, i, reply);
+        return NGX_ERROR;
+    }
+
+    ctx->deleted = (ngx_int_t) rr->integer;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+
+    ctx->op = NULL;
+    ctx->cln->handler = NULL;
+
+    if (rc == NGX_OK && op->reply == ngx_http_cwmp_store_deleted
+        && ctx->deleted == 0)
+    {
+        rc = NGX_DECLINED;
+    }
+
+    ctx->handler(ctx->r, rc);
+}
+
+
+/* the request goes before Redis answered: the op must not reach it */
+
+static void
+ngx_http_cwmp_store_cleanup(void *data)
+{
+    ngx_http_cwmp_store_ctx_t  *ctx = data;
+
+    if (ctx->op) {
+        ngx_http_cwmp_redis_cancel(ctx->op);
+        ctx->op = NULL;
+    }
+}
