@@ -1,0 +1,282 @@
+package Cwmp::Test;
+
+# Helpers shared by the suite, under the real Test::Nginx and the fallback
+# runner alike: a small RESP client for checking what landed in Redis,
+# Redis servers a test may start and stop, CWMP envelopes, fixtures.
+# Core Perl only.
+
+use strict;
+use warnings;
+
+use IO::Socket::INET;
+use File::Path qw(make_path);
+use Time::HiRes qw(sleep time);
+use POSIX qw(WNOHANG);
+use Cwd qw(cwd);
+
+# Make this test process a child subreaper: nginx daemonizes, and in
+# containers whose PID 1 reaps orphans slowly, waiting for a stopped nginx
+# would otherwise take seconds.  Reaped here, it is gone at once.
+
+BEGIN {
+    my %prctl = (x86_64 => 157, aarch64 => 167);
+    require Config;
+    my ($arch) = $Config::Config{archname} =~ /^(x86_64|aarch64)/;
+    if ($^O eq 'linux' && $arch) {
+        syscall($prctl{$arch}, 36, 1, 0, 0, 0);    # PR_SET_CHILD_SUBREAPER
+    }
+}
+
+our $Top = cwd();
+
+
+# Called by each .t after "use Test::Nginx::Socket": a clean Redis, and
+# the "--- redis_check" section, Perl code run after each response with
+# $body and $req (the request's index) and this package's helpers.
+
+sub setup {
+    redis_flush();
+
+    Test::Nginx::Socket::add_response_body_check(sub {
+        my ($block, $body, $req, $repeat, $dry_run) = @_;
+        my $code = $block->redis_check;
+        return if !defined $code || $dry_run;
+        my $name = $block->name;
+        eval "package Cwmp::Test; no strict 'vars'; $code; 1"
+            or Test::More::fail("$name - redis_check died: $@");
+    });
+}
+
+sub is { Test::More::is($_[0], $_[1], "redis: " . ($_[2] // '')) }
+sub like { Test::More::like($_[0], $_[1], "redis: " . ($_[2] // '')) }
+sub ok { Test::More::ok($_[0], "redis: " . ($_[1] // '')) }
+
+
+# --- Redis ------------------------------------------------------------
+
+sub redis_port { $ENV{TEST_NGINX_REDIS_PORT} || 6379 }
+
+sub redis {
+    my (@args) = @_;
+    return redis_at(redis_port(), @args);
+}
+
+sub redis_at {
+    my ($port, @args) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 2)
+        or die "cannot connect to redis on $port: $!\n";
+    binmode $s;
+
+    my $cmd = '*' . @args . "\r\n";
+    $cmd .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print $s $cmd;
+
+    my $reply = read_reply($s);
+    close $s;
+    return $reply;
+}
+
+sub read_reply {
+    my ($s) = @_;
+    my $line = <$s>;
+    die "redis closed the connection\n" unless defined $line;
+    $line =~ s/\r\n\z//;
+    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
+
+    return $rest if $type eq '+' || $type eq ':';
+    die "redis error: $rest\n" if $type eq '-';
+
+    if ($type eq '$') {
+        return undef if $rest < 0;
+        my $data = '';
+        while (length $data < $rest + 2) {
+            read($s, my $buf, $rest + 2 - length $data) or last;
+            $data .= $buf;
+        }
+        return substr($data, 0, $rest);
+    }
+
+    if ($type eq '*') {
+        return undef if $rest < 0;
+        return [map { read_reply($s) } 1 .. $rest];
+    }
+
+    die "unexpected redis reply \"$line\"\n";
+}
+
+sub redis_hash {
+    my ($key) = @_;
+    my %h = @{ redis('HGETALL', $key) };
+    return \%h;
+}
+
+sub redis_flush {
+    redis('FLUSHDB');
+}
+
+# A redis-server of the test's own, e.g. to take it down and back up.
+
+sub redis_start {
+    my ($port) = @_;
+    my $dir = "$Top/t/servroot/redis-$port";
+    make_path($dir);
+
+    system('redis-server', '--port', $port, '--bind', '127.0.0.1',
+           '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
+           '--dir', $dir, '--pidfile', "$dir/redis.pid",
+           '--logfile', "$dir/redis.log") == 0
+        or die "cannot start redis-server on $port\n";
+
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        my $pong = eval { redis_at($port, 'PING') };
+        return 1 if defined $pong && $pong eq 'PONG';
+        sleep 0.02;
+    }
+
+    die "redis-server on $port does not answer\n";
+}
+
+sub redis_stop {
+    my ($port) = @_;
+    eval { redis_at($port, 'SHUTDOWN', 'NOSAVE') };
+
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        return 1 unless $s;
+        close $s;
+        sleep 0.02;
+    }
+
+    die "redis-server on $port does not stop\n";
+}
+
+
+# --- a fake peer --------------------------------------------------------
+
+# Listens on $port and answers every connection with $reply, then keeps it
+# open for $hold seconds (or closes at once): a Redis that misbehaves.
+
+sub fake_server {
+    my ($port, $reply, $hold) = @_;
+
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Proto => 'tcp',
+                                  Listen => 16, ReuseAddr => 1)
+        or die "cannot listen on $port: $!\n";
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid) {
+        close $l;
+        return $pid;
+    }
+
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm 30;
+
+    while (my $c = $l->accept) {
+        if (defined $reply) {
+            sysread($c, my $buf, 65536);
+            syswrite($c, $reply);
+        }
+        sleep $hold if $hold;
+        close $c;
+    }
+
+    POSIX::_exit(0);
+}
+
+sub stop_server {
+    my ($pid) = @_;
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+
+# --- CWMP messages ----------------------------------------------------
+
+sub fixture {
+    my ($name) = @_;
+    open my $in, '<', "$Top/t/data/$name" or die "t/data/$name: $!\n";
+    my $data = do { local $/; <$in> };
+    close $in;
+    return $data;
+}
+
+# An Inform.  Options: ns ("1-0"), env/cwmp (prefixes), id (undef: no
+# header), oui, class, serial, events ([codes]), params ([[n, v, type]]).
+
+sub inform {
+    my (%o) = @_;
+
+    my $ns = $o{ns} // '1-0';
+    my $env = $o{env} // 'soap-env';
+    my $cw = $o{cwmp} // 'cwmp';
+    my $events = $o{events} // ['1 BOOT'];
+    my $params = $o{params} // [
+        ['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V1.0',
+         'xsd:string'],
+        ['InternetGatewayDevice.DeviceInfo.HardwareVersion', 'HW1',
+         'xsd:string'],
+        ['InternetGatewayDevice.ManagementServer.PeriodicInformInterval',
+         '300', 'xsd:unsignedInt'],
+        ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+         'http://192.0.2.1:7547/cr', 'xsd:string'],
+    ];
+
+    my $p = $cw eq '' ? '' : "$cw:";
+    my $xmlns = $cw eq '' ? 'xmlns' : "xmlns:$cw";
+
+    my $header = '';
+    if (defined $o{id}) {
+        $header = "<$env:Header><${p}ID $env:mustUnderstand=\"1\">$o{id}"
+                  . "</${p}ID></$env:Header>";
+    }
+
+    my $ev = join '', map {
+        "<EventStruct><EventCode>$_</EventCode><CommandKey></CommandKey>"
+        . "</EventStruct>"
+    } @$events;
+
+    my $pl = join '', map {
+        "<ParameterValueStruct><Name>$_->[0]</Name>"
+        . "<Value xsi:type=\"$_->[2]\">$_->[1]</Value></ParameterValueStruct>"
+    } @$params;
+
+    # a DeviceId field given as undef is left out
+    my %default = (manufacturer => 'Acme', oui => '00AB12',
+                   class => 'HG-100', serial => 'S1');
+    my $device = '';
+    for my $f ([Manufacturer => 'manufacturer'], [OUI => 'oui'],
+               [ProductClass => 'class'], [SerialNumber => 'serial'])
+    {
+        my ($el, $k) = @$f;
+        my $v = exists $o{$k} ? $o{$k} : $default{$k};
+        $device .= "<$el>$v</$el>" if defined $v;
+    }
+
+    return <<_EOX_;
+<?xml version="1.0" encoding="UTF-8"?>
+<$env:Envelope xmlns:$env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" $xmlns="urn:dslforum-org:cwmp-$ns">
+$header
+<$env:Body>
+<${p}Inform>
+<DeviceId>$device</DeviceId>
+<Event soap-enc:arrayType="${p}EventStruct[1]">$ev</Event>
+<MaxEnvelopes>1</MaxEnvelopes>
+<CurrentTime>2026-11-27T00:00:00Z</CurrentTime>
+<RetryCount>0</RetryCount>
+<ParameterList soap-enc:arrayType="${p}ParameterValueStruct[4]">$pl</ParameterList>
+</${p}Inform>
+</$env:Body>
+</$env:Envelope>
+_EOX_
+}
+
+1;
