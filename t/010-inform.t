@@ -1,0 +1,294 @@
+# Inform -> InformResponse in every namespace and prefix style, the
+# session cookie, the empty POST, and what answers other first messages.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Cwmp::Test;
+
+repeat_each(2);
+no_shuffle();
+Cwmp::Test::setup();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config',
+        "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};")
+        unless defined $block->http_config;
+
+    $block->set_value('config', "location /cwmp { cwmp; }")
+        unless defined $block->config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: cwmp-1-0, soap-env prefix: InformResponse, ID echoed, cookie
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-0', id => 'ABC-1')
+--- error_code: 200
+--- response_headers_like
+Content-Type: text/xml; charset="utf-8"
+Set-Cookie: cwmp_session=[0-9a-f]{32}; Path=/; HttpOnly
+--- response_body_like chomp
+\A<\?xml version="1.0" encoding="UTF-8"\?>\r
+<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" [^>]* xmlns:cwmp="urn:dslforum-org:cwmp-1-0">\r
+<soap-env:Header>\r
+<cwmp:ID soap-env:mustUnderstand="1">ABC-1</cwmp:ID>\r
+</soap-env:Header>\r
+<soap-env:Body>\r
+<cwmp:InformResponse>\r
+<MaxEnvelopes>1</MaxEnvelopes>\r
+</cwmp:InformResponse>\r
+</soap-env:Body>\r
+</soap-env:Envelope>\r
+\z
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 2: cwmp-1-2, SOAP-ENV and a custom cwmp prefix
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-2', env => 'SOAP-ENV',
+                                    cwmp => 'c12', id => '42')
+--- error_code: 200
+--- response_body_like chomp
+xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:ID soap-env:mustUnderstand="1">42</cwmp:ID>.*<cwmp:InformResponse>
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 3: cwmp-1-4 as the default namespace, soapenv prefix
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-4', env => 'soapenv',
+                                    cwmp => '', id => 'x')
+--- error_code: 200
+--- response_body_like chomp
+xmlns:cwmp="urn:dslforum-org:cwmp-1-4">.*<cwmp:ID soap-env:mustUnderstand="1">x</cwmp:ID>.*<MaxEnvelopes>1</MaxEnvelopes>
+--- redis_check
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-S1}', 'cwmp_version'), '1.4',
+   'version from the namespace');
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 4: an empty cwmp:ID is echoed empty
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(id => '')
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1"></cwmp:ID>
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: no SOAP Header: none in the answer
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- error_code: 200
+--- response_body_like chomp
+\A(?!.*Header).*<cwmp:InformResponse>
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: the echoed ID is escaped
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(id => 'a&amp;b&lt;c&gt;&quot;')
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1">a&amp;b&lt;c&gt;&quot;</cwmp:ID>
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: a cookie-less session on one connection: Inform, empty POST
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(id => '1'), "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/\A\z/]
+--- redis_check
+if ($req == 1) {
+    is(scalar @{ redis('KEYS', 'cwmp:session:*') }, 0,
+       'the empty POST ended the session');
+}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 8: the session cookie ends the session
+--- init
+Cwmp::Test::redis('HSET', 'cwmp:session:0123456789abcdef0123456789abcdef',
+                  'device_id', 'seeded');
+--- request
+POST /cwmp
+--- more_headers
+Cookie: cwmp_session=0123456789abcdef0123456789abcdef
+--- error_code: 204
+--- response_body
+--- redis_check
+is(redis('EXISTS', 'cwmp:session:0123456789abcdef0123456789abcdef'), 0,
+   'session deleted');
+--- no_error_log
+[error]
+outside a session
+
+
+
+=== TEST 9: cookie attributes echoed back and comma-separated cookies
+--- init
+Cwmp::Test::redis('HSET', 'cwmp:session:00000000000000000000000000000abc',
+                  'device_id', 'seeded');
+--- request
+POST /cwmp
+--- more_headers
+Cookie: other=1, cwmp_session=00000000000000000000000000000abc; Path=/; HttpOnly
+--- error_code: 204
+--- redis_check
+is(redis('EXISTS', 'cwmp:session:00000000000000000000000000000abc'), 0,
+   'session deleted');
+--- no_error_log
+[error]
+outside a session
+
+
+
+=== TEST 10: an empty POST outside any session
+--- request
+POST /cwmp
+--- error_code: 204
+--- error_log
+empty POST outside a session
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: an empty POST with an expired session's cookie
+--- request
+POST /cwmp
+--- more_headers
+Cookie: cwmp_session=ffffffffffffffffffffffffffffffff
+--- error_code: 204
+--- error_log
+empty POST for an unknown or expired session
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: a new Inform starts a new session despite a stale cookie
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- more_headers
+Cookie: cwmp_session=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+--- error_code: 200
+--- response_headers_like
+Set-Cookie: cwmp_session=(?!e{32})[0-9a-f]{32}; Path=/; HttpOnly
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: a session must start with Inform: fault 8003
+--- request
+POST /cwmp
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID soap:mustUnderstand="1">7</cwmp:ID></soap:Header><soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>
+--- error_code: 500
+--- response_body_like chomp
+xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:ID soap-env:mustUnderstand="1">7</cwmp:ID>.*<soap-env:Fault>\r\n<faultcode>Client</faultcode>\r\n<faultstring>CWMP fault</faultstring>\r\n<detail>\r\n<cwmp:Fault>\r\n<FaultCode>8003</FaultCode>
+--- error_log
+"GetRPCMethods" outside a session, Inform must come first
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: in a session, a CPE method not implemented yet: fault 8000
+--- init
+Cwmp::Test::redis('HSET', 'cwmp:session:0000000000000000000000000000beef',
+                  'device_id', 'seeded');
+--- request
+POST /cwmp
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>x</Command></cwmp:Kicked></soap:Body></soap:Envelope>
+--- more_headers
+Cookie: cwmp_session=0000000000000000000000000000beef
+--- error_code: 500
+--- response_body_like chomp
+<faultcode>Server</faultcode>.*<FaultCode>8000</FaultCode>\r\n<FaultString>Method not supported</FaultString>
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: a response the ACS did not ask for gets 204, not a fault
+--- request
+POST /cwmp
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:GetParameterValuesResponse/></soap:Body></soap:Envelope>
+--- more_headers
+Cookie: cwmp_session=0000000000000000000000000000beef
+--- error_code: 204
+--- error_log
+unexpected "GetParameterValuesResponse" from the CPE
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: an Inform shaped like genieacs-sim's
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::fixture('inform-sim-periodic.xml')
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1">1f2e3d4c</cwmp:ID>
+--- redis_check
+my $d = redis_hash('cwmp:device:{A1B2C3-GW%202000-SIM0001}');
+is($d->{software_version}, '4.2.0-build17', 'software version');
+is($d->{hardware_version}, 'HW 2.1', 'hardware version');
+is($d->{last_events}, '2 PERIODIC', 'events');
+is(redis('HGET', 'cwmp:device:{A1B2C3-GW%202000-SIM0001}:params',
+         'InternetGatewayDevice.DeviceInfo.ProvisioningCode'), '',
+   'an empty value is kept');
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: an Inform with real CPEs' quirks
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::fixture('inform-quirks.xml')
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1"></cwmp:ID>
+--- redis_check
+my $d = redis_hash('cwmp:device:{3c9066-QK%2D01%2E7%2Fb}');
+is($d->{oui}, '3c9066', 'OUI as sent, trimmed');
+is($d->{manufacturer}, 'Quirky Ltd', 'manufacturer trimmed');
+is($d->{product_class}, '', 'no product class');
+is($d->{last_events}, '0 BOOTSTRAP,1 BOOT', 'events trimmed');
+ok($d->{last_bootstrap} && $d->{last_boot}, 'boot times');
+is($d->{data_model}, 'Device', 'TR-181 device');
+my $p = redis_hash('cwmp:device:{3c9066-QK%2D01%2E7%2Fb}:params');
+is($p->{'Device.ManagementServer.PeriodicInformEnable'}, '1',
+   'non-string value trimmed');
+is(redis('HGET', 'cwmp:device:{3c9066-QK%2D01%2E7%2Fb}:types',
+         'Device.ManagementServer.PeriodicInformEnable'), 'xsd:boolean',
+   'type from the 1999 xsi namespace');
+--- no_error_log
+[error]
