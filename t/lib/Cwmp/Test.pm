@@ -9,7 +9,7 @@ use strict;
 use warnings;
 
 use IO::Socket::INET;
-use File::Path qw(make_path);
+use File::Temp ();
 use Time::HiRes qw(sleep time);
 use POSIX qw(WNOHANG);
 use Cwd qw(cwd);
@@ -50,6 +50,9 @@ sub setup {
 sub is { Test::More::is($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub like { Test::More::like($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub ok { Test::More::ok($_[0], "redis: " . ($_[1] // '')) }
+sub is_deeply {
+    Test::More::is_deeply($_[0], $_[1], "redis: " . ($_[2] // ''));
+}
 
 
 # --- Redis ------------------------------------------------------------
@@ -120,8 +123,9 @@ sub redis_flush {
 
 sub redis_start {
     my ($port) = @_;
-    my $dir = "$Top/t/servroot/redis-$port";
-    make_path($dir);
+    # outside t/servroot, which the real framework wipes
+    my $dir = File::Temp::tempdir("cwmp-redis-$port-XXXXXX", TMPDIR => 1,
+                                  CLEANUP => 1);
 
     system('redis-server', '--port', $port, '--bind', '127.0.0.1',
            '--save', '', '--appendonly', 'no', '--daemonize', 'yes',

@@ -1,0 +1,146 @@
+# What an Inform leaves in Redis: the public keys of redis-schema/README.md.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Cwmp::Test;
+
+no_shuffle();
+Cwmp::Test::setup();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config',
+        "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};")
+        unless defined $block->http_config;
+
+    $block->set_value('config',
+        "location /cwmp { cwmp; cwmp_session_timeout 20s; }")
+        unless defined $block->config;
+
+    $block->set_value('no_error_log', "[error]\n[alert]\n")
+        unless defined $block->no_error_log;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the device summary, its parameters and types, the index
+--- init
+Cwmp::Test::redis_flush();
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['1 BOOT', '2 PERIODIC'])
+--- error_code: 200
+--- redis_check
+my $key = 'cwmp:device:{00AB12-HG%2D100-S1}';
+my $d = redis_hash($key);
+is($d->{oui}, '00AB12', 'oui');
+is($d->{product_class}, 'HG-100', 'product_class');
+is($d->{serial_number}, 'S1', 'serial_number');
+is($d->{manufacturer}, 'Acme', 'manufacturer');
+is($d->{cwmp_version}, '1.0', 'cwmp_version');
+is($d->{remote_addr}, '127.0.0.1', 'remote_addr');
+is($d->{last_events}, '1 BOOT,2 PERIODIC', 'last_events');
+is($d->{software_version}, 'V1.0', 'software_version');
+is($d->{hardware_version}, 'HW1', 'hardware_version');
+is($d->{data_model}, 'InternetGatewayDevice', 'data_model');
+ok(abs($d->{last_inform} - time) < 5, 'last_inform is now');
+is($d->{last_boot}, $d->{last_inform}, 'last_boot on 1 BOOT');
+ok(!exists $d->{last_bootstrap}, 'no last_bootstrap without 0 BOOTSTRAP');
+is($d->{first_inform}, $d->{last_inform}, 'first_inform');
+
+my $p = redis_hash("$key:params");
+is(scalar keys %$p, 4, 'every Inform parameter');
+is($p->{'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'},
+   '300', 'a value');
+is($p->{'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'},
+   'http://192.0.2.1:7547/cr', 'another value');
+
+my $t = redis_hash("$key:types");
+is_deeply($t, {
+    'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'
+        => 'xsd:unsignedInt' }, 'types beside the values, strings left out');
+
+is(redis('ZSCORE', 'cwmp:devices', '00AB12-HG%2D100-S1'), $d->{last_inform},
+   'the device index, scored by last Inform');
+
+my $s = redis('KEYS', 'cwmp:session:*');
+is(scalar @$s, 1, 'one session');
+like($s->[0], qr/^cwmp:session:[0-9a-f]{32}$/, 'session key');
+my $h = redis_hash($s->[0]);
+is($h->{device_id}, '00AB12-HG%2D100-S1', 'session device');
+is($h->{cwmp_version}, '1.0', 'session version');
+my $ttl = redis('PTTL', $s->[0]);
+ok($ttl > 18000 && $ttl <= 20000, "session expires with cwmp_session_timeout ($ttl ms)");
+
+
+
+=== TEST 2: a later Inform updates, first_inform stays, BOOTSTRAP is dated
+--- init
+Cwmp::Test::redis('HSET', 'cwmp:device:{00AB12-HG%2D100-S1}',
+                  'first_inform', '1000', 'custom', 'kept');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP'],
+    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
+                'xsd:string']])
+--- error_code: 200
+--- redis_check
+my $d = redis_hash('cwmp:device:{00AB12-HG%2D100-S1}');
+is($d->{first_inform}, '1000', 'first_inform not overwritten');
+is($d->{custom}, 'kept', 'fields of other writers kept');
+is($d->{software_version}, 'V2.0', 'software_version updated');
+is($d->{last_events}, '0 BOOTSTRAP', 'last_events replaced');
+ok($d->{last_bootstrap}, 'last_bootstrap');
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-S1}:params',
+         'InternetGatewayDevice.DeviceInfo.SoftwareVersion'), 'V2.0',
+   'parameter updated');
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-S1}:params',
+         'InternetGatewayDevice.DeviceInfo.HardwareVersion'), 'HW1',
+   'parameters not in this Inform kept');
+
+
+
+=== TEST 3: device IDs as GenieACS builds them
+--- request eval
+["POST /cwmp\n" . Cwmp::Test::inform(oui => '00D09E', class => '',
+                                     serial => 'ABC123'),
+ "POST /cwmp\n" . Cwmp::Test::inform(oui => '00D09E', class => 'IGD v2.1',
+                                     serial => 'a_b-c.d/e+f%')]
+--- error_code eval
+[200, 200]
+--- redis_check
+if ($req == 0) {
+    is(redis('EXISTS', 'cwmp:device:{00D09E-ABC123}'), 1,
+       'no ProductClass part when it is empty');
+} else {
+    is(redis('EXISTS', 'cwmp:device:{00D09E-IGD%20v2%2E1-a_b%2Dc%2Ed%2Fe%2Bf%25}'),
+       1, 'every byte outside [A-Za-z0-9_] as %XX');
+}
+
+
+
+=== TEST 4: a device with no parameters in its Inform
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(serial => 'NOPARAMS', params => [])
+--- error_code: 200
+--- redis_check
+is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-NOPARAMS}'), 1, 'summary');
+is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-NOPARAMS}:params'), 0,
+   'no parameters key');
+
+
+
+=== TEST 5: a Redis that refuses the write (wrong key type): 503, logged
+--- init
+Cwmp::Test::redis('SET', 'cwmp:device:{00AB12-HG%2D100-WRONGTYPE}:params', 'x');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(serial => 'WRONGTYPE')
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+--- error_log
+redis refused command
+WRONGTYPE
+--- no_error_log
+[alert]

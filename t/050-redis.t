@@ -1,0 +1,153 @@
+# Redis trouble: down, back, stuck, talking nonsense, and a client that
+# leaves before Redis answered.  nginx is kept running between blocks with
+# the same config, so an outage and its recovery happen in one worker.
+
+BEGIN { $ENV{TEST_NGINX_FORCE_RESTART_ON_TEST} = 0 }
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Cwmp::Test;
+
+no_shuffle();
+Cwmp::Test::setup();
+
+# peers that misbehave, up before nginx connects to them: one accepts and
+# never answers, one answers garbage
+
+our @Fakes = (
+    Cwmp::Test::fake_server($ENV{TEST_NGINX_FAKE_PORT}, undef, 20),
+    Cwmp::Test::fake_server($ENV{TEST_NGINX_FAKE2_PORT}, "%garbage\r\n", 0),
+);
+
+END { local $?; Cwmp::Test::stop_server($_) for @Fakes }
+
+# a Redis of this file's own, to take down and bring back
+
+our $Aux = $ENV{TEST_NGINX_REDIS_AUX_PORT};
+Cwmp::Test::redis_start($Aux);
+
+END { local $?; eval { Cwmp::Test::redis_stop($Aux) } }
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config',
+        "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms;")
+        unless defined $block->http_config;
+
+    $block->set_value('config', "location /cwmp { cwmp; }")
+        unless defined $block->config;
+
+    $block->set_value('request', "POST /cwmp\n" . Cwmp::Test::inform())
+        unless defined $block->request;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: Redis up: the Inform is answered
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: Redis goes away: 503 with Retry-After, at once, logged
+--- init
+Cwmp::Test::redis_stop($main::Aux);
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+Content-Type: text/plain
+--- response_body
+ACS storage unavailable, retry later
+--- error_log eval
+qr/\[error\] .*redis "127\.0\.0\.1:\d+" unavailable/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 3: still down after several reconnect attempts: logged once
+--- init
+Time::HiRes::sleep(1);
+--- error_code: 503
+--- grep_error_log eval
+qr/\[error\] .*unavailable/
+--- grep_error_log_out eval
+qr/\A[^\n]*\n\z/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: Redis is back: the worker recovers by itself
+--- init
+Cwmp::Test::redis_start($main::Aux);
+Time::HiRes::sleep(2.5);
+--- error_code: 200
+--- error_log eval
+qr/\[notice\] .*redis "127\.0\.0\.1:\d+" is available again/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 5: a Redis that accepts and never answers: 503 after the timeout
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE_PORT} timeout=300ms connect_timeout=300ms;"
+--- config
+    location /cwmp { cwmp; }
+    location /other { cwmp; }
+--- error_code: 503
+--- error_log eval
+qr/\[error\] .*redis "127\.0\.0\.1:\d+" unavailable: connect timed out/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 6: a Redis that answers garbage: 503, logged, no crash
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE2_PORT} timeout=300ms connect_timeout=300ms;"
+--- config
+    location /cwmp { cwmp; }
+    location /garbage { cwmp; }
+--- error_code: 503
+--- error_log eval
+qr/\[error\] .*redis "127\.0\.0\.1:\d+" unavailable: Protocol error/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: the client leaves before Redis answered
+--- init
+Cwmp::Test::redis_start($main::Aux);
+Cwmp::Test::redis_at($main::Aux, 'CLIENT', 'PAUSE', '700', 'ALL');
+--- config
+    location /cwmp { cwmp; }
+    location /gone { cwmp; }
+--- timeout: 0.15
+--- abort
+--- error_code:
+--- wait: 1
+--- error_log
+did not answer within 300 ms
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 8: the same worker then serves the next CPE
+--- init
+Time::HiRes::sleep(2.5);
+--- config
+    location /cwmp { cwmp; }
+    location /gone { cwmp; }
+--- error_code: 200
+--- no_error_log
+[alert]
