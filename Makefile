@@ -4,7 +4,9 @@
 #   make run     build nginx with the module, start Redis and nginx,
 #                serve CWMP on http://127.0.0.1:7547/
 #   make stop    stop what "make run" started
-#   make test    build, then run t/ against a Redis of its own
+#   make test    build, then run t/ against a Redis of its own: with the
+#                module compiled in, then loaded as a dynamic module
+#   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -14,6 +16,9 @@ TOP         := $(CURDIR)
 BUILD       := $(TOP)/build
 OBJ         := $(BUILD)/obj
 NGINX       := $(OBJ)/nginx
+OBJ_DYN     := $(BUILD)/obj-dyn
+NGINX_DYN   := $(OBJ_DYN)/nginx
+MODULE_SO   := $(OBJ_DYN)/ngx_http_cwmp_module.so
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
 ifeq ($(NGINX_SRC),)
@@ -31,13 +36,24 @@ NGINX_CONFIGURE_OPTS := \
 	--add-module=$(TOP) \
 	--with-cc-opt='-O2 -g -Werror'
 
+# the same nginx without the module, and the module as a .so for it
+NGINX_DYN_CONFIGURE_OPTS := \
+	--builddir=$(OBJ_DYN) \
+	--prefix=$(BUILD)/run \
+	--with-debug \
+	--with-compat \
+	--with-http_ssl_module \
+	--with-stream \
+	--add-dynamic-module=$(TOP) \
+	--with-cc-opt='-O2 -g -Werror'
+
 MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libpcre2-dev zlib1g-dev libssl-dev \
 	redis-server redis-tools perl
 
-.PHONY: all build deps run stop test clean dynamic
+.PHONY: all build build-dynamic deps run stop test clean dynamic
 
 all: build
 
@@ -60,14 +76,25 @@ $(NGINX): $(OBJ)/Makefile $(MODULE_SRCS)
 	cd $(NGINX_TREE) && $(MAKE) -f $(OBJ)/Makefile -j$(JOBS)
 	@touch $@
 
+build-dynamic: $(MODULE_SO)
+
+$(OBJ_DYN)/Makefile: $(TOP)/config $(NGINX_TREE)/configure | $(BUILD)/.deps
+	cd $(NGINX_TREE) && ./configure $(NGINX_DYN_CONFIGURE_OPTS)
+
+$(MODULE_SO): $(OBJ_DYN)/Makefile $(MODULE_SRCS)
+	cd $(NGINX_TREE) && $(MAKE) -f $(OBJ_DYN)/Makefile -j$(JOBS)
+	@touch $@
+
 run: build
 	.ci/acs start $(NGINX)
 
 stop:
 	.ci/acs stop $(NGINX)
 
-test: build
+# the suite twice: the module compiled in, then loaded with load_module
+test: build build-dynamic
 	.ci/test $(NGINX)
+	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) .ci/test $(NGINX_DYN)
 
 # the module as a .so against Debian's nginx-dev (the packaged nginx)
 dynamic: | $(BUILD)/.deps

@@ -61,6 +61,13 @@ my ($PrevConfig, $NginxPid);
 
 $ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
 
+# a child subreaper: the daemonized nginx is reaped here at once
+{
+    my %prctl = (x86_64 => 157, aarch64 => 167);
+    my ($arch) = `uname -m` =~ /^(x86_64|aarch64)/;
+    syscall($prctl{$arch}, 36, 1, 0, 0, 0) if $^O eq 'linux' && $arch;
+}
+
 sub import {
     my ($class, @args) = @_;
     my $caller = caller;
