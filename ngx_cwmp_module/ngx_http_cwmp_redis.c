@@ -179,8 +179,13 @@ ngx_http_cwmp_redis_op_create(ngx_http_cwmp_redis_cmd_t *cmds,
         }
     }
 
+    /*
+     * + 1: hiredis peeks at the byte after a command's first argument
+     * (looking for SUBSCRIBE variants), which must be readable
+     */
+
     op = ngx_alloc(sizeof(ngx_http_cwmp_redis_op_t)
-                   + ncmds * sizeof(size_t) + size, log);
+                   + ncmds * sizeof(size_t) + size + 1, log);
     if (op == NULL) {
         return NULL;
     }
@@ -207,6 +212,8 @@ ngx_http_cwmp_redis_op_create(ngx_http_cwmp_redis_cmd_t *cmds,
 
         op->lens[i] = (size_t) (p - op->buf) - len;
     }
+
+    *p = '\0';
 
     op->timer.handler = ngx_http_cwmp_redis_op_timeout;
     op->timer.data = op;
