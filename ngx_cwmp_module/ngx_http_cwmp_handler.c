@@ -276,7 +276,7 @@ ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body)
 
     cl = r->request_body->bufs;
 
-    if (cl->next == NULL && !cl->buf->in_file) {
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
         body->data = cl->buf->pos;
         body->len = (size_t) len;
         return NGX_OK;
@@ -293,8 +293,13 @@ ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body)
     for (/* void */; cl; cl = cl->next) {
         b = cl->buf;
 
-        if (!b->in_file) {
+        if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (!b->in_file || b->file == NULL) {
+            /* a special buffer: the last_buf mark of a chunked body */
             continue;
         }
 

@@ -385,11 +385,13 @@ ngx_http_cwmp_redis_finish(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
         ngx_del_timer(&op->timer);
     }
 
-    if (op->node->exiting || op->done == NULL) {
+    if (op->done == NULL) {
         return;
     }
 
-    op->done(op, rc);
+    /* the worker exits: the owner forgets the op, touches no request */
+
+    op->done(op, op->node->exiting ? NGX_ABORT : rc);
 }
 
 
@@ -627,7 +629,7 @@ ngx_http_cwmp_redis_handshake_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 
     node = op->data;
 
-    if (node->state != NGX_HTTP_CWMP_REDIS_HANDSHAKE) {
+    if (rc == NGX_ABORT || node->state != NGX_HTTP_CWMP_REDIS_HANDSHAKE) {
         return;
     }
 

@@ -32,7 +32,8 @@ typedef ngx_int_t (*ngx_http_cwmp_redis_reply_pt)(ngx_http_cwmp_redis_op_t *op,
 /*
  * Called exactly once per op whose submission returned NGX_OK, unless the
  * owner cancelled it first: NGX_OK when every reply was accepted, NGX_ERROR
- * when Redis was lost, timed out or a reply was refused.
+ * when Redis was lost, timed out or a reply was refused, NGX_ABORT when the
+ * worker exits (forget the op; finalize nothing).
  */
 typedef void (*ngx_http_cwmp_redis_done_pt)(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);

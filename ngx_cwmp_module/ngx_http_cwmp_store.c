@@ -540,6 +540,10 @@ ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
     ctx->op = NULL;
     ctx->cln->handler = NULL;
 
+    if (rc == NGX_ABORT) {
+        return;
+    }
+
     if (rc == NGX_OK && op->reply == ngx_http_cwmp_store_deleted
         && ctx->deleted == 0)
     {

@@ -292,3 +292,39 @@ is(redis('HGET', 'cwmp:device:{3c9066-QK%2D01%2E7%2Fb}:types',
    'type from the 1999 xsi namespace');
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: an Inform nginx buffered to a temporary file
+--- config
+    location /cwmp { cwmp; client_body_buffer_size 1k; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(serial => 'INFILE', params => [
+    map { ["InternetGatewayDevice.X_TEST.Param$_", 'v' x 40, 'xsd:string'] }
+    1 .. 50])
+--- error_code: 200
+--- redis_check
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-INFILE}', 'serial_number'),
+   'INFILE', 'stored');
+--- error_log
+a client request body is buffered to a temporary file
+--- no_error_log
+[error]
+
+
+
+=== TEST 19: a chunked Inform in several buffers
+--- config
+    location /cwmp { cwmp; client_body_buffer_size 1k; client_body_in_single_buffer off; }
+--- more_headers
+Transfer-Encoding: chunked
+--- request eval
+my $b = Cwmp::Test::inform(serial => 'CHUNKED');
+"POST /cwmp\n" . CORE::join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) }
+                               $b =~ /(.{1,700})/sg) . "0\r\n\r\n"
+--- error_code: 200
+--- redis_check
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-CHUNKED}', 'serial_number'),
+   'CHUNKED', 'stored');
+--- no_error_log
+[error]
