@@ -206,7 +206,12 @@ ngx_http_cwmp_redis_op_create(ngx_http_cwmp_redis_cmd_t *cmds,
 
         for (j = 0; j < cmds[i].nargs; j++) {
             p = ngx_sprintf(p, "$%uz\r\n", cmds[i].args[j].len);
-            p = ngx_cpymem(p, cmds[i].args[j].data, cmds[i].args[j].len);
+
+            if (cmds[i].args[j].len) {       /* an empty one may be NULL */
+                p = ngx_cpymem(p, cmds[i].args[j].data,
+                               cmds[i].args[j].len);
+            }
+
             *p++ = CR; *p++ = LF;
         }
 
