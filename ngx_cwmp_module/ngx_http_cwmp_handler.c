@@ -53,6 +53,7 @@ static ngx_int_t ngx_http_cwmp_other(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_find_session(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 
+static ngx_int_t ngx_http_cwmp_waiting(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_fault(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_uint_t code, char *text);
 static ngx_int_t ngx_http_cwmp_unavailable(ngx_http_request_t *r);
@@ -379,15 +380,7 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 
     rc = ngx_http_cwmp_store_inform(r, inform, ngx_http_cwmp_inform_done);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_cwmp_unavailable(r);
-    }
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DONE;
+    return ngx_http_cwmp_waiting(r, rc);
 }
 
 
@@ -458,15 +451,7 @@ ngx_http_cwmp_empty_post(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     rc = ngx_http_cwmp_store_session_end(r, &ctx->token,
                                          ngx_http_cwmp_empty_post_done);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_cwmp_unavailable(r);
-    }
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DONE;
+    return ngx_http_cwmp_waiting(r, rc);
 }
 
 
@@ -560,6 +545,23 @@ ngx_http_cwmp_find_session(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ctx->token.len = NGX_HTTP_CWMP_TOKEN_LEN;
 
     return NGX_OK;
+}
+
+
+/* what a store call's result means for the request */
+
+static ngx_int_t
+ngx_http_cwmp_waiting(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cwmp_unavailable(r);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DONE;      /* the store's handler finalizes */
 }
 
 

@@ -72,6 +72,8 @@ static void ngx_http_cwmp_redis_handshake_done(ngx_http_cwmp_redis_op_t *op,
 
 static void ngx_http_cwmp_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_cwmp_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_cwmp_redis_event(void *privdata, ngx_uint_t write,
+    ngx_uint_t add);
 static void ngx_http_cwmp_redis_add_read(void *privdata);
 static void ngx_http_cwmp_redis_del_read(void *privdata);
 static void ngx_http_cwmp_redis_add_write(void *privdata);
@@ -891,74 +893,63 @@ ngx_http_cwmp_redis_write_handler(ngx_event_t *wev)
  */
 
 static void
-ngx_http_cwmp_redis_add_read(void *privdata)
+ngx_http_cwmp_redis_event(void *privdata, ngx_uint_t write, ngx_uint_t add)
 {
+    ngx_int_t          rc;
+    ngx_uint_t         event;
+    ngx_event_t       *ev;
     ngx_connection_t  *c;
 
     c = privdata;
 
-    if (c == NULL || c->read->active) {
+    if (c == NULL) {
         return;
     }
 
-    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "cwmp redis: could not add the read event");
+    ev = write ? c->write : c->read;
+
+    if (ev->active == add) {
+        return;
     }
+
+    event = write ? NGX_WRITE_EVENT : NGX_READ_EVENT;
+
+    rc = add ? ngx_add_event(ev, event, NGX_LEVEL_EVENT)
+             : ngx_del_event(ev, event, 0);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                      "cwmp redis: could not %s the %s event",
+                      add ? "add" : "delete", write ? "write" : "read");
+    }
+}
+
+
+static void
+ngx_http_cwmp_redis_add_read(void *privdata)
+{
+    ngx_http_cwmp_redis_event(privdata, 0, 1);
 }
 
 
 static void
 ngx_http_cwmp_redis_del_read(void *privdata)
 {
-    ngx_connection_t  *c;
-
-    c = privdata;
-
-    if (c == NULL || !c->read->active) {
-        return;
-    }
-
-    if (ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "cwmp redis: could not delete the read event");
-    }
+    ngx_http_cwmp_redis_event(privdata, 0, 0);
 }
 
 
 static void
 ngx_http_cwmp_redis_add_write(void *privdata)
 {
-    ngx_connection_t  *c;
-
-    c = privdata;
-
-    if (c == NULL || c->write->active) {
-        return;
-    }
-
-    if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "cwmp redis: could not add the write event");
-    }
+    ngx_http_cwmp_redis_event(privdata, 1, 1);
 }
 
 
 static void
 ngx_http_cwmp_redis_del_write(void *privdata)
 {
-    ngx_connection_t  *c;
-
-    c = privdata;
-
-    if (c == NULL || !c->write->active) {
-        return;
-    }
-
-    if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "cwmp redis: could not delete the write event");
-    }
+    ngx_http_cwmp_redis_event(privdata, 1, 0);
 }
 
 

@@ -9,16 +9,7 @@ repeat_each(2);
 no_shuffle();
 Cwmp::Test::setup();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('http_config',
-        "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};")
-        unless defined $block->http_config;
-
-    $block->set_value('config', "location /cwmp { cwmp; }")
-        unless defined $block->config;
-});
+Cwmp::Test::defaults(config => "location /cwmp { cwmp; }");
 
 run_tests();
 

@@ -11,20 +11,8 @@ Cwmp::Test::setup();
 our $Env = 'xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
            . 'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"';
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('http_config',
-        "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};")
-        unless defined $block->http_config;
-
-    $block->set_value('config',
-        "location /cwmp { cwmp; cwmp_max_body_size 1m; }")
-        unless defined $block->config;
-
-    $block->set_value('no_error_log', "[error]\n[alert]\n")
-        unless defined $block->no_error_log;
-});
+Cwmp::Test::defaults(config => "location /cwmp { cwmp; cwmp_max_body_size 1m; }",
+                     no_error_log => "[error]\n[alert]\n");
 
 run_tests();
 

@@ -7,20 +7,8 @@ use Cwmp::Test;
 no_shuffle();
 Cwmp::Test::setup();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('http_config',
-        "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};")
-        unless defined $block->http_config;
-
-    $block->set_value('config',
-        "location /cwmp { cwmp; cwmp_session_timeout 20s; }")
-        unless defined $block->config;
-
-    $block->set_value('no_error_log', "[error]\n[alert]\n")
-        unless defined $block->no_error_log;
-});
+Cwmp::Test::defaults(config => "location /cwmp { cwmp; cwmp_session_timeout 20s; }",
+                     no_error_log => "[error]\n[alert]\n");
 
 run_tests();
 

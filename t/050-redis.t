@@ -28,19 +28,10 @@ Cwmp::Test::redis_start($Aux);
 
 END { local $?; eval { Cwmp::Test::redis_stop($Aux) } }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('http_config',
-        "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms;")
-        unless defined $block->http_config;
-
-    $block->set_value('config', "location /cwmp { cwmp; }")
-        unless defined $block->config;
-
-    $block->set_value('request', "POST /cwmp\n" . Cwmp::Test::inform())
-        unless defined $block->request;
-});
+Cwmp::Test::defaults(
+    http_config => "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms;",
+    config => "location /cwmp { cwmp; }",
+    request => "POST /cwmp\n" . Cwmp::Test::inform());
 
 run_tests();
 

@@ -47,6 +47,23 @@ sub setup {
     });
 }
 
+# Section values for the blocks that lack them: the test Redis in
+# http_config, and whatever the file passes (config, no_error_log, ...).
+
+sub defaults {
+    my (%d) = @_;
+
+    Test::Nginx::Socket::add_block_preprocessor(sub {
+        my $block = shift;
+        my %v = (http_config =>
+                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};",
+                 %d);
+        for my $k (keys %v) {
+            $block->set_value($k, $v{$k}) unless defined $block->$k;
+        }
+    });
+}
+
 sub is { Test::More::is($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub like { Test::More::like($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub ok { Test::More::ok($_[0], "redis: " . ($_[1] // '')) }
