@@ -197,6 +197,8 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_cwmp_loc_conf_t *prev = parent;
     ngx_http_cwmp_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               2 * 1024 * 1024);
@@ -214,6 +216,18 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cwmp_max_body_size\" must be at least 4k");
         return NGX_CONF_ERROR;
+    }
+
+    /*
+     * a CWMP body is parsed whole: keep it in memory rather than let nginx
+     * write it to a temporary file that the worker would read back (core
+     * is merged before this module, so its value here is final)
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->enable && clcf->client_body_buffer_size < conf->max_body_size) {
+        clcf->client_body_buffer_size = conf->max_body_size;
     }
 
     return NGX_CONF_OK;

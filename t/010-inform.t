@@ -286,25 +286,38 @@ is(redis('HGET', 'cwmp:device:{3c9066-QK%2D01%2E7%2Fb}:types',
 
 
 
-=== TEST 18: an Inform nginx buffered to a temporary file
+=== TEST 18: bodies stay in memory: client_body_buffer_size is raised
 --- config
     location /cwmp { cwmp; client_body_buffer_size 1k; }
 --- request eval
-"POST /cwmp\n" . Cwmp::Test::inform(serial => 'INFILE', params => [
+"POST /cwmp\n" . Cwmp::Test::inform(serial => 'INMEM', params => [
     map { ["InternetGatewayDevice.X_TEST.Param$_", 'v' x 40, 'xsd:string'] }
     1 .. 50])
 --- error_code: 200
 --- redis_check
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-INMEM}', 'serial_number'),
+   'INMEM', 'stored');
+--- no_error_log
+[error]
+buffered to a temporary file
+
+
+
+=== TEST 19: a body nginx was told to keep in a file is read back
+--- config
+    location /cwmp { cwmp; client_body_in_file_only clean; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(serial => 'INFILE')
+--- error_code: 200
+--- redis_check
 is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-INFILE}', 'serial_number'),
    'INFILE', 'stored');
---- error_log
-a client request body is buffered to a temporary file
 --- no_error_log
 [error]
 
 
 
-=== TEST 19: a chunked Inform in several buffers
+=== TEST 20: a chunked Inform in several buffers
 --- config
     location /cwmp { cwmp; client_body_buffer_size 1k; client_body_in_single_buffer off; }
 --- more_headers
