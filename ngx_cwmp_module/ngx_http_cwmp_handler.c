@@ -34,6 +34,8 @@ typedef struct {
 
 typedef struct {
     u_char                       token[NGX_HTTP_CWMP_TOKEN_LEN];
+    u_char                       device_id[NGX_HTTP_CWMP_MAX_ID];
+    size_t                       device_id_len;
     ngx_uint_t                   active;
 } ngx_http_cwmp_conn_t;
 
@@ -72,7 +74,8 @@ static u_char *ngx_http_cwmp_log_error(ngx_http_request_t *r,
     ngx_http_request_t *sr, u_char *buf, size_t len);
 
 
-static ngx_str_t  ngx_http_cwmp_xml_type = ngx_string("text/xml; charset=\"utf-8\"");
+static ngx_str_t  ngx_http_cwmp_xml_type =
+    ngx_string("text/xml; charset=\"utf-8\"");
 static ngx_str_t  ngx_http_cwmp_text_type = ngx_string("text/plain");
 
 
@@ -407,8 +410,10 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
         return;
     }
 
-    cookie.len = sizeof(NGX_HTTP_CWMP_COOKIE_NAME "=; Path=/; HttpOnly") - 1
-                 + ctx->token.len;
+    /* "cwmp_session=<token>.<device ID>": the ID is cookie-safe */
+
+    cookie.len = sizeof(NGX_HTTP_CWMP_COOKIE_NAME "=.; Path=/; HttpOnly") - 1
+                 + ctx->token.len + ctx->device_id.len;
     cookie.data = ngx_pnalloc(r->pool, cookie.len);
     if (cookie.data == NULL) {
         ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -418,6 +423,8 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
     p = ngx_cpymem(cookie.data, NGX_HTTP_CWMP_COOKIE_NAME "=",
                    sizeof(NGX_HTTP_CWMP_COOKIE_NAME "=") - 1);
     p = ngx_cpymem(p, ctx->token.data, ctx->token.len);
+    *p++ = '.';
+    p = ngx_cpymem(p, ctx->device_id.data, ctx->device_id.len);
     ngx_memcpy(p, "; Path=/; HttpOnly", sizeof("; Path=/; HttpOnly") - 1);
 
     if (ngx_http_cwmp_header(r, "Set-Cookie", &cookie) != NGX_OK) {
@@ -428,6 +435,8 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
     conn = ngx_http_cwmp_conn(r->connection, 1);
     if (conn) {
         ngx_memcpy(conn->token, ctx->token.data, NGX_HTTP_CWMP_TOKEN_LEN);
+        ngx_memcpy(conn->device_id, ctx->device_id.data, ctx->device_id.len);
+        conn->device_id_len = ctx->device_id.len;
         conn->active = 1;
     }
 
@@ -448,7 +457,7 @@ ngx_http_cwmp_empty_post(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         return ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL);
     }
 
-    rc = ngx_http_cwmp_store_session_end(r, &ctx->token,
+    rc = ngx_http_cwmp_store_session_end(r, &ctx->device_id, &ctx->token,
                                          ngx_http_cwmp_empty_post_done);
 
     return ngx_http_cwmp_waiting(r, rc);
@@ -530,7 +539,9 @@ ngx_http_cwmp_find_session(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
     ngx_http_cwmp_conn_t  *conn;
 
-    if (ngx_http_cwmp_session_cookie(r, &ctx->token) == NGX_OK) {
+    if (ngx_http_cwmp_session_cookie(r, &ctx->token, &ctx->device_id)
+        == NGX_OK)
+    {
         return NGX_OK;
     }
 
@@ -540,9 +551,10 @@ ngx_http_cwmp_find_session(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(ctx->token_data, conn->token, NGX_HTTP_CWMP_TOKEN_LEN);
-    ctx->token.data = ctx->token_data;
+    ctx->token.data = conn->token;
     ctx->token.len = NGX_HTTP_CWMP_TOKEN_LEN;
+    ctx->device_id.data = conn->device_id;
+    ctx->device_id.len = conn->device_id_len;
 
     return NGX_OK;
 }

@@ -15,6 +15,7 @@
 
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_handler.h"
+#include "ngx_http_cwmp_store.h"
 
 
 static void *ngx_http_cwmp_create_main_conf(ngx_conf_t *cf);
@@ -167,6 +168,8 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
 
     mcf->redis.backoff_min = 100;
     mcf->redis.backoff_max = 2000;
+
+    mcf->redis.scripts = ngx_http_cwmp_store_scripts(&mcf->redis.nscripts);
 
     return NGX_CONF_OK;
 }

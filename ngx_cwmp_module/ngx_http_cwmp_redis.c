@@ -13,6 +13,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
+#include <ngx_sha1.h>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
@@ -42,6 +43,8 @@ struct ngx_http_cwmp_redis_node_s {
     ngx_event_t                   reconnect_timer;
     ngx_event_t                   watchdog;
     ngx_msec_t                    backoff;
+    ngx_str_t                    *shas;            /* of conf->scripts */
+    ngx_uint_t                    scripts_first;   /* in the handshake */
 
     unsigned                      outage:1;        /* failure was logged */
     unsigned                      exiting:1;
@@ -90,6 +93,9 @@ ngx_http_cwmp_redis_node_t *
 ngx_http_cwmp_redis_node_create(ngx_cycle_t *cycle,
     ngx_http_cwmp_redis_conf_t *conf)
 {
+    u_char                       digest[20];
+    ngx_sha1_t                   sha1;
+    ngx_uint_t                   i;
     ngx_http_cwmp_redis_node_t  *node;
 
     node = ngx_pcalloc(cycle->pool, sizeof(ngx_http_cwmp_redis_node_t));
@@ -98,6 +104,32 @@ ngx_http_cwmp_redis_node_create(ngx_cycle_t *cycle,
     }
 
     node->conf = conf;
+
+    node->shas = ngx_pcalloc(cycle->pool,
+                             (conf->nscripts + 1) * sizeof(ngx_str_t));
+    if (node->shas == NULL) {
+        return NULL;
+    }
+
+    /*
+     * the SHA1 of each script, as Redis names it: an op may be formatted
+     * (EVALSHA) before the handshake has loaded the scripts
+     */
+
+    for (i = 0; i < conf->nscripts; i++) {
+        node->shas[i].len = 40;
+        node->shas[i].data = ngx_pnalloc(cycle->pool, 40);
+        if (node->shas[i].data == NULL) {
+            return NULL;
+        }
+
+        ngx_sha1_init(&sha1);
+        ngx_sha1_update(&sha1, conf->scripts[i].data, conf->scripts[i].len);
+        ngx_sha1_final(digest, &sha1);
+
+        ngx_hex_dump(node->shas[i].data, digest, 20);
+    }
+
     ngx_queue_init(&node->waiting);
     ngx_queue_init(&node->in_flight);
 
@@ -156,6 +188,30 @@ ngx_http_cwmp_redis_available(ngx_http_cwmp_redis_node_t *node)
     }
 
     return NGX_OK;
+}
+
+
+/* the SHA1 of a script, by which EVALSHA names it */
+
+ngx_str_t *
+ngx_http_cwmp_redis_script(ngx_http_cwmp_redis_node_t *node, ngx_uint_t i)
+{
+    return &node->shas[i];
+}
+
+
+/* something only a new connection mends (e.g. the scripts were flushed) */
+
+void
+ngx_http_cwmp_redis_reset(ngx_http_cwmp_redis_node_t *node,
+    const char *reason)
+{
+    if (node->ac == NULL) {
+        return;
+    }
+
+    ngx_http_cwmp_redis_close(node);
+    ngx_http_cwmp_redis_fail(node, reason);
 }
 
 
@@ -518,11 +574,11 @@ static void
 ngx_http_cwmp_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                       db[NGX_INT_T_LEN];
-    ngx_str_t                    auth[3], select[2], ping[1];
-    ngx_uint_t                   n;
+    ngx_str_t                    auth[3], select[2], ping[1], *load;
+    ngx_uint_t                   n, i;
     redisAsyncContext           *ac;
     ngx_http_cwmp_redis_op_t    *op;
-    ngx_http_cwmp_redis_cmd_t    cmds[3];
+    ngx_http_cwmp_redis_cmd_t   *cmds;
     ngx_http_cwmp_redis_node_t  *node;
     ngx_http_cwmp_redis_conf_t  *conf;
 
@@ -546,7 +602,23 @@ ngx_http_cwmp_redis_on_connect(const redisAsyncContext *cac, int status)
 
     node->state = NGX_HTTP_CWMP_REDIS_HANDSHAKE;
 
-    /* AUTH, SELECT, then a PING so that the handshake is never empty */
+    /*
+     * AUTH, SELECT, SCRIPT LOAD of each script, then a PING so that the
+     * handshake is never empty
+     */
+
+    cmds = ngx_alloc((conf->nscripts + 3) * sizeof(ngx_http_cwmp_redis_cmd_t),
+                     ngx_cycle->log);
+    load = ngx_alloc((conf->nscripts * 3 + 1) * sizeof(ngx_str_t),
+                     ngx_cycle->log);
+
+    if (cmds == NULL || load == NULL) {
+        ngx_free(cmds);
+        ngx_free(load);
+        ngx_http_cwmp_redis_close(node);
+        ngx_http_cwmp_redis_fail(node, "out of memory");
+        return;
+    }
 
     n = 0;
 
@@ -576,12 +648,27 @@ ngx_http_cwmp_redis_on_connect(const redisAsyncContext *cac, int status)
         n++;
     }
 
+    node->scripts_first = n;
+
+    for (i = 0; i < conf->nscripts; i++) {
+        ngx_str_set(&load[3 * i], "SCRIPT");
+        ngx_str_set(&load[3 * i + 1], "LOAD");
+        load[3 * i + 2] = conf->scripts[i];
+        cmds[n].args = &load[3 * i];
+        cmds[n].nargs = 3;
+        n++;
+    }
+
     ngx_str_set(&ping[0], "PING");
     cmds[n].args = ping;
     cmds[n].nargs = 1;
     n++;
 
     op = ngx_http_cwmp_redis_op_create(cmds, n, ngx_cycle->log);
+
+    ngx_free(cmds);
+    ngx_free(load);
+
     if (op == NULL) {
         ngx_http_cwmp_redis_close(node);
         ngx_http_cwmp_redis_fail(node, "out of memory");
@@ -608,11 +695,34 @@ static ngx_int_t
 ngx_http_cwmp_redis_handshake_reply(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply)
 {
+    ngx_str_t                   *sha;
     redisReply                  *r;
     ngx_http_cwmp_redis_node_t  *node;
 
     r = reply;
     node = op->data;
+
+    if (i >= node->scripts_first
+        && i < node->scripts_first + node->conf->nscripts
+        && r->type == REDIS_REPLY_STRING)
+    {
+        /* SCRIPT LOAD answers the script's SHA1: the one computed here */
+
+        sha = &node->shas[i - node->scripts_first];
+
+        if ((size_t) r->len != sha->len
+            || ngx_strncmp(r->str, sha->data, sha->len) != 0)
+        {
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "redis \"%V\" named script %ui \"%*s\", not "
+                          "\"%V\"", &node->conf->name,
+                          i - node->scripts_first, (size_t) r->len, r->str,
+                          sha);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
 
     if (r->type != REDIS_REPLY_ERROR) {
         return NGX_OK;

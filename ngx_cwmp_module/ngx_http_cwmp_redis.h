@@ -52,6 +52,8 @@ typedef struct {
     ngx_uint_t                    queue_max;
     ngx_msec_t                    backoff_min;
     ngx_msec_t                    backoff_max;
+    ngx_str_t                    *scripts;       /* loaded on connect */
+    ngx_uint_t                    nscripts;
 } ngx_http_cwmp_redis_conf_t;
 
 
@@ -87,6 +89,10 @@ ngx_http_cwmp_redis_node_t *ngx_http_cwmp_redis_node_create(ngx_cycle_t *cycle,
     ngx_http_cwmp_redis_conf_t *conf);
 void ngx_http_cwmp_redis_node_destroy(ngx_http_cwmp_redis_node_t *node);
 ngx_int_t ngx_http_cwmp_redis_available(ngx_http_cwmp_redis_node_t *node);
+ngx_str_t *ngx_http_cwmp_redis_script(ngx_http_cwmp_redis_node_t *node,
+    ngx_uint_t i);
+void ngx_http_cwmp_redis_reset(ngx_http_cwmp_redis_node_t *node,
+    const char *reason);
 
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_redis_op_create(
     ngx_http_cwmp_redis_cmd_t *cmds, ngx_uint_t ncmds, ngx_log_t *log);

@@ -24,7 +24,7 @@ static size_t ngx_http_cwmp_device_id_part(u_char *dst, ngx_str_t *part);
 static ngx_int_t ngx_http_cwmp_random(u_char *buf, size_t len,
     ngx_log_t *log);
 static ngx_int_t ngx_http_cwmp_cookie_find(ngx_str_t *value,
-    ngx_str_t *token);
+    ngx_str_t *token, ngx_str_t *device_id);
 
 
 ngx_int_t
@@ -161,20 +161,24 @@ ngx_http_cwmp_random(u_char *buf, size_t len, ngx_log_t *log)
 
 
 /*
- * Finds our session cookie in any Cookie header.  CPEs send cookies
- * separated by ";" or "," and echo attributes ("Path=/; HttpOnly"):
- * only "cwmp_session=<32 hex digits>" counts.
+ * Finds our session cookie in any Cookie header: "cwmp_session=<token>.<ID>"
+ * (32 hex digits, then the device ID, so that the session's keys are known
+ * without a look-up).  CPEs send cookies separated by ";" or "," and echo
+ * attributes ("Path=/; HttpOnly"), which are ignored.
  */
 
 ngx_int_t
-ngx_http_cwmp_session_cookie(ngx_http_request_t *r, ngx_str_t *token)
+ngx_http_cwmp_session_cookie(ngx_http_request_t *r, ngx_str_t *token,
+    ngx_str_t *device_id)
 {
 #if (nginx_version >= 1023000)
 
     ngx_table_elt_t  *h;
 
     for (h = r->headers_in.cookie; h; h = h->next) {
-        if (ngx_http_cwmp_cookie_find(&h->value, token) == NGX_OK) {
+        if (ngx_http_cwmp_cookie_find(&h->value, token, device_id)
+            == NGX_OK)
+        {
             return NGX_OK;
         }
     }
@@ -187,7 +191,9 @@ ngx_http_cwmp_session_cookie(ngx_http_request_t *r, ngx_str_t *token)
     h = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        if (ngx_http_cwmp_cookie_find(&h[i]->value, token) == NGX_OK) {
+        if (ngx_http_cwmp_cookie_find(&h[i]->value, token, device_id)
+            == NGX_OK)
+        {
             return NGX_OK;
         }
     }
@@ -199,9 +205,10 @@ ngx_http_cwmp_session_cookie(ngx_http_request_t *r, ngx_str_t *token)
 
 
 static ngx_int_t
-ngx_http_cwmp_cookie_find(ngx_str_t *value, ngx_str_t *token)
+ngx_http_cwmp_cookie_find(ngx_str_t *value, ngx_str_t *token,
+    ngx_str_t *device_id)
 {
-    u_char      *p, *last, *v;
+    u_char      *p, *last, *v, *id, c;
     ngx_uint_t   i;
 
     static ngx_str_t  name = ngx_string(NGX_HTTP_CWMP_COOKIE_NAME "=");
@@ -230,13 +237,33 @@ ngx_http_cwmp_cookie_find(ngx_str_t *value, ngx_str_t *token)
                 }
             }
 
-            if (i == NGX_HTTP_CWMP_TOKEN_LEN
-                && (v + i == last || v[i] == ';' || v[i] == ','
-                    || v[i] == ' ' || v[i] == '\t'))
-            {
-                token->data = v;
-                token->len = NGX_HTTP_CWMP_TOKEN_LEN;
-                return NGX_OK;
+            if (i == NGX_HTTP_CWMP_TOKEN_LEN && v + i < last && v[i] == '.') {
+
+                /* the device ID: the bytes device IDs are made of */
+
+                id = v + i + 1;
+
+                for (p = id; p < last && p - id <= NGX_HTTP_CWMP_MAX_ID; p++) {
+                    c = *p;
+
+                    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                          || (c >= '0' && c <= '9') || c == '_' || c == '%'
+                          || c == '-'))
+                    {
+                        break;
+                    }
+                }
+
+                if (p > id && p - id <= NGX_HTTP_CWMP_MAX_ID
+                    && (p == last || *p == ';' || *p == ',' || *p == ' '
+                        || *p == '\t'))
+                {
+                    token->data = v;
+                    token->len = NGX_HTTP_CWMP_TOKEN_LEN;
+                    device_id->data = id;
+                    device_id->len = p - id;
+                    return NGX_OK;
+                }
             }
         }
 

@@ -8,11 +8,12 @@
  *   cwmp:device:{ID}:params    HASH  parameter path -> last known value
  *   cwmp:device:{ID}:types     HASH  parameter path -> xsd type, when not
  *                                    xsd:string
+ *   cwmp:device:{ID}:session   HASH  the device's CWMP session (one at a
+ *                                    time), expires on its own
  *   cwmp:devices               ZSET  device ID scored by its last Inform
- *   cwmp:session:<token>       HASH  a CWMP session, expires on its own
  *
  * {ID} is a Redis Cluster hash tag: a device's keys share one slot, so
- * the device's writes go in one MULTI/EXEC.
+ * the device's writes go in one MULTI/EXEC or one script.
  */
 
 
@@ -24,6 +25,7 @@
 
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_scripts.h"
 
 
 typedef struct {
@@ -66,13 +68,14 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 {
     u_char                       *p;
     size_t                        len;
-    ngx_str_t                     device, params, types, now, *a;
+    ngx_str_t                     device, params, types, session, now;
+    ngx_str_t                     timeout, *a;
     ngx_str_t                     software, hardware, model, events;
     ngx_uint_t                    i, n, ntypes, boot, bootstrap;
     ngx_http_cwmp_msg_t          *msg;
     ngx_http_cwmp_event_t        *ev;
     ngx_http_cwmp_param_t        *param;
-    ngx_http_cwmp_redis_cmd_t     cmds[9];
+    ngx_http_cwmp_redis_cmd_t     cmds[11];
     ngx_http_cwmp_store_batch_t   b;
 
     msg = inform->msg;
@@ -81,13 +84,17 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     b.cmds = cmds;
     b.ncmds = 0;
 
-    if (ngx_http_cwmp_store_key(r, &device, "device:", &inform->device_id, 1, "")
+    if (ngx_http_cwmp_store_key(r, &device, "device:", &inform->device_id, 1,
+                                "")
         != NGX_OK
         || ngx_http_cwmp_store_key(r, &params, "device:",
                                    &inform->device_id, 1, ":params")
            != NGX_OK
         || ngx_http_cwmp_store_key(r, &types, "device:",
                                    &inform->device_id, 1, ":types")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &session, "device:",
+                                   &inform->device_id, 1, ":session")
            != NGX_OK
         || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
     {
@@ -265,11 +272,51 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         }
     }
 
+    /* the session: a new Inform replaces whatever session was there */
+
+    a = ngx_http_cwmp_store_cmd(&b, 2, "DEL");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = session;
+
+    a = ngx_http_cwmp_store_cmd(&b, 10, "HSET");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = session;
+    ngx_str_set(&a[2], "token");
+    a[3] = inform->token;
+    ngx_str_set(&a[4], "cwmp_version");
+    a[5] = inform->version;
+    ngx_str_set(&a[6], "remote_addr");
+    a[7] = r->connection->addr_text;
+    ngx_str_set(&a[8], "created");
+    a[9] = now;
+
+    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (timeout.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    timeout.len = ngx_sprintf(timeout.data, "%M", inform->session_timeout)
+                  - timeout.data;
+
+    a = ngx_http_cwmp_store_cmd(&b, 3, "PEXPIRE");
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    a[1] = session;
+    a[2] = timeout;
+
     if (ngx_http_cwmp_store_cmd(&b, 1, "EXEC") == NULL) {
         return NGX_ERROR;
     }
 
-    /* keys of other slots: outside the transaction */
+    /* the index is a key of its own slot: outside the transaction */
 
     a = ngx_http_cwmp_store_cmd(&b, 4, "ZADD");
     if (a == NULL
@@ -281,65 +328,52 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     a[2] = now;
     a[3] = inform->device_id;
 
-    a = ngx_http_cwmp_store_cmd(&b, 10, "HSET");
-    if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[1], "session:", &inform->token, 0,
-                                   "")
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&a[2], "device_id");
-    a[3] = inform->device_id;
-    ngx_str_set(&a[4], "cwmp_version");
-    a[5] = inform->version;
-    ngx_str_set(&a[6], "remote_addr");
-    a[7] = r->connection->addr_text;
-    ngx_str_set(&a[8], "created");
-    a[9] = now;
-
-    device = a[1];
-
-    a = ngx_http_cwmp_store_cmd(&b, 3, "PEXPIRE");
-    if (a == NULL) {
-        return NGX_ERROR;
-    }
-
-    a[1] = device;
-    a[2].data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (a[2].data == NULL) {
-        return NGX_ERROR;
-    }
-
-    a[2].len = ngx_sprintf(a[2].data, "%M", inform->session_timeout)
-               - a[2].data;
-
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler);
 }
 
 
 ngx_int_t
-ngx_http_cwmp_store_session_end(ngx_http_request_t *r, ngx_str_t *token,
-    ngx_http_cwmp_store_handler_pt handler)
+ngx_http_cwmp_store_session_end(ngx_http_request_t *r, ngx_str_t *device_id,
+    ngx_str_t *token, ngx_http_cwmp_store_handler_pt handler)
 {
     ngx_str_t                    *a;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
     b.r = r;
     b.cmds = cmds;
     b.ncmds = 0;
 
-    a = ngx_http_cwmp_store_cmd(&b, 2, "DEL");
+    /* only if the session is still this token's: a newer one stays */
+
+    a = ngx_http_cwmp_store_cmd(&b, 5, "EVALSHA");
     if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[1], "session:", token, 0, "") != NGX_OK)
+        || ngx_http_cwmp_store_key(r, &a[3], "device:", device_id, 1,
+                                   ":session")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
+    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                       NGX_HTTP_CWMP_SCRIPT_SESSION_END);
+    ngx_str_set(&a[2], "1");
+    a[4] = *token;
+
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_deleted,
                                       handler);
+}
+
+
+ngx_str_t *
+ngx_http_cwmp_store_scripts(ngx_uint_t *n)
+{
+    *n = NGX_HTTP_CWMP_NSCRIPTS;
+
+    return ngx_http_cwmp_scripts;
 }
 
 
@@ -504,6 +538,11 @@ ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     ngx_log_error(NGX_LOG_ERR, ctx->r->connection->log, 0,
                   "redis refused command %ui: \"%*s\"", i, e->len, e->str);
+
+    if (e->len >= 8 && ngx_strncmp(e->str, "NOSCRIPT", 8) == 0) {
+        /* flushed (SCRIPT FLUSH): a new connection loads them again */
+        ngx_http_cwmp_redis_reset(op->node, "scripts were flushed");
+    }
 
     return NGX_ERROR;
 }

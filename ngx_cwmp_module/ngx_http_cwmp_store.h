@@ -43,7 +43,9 @@ ngx_int_t ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_http_cwmp_store_inform_t *inform,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_int_t ngx_http_cwmp_store_session_end(ngx_http_request_t *r,
-    ngx_str_t *token, ngx_http_cwmp_store_handler_pt handler);
+    ngx_str_t *device_id, ngx_str_t *token,
+    ngx_http_cwmp_store_handler_pt handler);
+ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

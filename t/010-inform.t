@@ -21,7 +21,7 @@ __DATA__
 --- error_code: 200
 --- response_headers_like
 Content-Type: text/xml; charset="utf-8"
-Set-Cookie: cwmp_session=[0-9a-f]{32}; Path=/; HttpOnly
+Set-Cookie: cwmp_session=[0-9a-f]{32}\.00AB12-HG%2D100-S1; Path=/; HttpOnly
 --- response_body_like chomp
 \A<\?xml version="1.0" encoding="UTF-8"\?>\r
 <soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" [^>]* xmlns:cwmp="urn:dslforum-org:cwmp-1-0">\r
@@ -114,7 +114,7 @@ Cwmp::Test::redis_flush();
 [qr/InformResponse/, qr/\A\z/]
 --- redis_check
 if ($req == 1) {
-    is(scalar @{ redis('KEYS', 'cwmp:session:*') }, 0,
+    is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-S1}:session'), 0,
        'the empty POST ended the session');
 }
 --- no_error_log
@@ -125,17 +125,16 @@ if ($req == 1) {
 
 === TEST 8: the session cookie ends the session
 --- init
-Cwmp::Test::redis('HSET', 'cwmp:session:0123456789abcdef0123456789abcdef',
-                  'device_id', 'seeded');
+Cwmp::Test::redis('HSET', 'cwmp:device:{SEEDED-1}:session',
+                  'token', '0123456789abcdef0123456789abcdef');
 --- request
 POST /cwmp
 --- more_headers
-Cookie: cwmp_session=0123456789abcdef0123456789abcdef
+Cookie: cwmp_session=0123456789abcdef0123456789abcdef.SEEDED-1
 --- error_code: 204
 --- response_body
 --- redis_check
-is(redis('EXISTS', 'cwmp:session:0123456789abcdef0123456789abcdef'), 0,
-   'session deleted');
+is(redis('EXISTS', 'cwmp:device:{SEEDED-1}:session'), 0, 'session deleted');
 --- no_error_log
 [error]
 outside a session
@@ -144,16 +143,15 @@ outside a session
 
 === TEST 9: cookie attributes echoed back and comma-separated cookies
 --- init
-Cwmp::Test::redis('HSET', 'cwmp:session:00000000000000000000000000000abc',
-                  'device_id', 'seeded');
+Cwmp::Test::redis('HSET', 'cwmp:device:{SEEDED-2}:session',
+                  'token', '00000000000000000000000000000abc');
 --- request
 POST /cwmp
 --- more_headers
-Cookie: other=1, cwmp_session=00000000000000000000000000000abc; Path=/; HttpOnly
+Cookie: other=1, cwmp_session=00000000000000000000000000000abc.SEEDED-2; Path=/; HttpOnly
 --- error_code: 204
 --- redis_check
-is(redis('EXISTS', 'cwmp:session:00000000000000000000000000000abc'), 0,
-   'session deleted');
+is(redis('EXISTS', 'cwmp:device:{SEEDED-2}:session'), 0, 'session deleted');
 --- no_error_log
 [error]
 outside a session
@@ -175,7 +173,7 @@ empty POST outside a session
 --- request
 POST /cwmp
 --- more_headers
-Cookie: cwmp_session=ffffffffffffffffffffffffffffffff
+Cookie: cwmp_session=ffffffffffffffffffffffffffffffff.SEEDED-3
 --- error_code: 204
 --- error_log
 empty POST for an unknown or expired session
@@ -188,10 +186,10 @@ empty POST for an unknown or expired session
 --- request eval
 "POST /cwmp\n" . Cwmp::Test::inform()
 --- more_headers
-Cookie: cwmp_session=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+Cookie: cwmp_session=eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.00AB12-HG%2D100-S1
 --- error_code: 200
 --- response_headers_like
-Set-Cookie: cwmp_session=(?!e{32})[0-9a-f]{32}; Path=/; HttpOnly
+Set-Cookie: cwmp_session=(?!e{32})[0-9a-f]{32}\.00AB12-HG%2D100-S1; Path=/; HttpOnly
 --- no_error_log
 [error]
 
@@ -213,13 +211,13 @@ xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:ID soap-env:mustUnderstand="1">7<
 
 === TEST 14: in a session, a CPE method not implemented yet: fault 8000
 --- init
-Cwmp::Test::redis('HSET', 'cwmp:session:0000000000000000000000000000beef',
-                  'device_id', 'seeded');
+Cwmp::Test::redis('HSET', 'cwmp:device:{SEEDED-4}:session',
+                  'token', '0000000000000000000000000000beef');
 --- request
 POST /cwmp
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>x</Command></cwmp:Kicked></soap:Body></soap:Envelope>
 --- more_headers
-Cookie: cwmp_session=0000000000000000000000000000beef
+Cookie: cwmp_session=0000000000000000000000000000beef.SEEDED-4
 --- error_code: 500
 --- response_body_like chomp
 <faultcode>Server</faultcode>.*<FaultCode>8000</FaultCode>\r\n<FaultString>Method not supported</FaultString>
@@ -233,7 +231,7 @@ Cookie: cwmp_session=0000000000000000000000000000beef
 POST /cwmp
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:GetParameterValuesResponse/></soap:Body></soap:Envelope>
 --- more_headers
-Cookie: cwmp_session=0000000000000000000000000000beef
+Cookie: cwmp_session=0000000000000000000000000000beef.SEEDED-4
 --- error_code: 204
 --- error_log
 unexpected "GetParameterValuesResponse" from the CPE

@@ -53,13 +53,13 @@ is_deeply($t, {
 is(redis('ZSCORE', 'cwmp:devices', '00AB12-HG%2D100-S1'), $d->{last_inform},
    'the device index, scored by last Inform');
 
-my $s = redis('KEYS', 'cwmp:session:*');
-is(scalar @$s, 1, 'one session');
-like($s->[0], qr/^cwmp:session:[0-9a-f]{32}$/, 'session key');
-my $h = redis_hash($s->[0]);
-is($h->{device_id}, '00AB12-HG%2D100-S1', 'session device');
+my $h = redis_hash("$key:session");
+like($h->{token}, qr/^[0-9a-f]{32}$/, 'session token');
+like($body, qr/InformResponse/, 'answered');
 is($h->{cwmp_version}, '1.0', 'session version');
-my $ttl = redis('PTTL', $s->[0]);
+is($h->{remote_addr}, '127.0.0.1', 'session address');
+is($h->{created}, $d->{last_inform}, 'session created');
+my $ttl = redis('PTTL', "$key:session");
 ok($ttl > 18000 && $ttl <= 20000, "session expires with cwmp_session_timeout ($ttl ms)");
 
 

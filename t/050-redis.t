@@ -142,3 +142,43 @@ Time::HiRes::sleep(2.5);
 --- error_code: 200
 --- no_error_log
 [alert]
+
+
+
+=== TEST 9: the scripts were flushed (SCRIPT FLUSH): 503, reconnect
+--- init
+Cwmp::Test::redis_at($main::Aux, 'SCRIPT', 'FLUSH');
+Cwmp::Test::redis_at($main::Aux, 'HSET', 'cwmp:device:{FLUSHED}:session',
+                     'token', '0000000000000000000000000000f1f1');
+--- config
+    location /cwmp { cwmp; }
+    location /gone { cwmp; }
+--- request
+POST /cwmp
+--- more_headers
+Cookie: cwmp_session=0000000000000000000000000000f1f1.FLUSHED
+--- error_code: 503
+--- error_log
+NOSCRIPT
+scripts were flushed
+--- no_error_log
+[alert]
+
+
+
+=== TEST 10: the new connection loaded them again
+--- init
+Time::HiRes::sleep(1);
+--- config
+    location /cwmp { cwmp; }
+    location /gone { cwmp; }
+--- request
+POST /cwmp
+--- more_headers
+Cookie: cwmp_session=0000000000000000000000000000f1f1.FLUSHED
+--- error_code: 204
+--- redis_check
+is(redis_at($main::Aux, 'EXISTS', 'cwmp:device:{FLUSHED}:session'), 0,
+   'the session ended');
+--- no_error_log
+[alert]
