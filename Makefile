@@ -50,7 +50,8 @@ NGINX_DYN_CONFIGURE_OPTS := \
 MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
-	libhiredis-dev libxml2-dev libpcre2-dev zlib1g-dev libssl-dev \
+	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
+	libssl-dev \
 	redis-server redis-tools perl
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic

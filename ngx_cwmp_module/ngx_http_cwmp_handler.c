@@ -17,6 +17,11 @@
 #include "ngx_http_cwmp_session.h"
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_task.h"
+
+
+/* tasks that cannot be sent, dropped in one exchange before a 503 */
+#define NGX_HTTP_CWMP_MAX_SKIPPED  64
 
 
 typedef struct {
@@ -24,6 +29,13 @@ typedef struct {
     ngx_str_t                    device_id;
     ngx_str_t                    token;
     u_char                       token_data[NGX_HTTP_CWMP_TOKEN_LEN];
+
+    /* the ACS turn */
+    ngx_http_cwmp_store_step_t   step;
+    ngx_http_cwmp_store_turn_t   turn;
+    ngx_http_cwmp_outcome_t      outcome;
+    u_char                       rpc_id[NGX_HTTP_CWMP_RPC_ID_LEN];
+    ngx_uint_t                   skipped;
 } ngx_http_cwmp_ctx_t;
 
 
@@ -48,8 +60,13 @@ static ngx_int_t ngx_http_cwmp_inform(ngx_http_request_t *r,
 static void ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_empty_post(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
-static void ngx_http_cwmp_empty_post_done(ngx_http_request_t *r,
-    ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_step(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx, ngx_str_t *answered,
+    ngx_http_cwmp_outcome_t *outcome);
+static void ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_dispatch(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_session_over(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_other(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_find_session(ngx_http_request_t *r,
@@ -61,6 +78,8 @@ static ngx_int_t ngx_http_cwmp_fault(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_unavailable(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_refuse(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
+static ngx_int_t ngx_http_cwmp_refuse_text(ngx_http_request_t *r,
+    char *reason);
 static ngx_int_t ngx_http_cwmp_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_header(ngx_http_request_t *r, char *name,
@@ -446,45 +465,171 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
+/* the CPE has nothing more to ask: the ACS turn begins */
+
 static ngx_int_t
 ngx_http_cwmp_empty_post(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
-    ngx_int_t  rc;
-
     if (ngx_http_cwmp_find_session(r, ctx) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "cwmp: empty POST outside a session");
         return ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL);
     }
 
-    rc = ngx_http_cwmp_store_session_end(r, &ctx->device_id, &ctx->token,
-                                         ngx_http_cwmp_empty_post_done);
+    return ngx_http_cwmp_step(r, ctx, NULL, NULL);
+}
+
+
+/*
+ * One step of the ACS turn, one Redis round trip: store the outcome of the
+ * task in flight (none when the turn begins) and learn the next task,
+ * which will carry a fresh cwmp:ID.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
+    ngx_str_t *answered, ngx_http_cwmp_outcome_t *outcome)
+{
+    ngx_int_t                  rc;
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    if (answered) {
+        ctx->step.answered = *answered;
+
+    } else {
+        ngx_str_null(&ctx->step.answered);
+    }
+
+    if (ngx_http_cwmp_session_rpc_id(ctx->rpc_id, r->connection->log)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->step.device_id = ctx->device_id;
+    ctx->step.token = ctx->token;
+    ctx->step.rpc_id.data = ctx->rpc_id;
+    ctx->step.rpc_id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
+    ctx->step.session_timeout = lcf->session_timeout;
+    ctx->step.outcome = outcome;
+
+    rc = ngx_http_cwmp_store_step(r, &ctx->step, &ctx->turn,
+                                  ngx_http_cwmp_step_done);
 
     return ngx_http_cwmp_waiting(r, rc);
 }
 
 
 static void
-ngx_http_cwmp_empty_post_done(ngx_http_request_t *r, ngx_int_t rc)
+ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc)
 {
-    ngx_http_cwmp_conn_t  *conn;
+    ngx_http_cwmp_ctx_t  *ctx;
 
-    if (rc == NGX_ERROR) {
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc != NGX_OK) {
         ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
         return;
     }
 
-    if (rc == NGX_DECLINED) {
+    switch (ctx->turn.status) {
+
+    case 1:
+        break;
+
+    case 0:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cwmp: empty POST for an unknown or expired session");
+                      "cwmp: the session is unknown, expired or another's");
+        ngx_http_cwmp_session_over(r);
+        return;
+
+    default:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: protocol error: \"%V\" with cwmp:ID \"%V\" "
+                      "does not answer the request in flight",
+                      &ctx->msg.method, &ctx->msg.id);
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_refuse_text(r,
+                                  "the answer is not to the request in "
+                                  "flight"));
+        return;
     }
+
+    if (ctx->turn.task.len == 0) {
+        /* nothing left for the CPE: the session is over */
+        ngx_http_cwmp_session_over(r);
+        return;
+    }
+
+    rc = ngx_http_cwmp_dispatch(r, ctx);
+
+    if (rc == NGX_DONE) {
+        return;
+    }
+
+    ngx_http_cwmp_finalize(r, rc);
+}
+
+
+/* the ACS request for the next task, or its outcome when it cannot run */
+
+static ngx_int_t
+ngx_http_cwmp_dispatch(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    u_char      nsbuf[32];
+    ngx_int_t   rc;
+    ngx_str_t   body, out, ns, id;
+
+    rc = ngx_http_cwmp_task_request(r, &ctx->turn.task, &body,
+                                    &ctx->outcome);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* a fault result for it, and on to the next task */
+
+        if (++ctx->skipped > NGX_HTTP_CWMP_MAX_SKIPPED) {
+            return ngx_http_cwmp_unavailable(r);
+        }
+
+        id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
+        id.data = ngx_pnalloc(r->pool, id.len);
+        if (id.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(id.data, ctx->rpc_id, id.len);
+
+        return ngx_http_cwmp_step(r, ctx, &id, &ctx->outcome);
+    }
+
+    ngx_http_cwmp_session_ns(&ctx->turn.version, &ns, nsbuf);
+
+    id.data = ctx->rpc_id;
+    id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
+
+    if (ngx_http_cwmp_soap_request(r, &ns, &id, &body, &out) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cwmp_send(r, NGX_HTTP_OK, &ngx_http_cwmp_xml_type, &out);
+}
+
+
+/* 204: the session ends (or was not there); the connection forgets it */
+
+static void
+ngx_http_cwmp_session_over(ngx_http_request_t *r)
+{
+    ngx_http_cwmp_conn_t  *conn;
 
     conn = ngx_http_cwmp_conn(r->connection, 0);
     if (conn) {
         conn->active = 0;
     }
-
-    /* nothing left for the CPE: the session is over */
 
     ngx_http_cwmp_finalize(r, ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL,
                                                  NULL));
@@ -523,12 +668,17 @@ ngx_http_cwmp_other(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         return ngx_http_cwmp_fault(r, ctx, 8000, "Method not supported");
     }
 
-    /* the ACS sent no request: a response or a fault answers nothing */
+    /* the CPE's answer to the task in flight */
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "cwmp: unexpected \"%V\" from the CPE", &msg->method);
+    if (ngx_http_cwmp_task_outcome(r, msg, &ctx->outcome) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_cwmp_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL);
+    if (!msg->has_id) {
+        ngx_str_null(&msg->id);
+    }
+
+    return ngx_http_cwmp_step(r, ctx, &msg->id, &ctx->outcome);
 }
 
 
@@ -640,6 +790,18 @@ ngx_http_cwmp_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_sprintf(body.data, "cwmp: %V\n", reason);
 
     return ngx_http_cwmp_send(r, status, &ngx_http_cwmp_text_type, &body);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_refuse_text(ngx_http_request_t *r, char *reason)
+{
+    ngx_str_t  s;
+
+    s.data = (u_char *) reason;
+    s.len = ngx_strlen(reason);
+
+    return ngx_http_cwmp_refuse(r, NGX_HTTP_BAD_REQUEST, &s);
 }
 
 

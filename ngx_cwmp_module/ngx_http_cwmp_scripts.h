@@ -9,18 +9,112 @@
 #define _NGX_HTTP_CWMP_SCRIPTS_H_INCLUDED_
 
 
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_END  0
-#define NGX_HTTP_CWMP_NSCRIPTS  1
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_DONE  0
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT  1
+#define NGX_HTTP_CWMP_NSCRIPTS  2
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
 
-    /* session_end.lua */
+    /* session_done.lua */
     ngx_string(
-        "if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then\n"
-        "    return redis.call('DEL', KEYS[1])\n"
+        "local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task',\n"
+        "                     'cwmp_version')\n"
+        "if s[1] ~= ARGV[1] then\n"
+        "    return {0, ''}\n"
         "end\n"
-        "return 0\n"
+        "if ARGV[2] ~= '' and s[2] ~= ARGV[2] then\n"
+        "    return {-1, ''}\n"
+        "end\n"
+        "local task = s[3]\n"
+        "if not task and ARGV[10] ~= '' then\n"
+        "    return {-1, ''}\n"
+        "end\n"
+        "if task then\n"
+        "    local ok, t = pcall(cjson.decode, task)\n"
+        "    if not ok or type(t) ~= 'table' then\n"
+        "        t = {}\n"
+        "    end\n"
+        "    local name = t.name\n"
+        "    if type(name) ~= 'string' then\n"
+        "        name = ''\n"
+        "    end\n"
+        "    if ARGV[10] ~= '' and ARGV[10] ~= 'Fault'\n"
+        "       and ARGV[10] ~= string.upper(string.sub(name, 1, 1))\n"
+        "                       .. string.sub(name, 2) .. 'Response'\n"
+        "    then\n"
+        "        return {-1, ''}\n"
+        "    end\n"
+        "    if redis.call('LINDEX', KEYS[2], 0) == task then\n"
+        "        redis.call('LPOP', KEYS[2])\n"
+        "    end\n"
+        "    local id = t.id\n"
+        "    if type(id) ~= 'string' or id == '' then\n"
+        "        id = string.sub(redis.sha1hex(task), 1, 16)\n"
+        "    end\n"
+        "    redis.call('XADD', KEYS[5], 'MAXLEN', '~', '1000000', '*',\n"
+        "               'device', ARGV[5], 'task', id,\n"
+        "               'name', name, 'status', ARGV[6], 'result', ARGV[7],\n"
+        "               'time', ARGV[9])\n"
+        "    if ARGV[8] == '1' then\n"
+        "        if name == 'setParameterValues'\n"
+        "           and type(t.parameterValues) == 'table'\n"
+        "        then\n"
+        "            for _, pv in ipairs(t.parameterValues) do\n"
+        "                if type(pv) == 'table' and type(pv[1]) == 'string'\n"
+        "                   and pv[2] ~= nil and type(pv[2]) ~= 'table'\n"
+        "                then\n"
+        "                    redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))\n"
+        "                end\n"
+        "            end\n"
+        "        elseif name == 'deleteObject' and type(t.objectName) == 'string'\n"
+        "               and t.objectName ~= ''\n"
+        "        then\n"
+        "            local prefix = t.objectName\n"
+        "            for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do\n"
+        "                if string.sub(k, 1, #prefix) == prefix then\n"
+        "                    redis.call('HDEL', KEYS[3], k)\n"
+        "                    redis.call('HDEL', KEYS[4], k)\n"
+        "                end\n"
+        "            end\n"
+        "        end\n"
+        "    end\n"
+        "end\n"
+        "local n = tonumber(ARGV[11]) or 0\n"
+        "local i = 12\n"
+        "for _ = 1, n do\n"
+        "    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])\n"
+        "    if ARGV[i + 2] ~= '' and ARGV[i + 2] ~= 'xsd:string' then\n"
+        "        redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 2])\n"
+        "    else\n"
+        "        redis.call('HDEL', KEYS[4], ARGV[i])\n"
+        "    end\n"
+        "    i = i + 3\n"
+        "end\n"
+        "local nxt = redis.call('LINDEX', KEYS[2], 0)\n"
+        "if not nxt then\n"
+        "    redis.call('DEL', KEYS[1])\n"
+        "    return {1, '', ''}\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], 'rpc_id', ARGV[3], 'task', nxt)\n"
+        "redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+        "return {1, nxt, s[4]}\n"
+    ),
+
+    /* session_next.lua */
+    ngx_string(
+        "local s = redis.call('HMGET', KEYS[1], 'token', 'cwmp_version')\n"
+        "if s[1] ~= ARGV[1] then\n"
+        "    return {0, ''}\n"
+        "end\n"
+        "local task = redis.call('LINDEX', KEYS[2], 0)\n"
+        "if not task then\n"
+        "    redis.call('DEL', KEYS[1])\n"
+        "    return {1, '', ''}\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[2], 'task', task)\n"
+        "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+        "return {1, task, s[2]}\n"
     ),
 };
 

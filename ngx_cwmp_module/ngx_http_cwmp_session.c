@@ -130,6 +130,40 @@ ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log)
 }
 
 
+/* a fresh cwmp:ID for an ACS request: 64 random bits in hex */
+
+ngx_int_t
+ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log)
+{
+    u_char  raw[NGX_HTTP_CWMP_RPC_ID_LEN / 2];
+
+    if (ngx_http_cwmp_random(raw, sizeof(raw), log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(id, raw, sizeof(raw));
+
+    return NGX_OK;
+}
+
+
+/* "1.N" gives "urn:dslforum-org:cwmp-1-N" (in buf, 32 bytes) */
+
+void
+ngx_http_cwmp_session_ns(ngx_str_t *version, ngx_str_t *ns, u_char *buf)
+{
+    if (version->len < 3 || version->len > 4 || version->data[1] != '.') {
+        ngx_str_set(ns, "urn:dslforum-org:cwmp-1-0");
+        return;
+    }
+
+    ns->data = buf;
+    ns->len = ngx_sprintf(buf, "urn:dslforum-org:cwmp-1-%*s",
+                          version->len - 2, version->data + 2)
+              - buf;
+}
+
+
 static ngx_int_t
 ngx_http_cwmp_random(u_char *buf, size_t len, ngx_log_t *log)
 {

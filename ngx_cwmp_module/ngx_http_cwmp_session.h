@@ -17,6 +17,7 @@
 
 
 #define NGX_HTTP_CWMP_TOKEN_LEN    32           /* 128 bits, in hex */
+#define NGX_HTTP_CWMP_RPC_ID_LEN   16           /* an ACS request's ID */
 #define NGX_HTTP_CWMP_COOKIE_NAME  "cwmp_session"
 #define NGX_HTTP_CWMP_MAX_ID       (3 * 3 * 64 + 2)   /* an escaped ID */
 
@@ -25,6 +26,9 @@ ngx_int_t ngx_http_cwmp_session_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
     ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id);
 ngx_int_t ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log);
+ngx_int_t ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log);
+void ngx_http_cwmp_session_ns(ngx_str_t *version, ngx_str_t *ns,
+    u_char *buf);
 ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
     ngx_str_t *token, ngx_str_t *device_id);
 ngx_int_t ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,

@@ -57,18 +57,12 @@ static ngx_int_t ngx_http_cwmp_soap_params(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_soap_param_type(ngx_pool_t *pool,
     xmlNodePtr value, ngx_str_t *type);
 
-static xmlNodePtr ngx_http_cwmp_soap_first(xmlNodePtr parent);
-static xmlNodePtr ngx_http_cwmp_soap_next(xmlNodePtr node);
 static ngx_int_t ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri,
     char *name);
 static ngx_int_t ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri);
-static ngx_int_t ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name);
-static xmlNodePtr ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name);
-static ngx_int_t ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node,
-    ngx_str_t *text, ngx_uint_t trim);
 static void ngx_http_cwmp_soap_trim(ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_soap_envelope(ngx_http_request_t *r,
-    ngx_http_cwmp_msg_t *msg, ngx_str_t *body, ngx_str_t *out);
+    ngx_str_t *ns, ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
 
 
 ngx_int_t
@@ -225,6 +219,7 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
         return NGX_DECLINED;
     }
 
+    msg->rpc = rpc;
     msg->method.data = (u_char *) rpc->name;
     msg->method.len = ngx_strlen(rpc->name);
 
@@ -569,7 +564,7 @@ ngx_http_cwmp_soap_param_type(ngx_pool_t *pool, xmlNodePtr value,
 }
 
 
-static xmlNodePtr
+xmlNodePtr
 ngx_http_cwmp_soap_first(xmlNodePtr parent)
 {
     xmlNodePtr  n;
@@ -584,7 +579,7 @@ ngx_http_cwmp_soap_first(xmlNodePtr parent)
 }
 
 
-static xmlNodePtr
+xmlNodePtr
 ngx_http_cwmp_soap_next(xmlNodePtr node)
 {
     xmlNodePtr  n;
@@ -634,7 +629,7 @@ ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri)
 
 /* RPC arguments are unqualified (XSD), some CPEs qualify them: take both */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name)
 {
     if (ngx_strcmp(node->name, name) != 0) {
@@ -645,7 +640,7 @@ ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name)
 }
 
 
-static xmlNodePtr
+xmlNodePtr
 ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name)
 {
     xmlNodePtr  n;
@@ -668,7 +663,7 @@ ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name)
  * in place: the document lives as long as the request.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text,
     ngx_uint_t trim)
 {
@@ -750,7 +745,9 @@ ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
         "<MaxEnvelopes>1</MaxEnvelopes>" CRLF
         "</cwmp:InformResponse>" CRLF);
 
-    return ngx_http_cwmp_soap_envelope(r, msg, &body, out);
+    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
+                                       msg->has_id ? &msg->id : NULL, &body,
+                                       out);
 }
 
 
@@ -794,13 +791,27 @@ ngx_http_cwmp_soap_fault(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
                            code == 8003 ? "Client" : "Server", code, text)
                - body.data;
 
-    return ngx_http_cwmp_soap_envelope(r, msg, &body, out);
+    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
+                                       msg->has_id ? &msg->id : NULL, &body,
+                                       out);
 }
 
 
+/* an ACS request: a fresh cwmp:ID, in the CPE's namespace */
+
+ngx_int_t
+ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
+    ngx_str_t *id, ngx_str_t *body, ngx_str_t *out)
+{
+    return ngx_http_cwmp_soap_envelope(r, ns, id, body, out);
+}
+
+
+/* id NULL: no SOAP Header */
+
 static ngx_int_t
-ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
-    ngx_str_t *body, ngx_str_t *out)
+ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
+    ngx_str_t *id, ngx_str_t *body, ngx_str_t *out)
 {
     u_char     *p;
     size_t      len;
@@ -831,11 +842,10 @@ ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
 
     /* the namespace was checked to be urn:dslforum-org:cwmp-1-N */
 
-    escape = msg->has_id ? ngx_escape_html(NULL, msg->id.data, msg->id.len)
-                         : 0;
+    escape = id ? ngx_escape_html(NULL, id->data, id->len) : 0;
 
-    len = sizeof(start) - 1 + msg->ns.len + sizeof(header) - 1
-          + msg->id.len + escape + sizeof(header_end) - 1 + body->len
+    len = sizeof(start) - 1 + ns->len + sizeof(header) - 1
+          + (id ? id->len : 0) + escape + sizeof(header_end) - 1 + body->len
           + sizeof(end) - 1;
 
     p = ngx_pnalloc(r->pool, len);
@@ -846,11 +856,11 @@ ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
     out->data = p;
 
     p = ngx_cpymem(p, start, sizeof(start) - 1);
-    p = ngx_cpymem(p, msg->ns.data, msg->ns.len);
+    p = ngx_cpymem(p, ns->data, ns->len);
 
-    if (msg->has_id) {
+    if (id) {
         p = ngx_cpymem(p, header, sizeof(header) - 1);
-        p = (u_char *) ngx_escape_html(p, msg->id.data, msg->id.len);
+        p = (u_char *) ngx_escape_html(p, id->data, id->len);
         p = ngx_cpymem(p, header_end, sizeof(header_end) - 1);
 
     } else {

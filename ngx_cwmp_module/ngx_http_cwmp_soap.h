@@ -15,6 +15,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <libxml/tree.h>
+
 
 #define NGX_HTTP_CWMP_MAX_DEPTH        32
 #define NGX_HTTP_CWMP_MAX_ELEMENTS     200000
@@ -64,6 +66,8 @@ typedef struct {
     ngx_str_t                    retry_count;
     ngx_str_t                    max_envelopes;
 
+    xmlNodePtr                   rpc;           /* the Body's element */
+
     ngx_str_t                    error;         /* why it was refused */
 } ngx_http_cwmp_msg_t;
 
@@ -79,6 +83,16 @@ ngx_int_t ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *out);
 ngx_int_t ngx_http_cwmp_soap_fault(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_uint_t code, char *text, ngx_str_t *out);
+ngx_int_t ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
+    ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
+
+/* walking a parsed message: elements only, arguments by local name */
+xmlNodePtr ngx_http_cwmp_soap_first(xmlNodePtr parent);
+xmlNodePtr ngx_http_cwmp_soap_next(xmlNodePtr node);
+xmlNodePtr ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name);
+ngx_int_t ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name);
+ngx_int_t ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node,
+    ngx_str_t *text, ngx_uint_t trim);
 
 
 #endif /* _NGX_HTTP_CWMP_SOAP_H_INCLUDED_ */

@@ -33,7 +33,7 @@ typedef struct {
     ngx_http_cwmp_redis_op_t        *op;
     ngx_http_cleanup_t              *cln;
     ngx_http_cwmp_store_handler_pt   handler;
-    ngx_int_t                        deleted;
+    ngx_http_cwmp_store_turn_t      *turn;
 } ngx_http_cwmp_store_ctx_t;
 
 
@@ -51,10 +51,13 @@ static ngx_int_t ngx_http_cwmp_store_key(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_store_time(ngx_http_request_t *r,
     ngx_str_t *s, time_t t);
 static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
-    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler);
-static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
+    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
+    ngx_http_cwmp_store_turn_t *turn);
+static ngx_int_t ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
-static ngx_int_t ngx_http_cwmp_store_deleted(ngx_http_cwmp_redis_op_t *op,
+static ngx_int_t ngx_http_cwmp_store_copy(ngx_http_request_t *r,
+    redisReply *rr, ngx_str_t *s);
+static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
@@ -328,15 +331,26 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     a[2] = now;
     a[3] = inform->device_id;
 
-    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler);
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler,
+                                      NULL);
 }
 
 
+/*
+ * One step of the ACS turn, one script: the turn begins (session_next:
+ * the first task), or the outcome of the task in flight is stored
+ * (session_done: result, dequeue, cache) and the next task handed out.
+ */
+
 ngx_int_t
-ngx_http_cwmp_store_session_end(ngx_http_request_t *r, ngx_str_t *device_id,
-    ngx_str_t *token, ngx_http_cwmp_store_handler_pt handler)
+ngx_http_cwmp_store_step(ngx_http_request_t *r,
+    ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,
+    ngx_http_cwmp_store_handler_pt handler)
 {
-    ngx_str_t                    *a;
+    ngx_str_t                    *a, timeout, now, n;
+    ngx_uint_t                    i, nargs;
+    ngx_http_cwmp_param_t        *param;
+    ngx_http_cwmp_outcome_t      *o;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
     ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
@@ -347,24 +361,97 @@ ngx_http_cwmp_store_session_end(ngx_http_request_t *r, ngx_str_t *device_id,
     b.cmds = cmds;
     b.ncmds = 0;
 
-    /* only if the session is still this token's: a newer one stays */
+    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (timeout.data == NULL
+        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-    a = ngx_http_cwmp_store_cmd(&b, 5, "EVALSHA");
-    if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[3], "device:", device_id, 1,
-                                   ":session")
+    timeout.len = ngx_sprintf(timeout.data, "%M", step->session_timeout)
+                  - timeout.data;
+
+    o = step->outcome;
+
+    if (o == NULL) {
+        a = ngx_http_cwmp_store_cmd(&b, 8, "EVALSHA");
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                           NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT);
+        ngx_str_set(&a[2], "2");
+        a[5] = step->token;
+        a[6] = step->rpc_id;
+        a[7] = timeout;
+
+    } else {
+        nargs = 3 + 5 + 11 + 3 * o->params.nelts;
+
+        a = ngx_http_cwmp_store_cmd(&b, nargs, "EVALSHA");
+        if (a == NULL
+            || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id,
+                                       1, ":params")
+               != NGX_OK
+            || ngx_http_cwmp_store_key(r, &a[6], "device:", &step->device_id,
+                                       1, ":types")
+               != NGX_OK
+            || ngx_http_cwmp_store_key(r, &a[7], "results", NULL, 0, "")
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                           NGX_HTTP_CWMP_SCRIPT_SESSION_DONE);
+        ngx_str_set(&a[2], "5");
+
+        a[8] = step->token;
+        a[9] = step->answered;
+        a[10] = step->rpc_id;
+        a[11] = timeout;
+        a[12] = step->device_id;
+        a[13] = o->status;
+        a[14] = o->result;
+        ngx_str_set(&a[15], "0");
+
+        if (o->apply) {
+            ngx_str_set(&a[15], "1");
+        }
+
+        a[16] = now;
+        a[17] = o->answer;
+
+        n.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (n.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        n.len = ngx_sprintf(n.data, "%ui", o->params.nelts) - n.data;
+        a[18] = n;
+
+        param = o->params.elts;
+
+        for (i = 0; i < o->params.nelts; i++) {
+            a[19 + 3 * i] = param[i].name;
+            a[20 + 3 * i] = param[i].value;
+            a[21 + 3 * i] = param[i].type;
+        }
+    }
+
+    if (ngx_http_cwmp_store_key(r, &a[3], "device:", &step->device_id, 1,
+                                ":session")
+        != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[4], "device:", &step->device_id, 1,
+                                   ":tasks")
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                       NGX_HTTP_CWMP_SCRIPT_SESSION_END);
-    ngx_str_set(&a[2], "1");
-    a[4] = *token;
-
-    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_deleted,
-                                      handler);
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_turn, handler,
+                                      turn);
 }
 
 
@@ -457,7 +544,8 @@ ngx_http_cwmp_store_time(ngx_http_request_t *r, ngx_str_t *s, time_t t)
 
 static ngx_int_t
 ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
-    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler)
+    ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
+    ngx_http_cwmp_store_turn_t *turn)
 {
     ngx_int_t                   rc;
     ngx_http_request_t         *r;
@@ -489,6 +577,7 @@ ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
 
     ctx->r = r;
     ctx->handler = handler;
+    ctx->turn = turn;
     ctx->op->data = ctx;
     ctx->op->reply = reply;
     ctx->op->done = ngx_http_cwmp_store_done;
@@ -548,22 +637,69 @@ ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 }
 
 
+/* {status, task, version} of session_next.lua and session_done.lua */
+
 static ngx_int_t
-ngx_http_cwmp_store_deleted(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
-    redisReply                 *rr;
-    ngx_http_cwmp_store_ctx_t  *ctx;
+    redisReply                  *rr;
+    ngx_http_cwmp_store_ctx_t   *ctx;
+    ngx_http_cwmp_store_turn_t  *turn;
 
     ctx = op->data;
     rr = reply;
+    turn = ctx->turn;
 
-    if (rr->type != REDIS_REPLY_INTEGER) {
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements < 2
+        || rr->element[0]->type != REDIS_REPLY_INTEGER
+        || rr->element[1]->type != REDIS_REPLY_STRING)
+    {
         (void) ngx_http_cwmp_store_check(op, i, reply);
+
+        if (rr->type != REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, ctx->r->connection->log, 0,
+                          "redis answered a session script unexpectedly");
+        }
+
         return NGX_ERROR;
     }
 
-    ctx->deleted = (ngx_int_t) rr->integer;
+    turn->status = (ngx_int_t) rr->element[0]->integer;
+
+    if (ngx_http_cwmp_store_copy(ctx->r, rr->element[1], &turn->task)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_null(&turn->version);
+
+    if (rr->elements > 2 && rr->element[2]->type == REDIS_REPLY_STRING) {
+        return ngx_http_cwmp_store_copy(ctx->r, rr->element[2],
+                                        &turn->version);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_copy(ngx_http_request_t *r, redisReply *rr, ngx_str_t *s)
+{
+    s->len = rr->len;
+
+    if (s->len == 0) {
+        s->data = NULL;
+        return NGX_OK;
+    }
+
+    s->data = ngx_pnalloc(r->pool, s->len);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, rr->str, s->len);
 
     return NGX_OK;
 }
@@ -581,12 +717,6 @@ ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 
     if (rc == NGX_ABORT) {
         return;
-    }
-
-    if (rc == NGX_OK && op->reply == ngx_http_cwmp_store_deleted
-        && ctx->deleted == 0)
-    {
-        rc = NGX_DECLINED;
     }
 
     ctx->handler(ctx->r, rc);

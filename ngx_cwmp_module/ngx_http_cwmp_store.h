@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_soap.h"
+#include "ngx_http_cwmp_task.h"
 
 
 /*
@@ -35,6 +36,27 @@ typedef struct {
 } ngx_http_cwmp_store_inform_t;
 
 
+/* where the ACS turn stands, as session_next/session_done.lua answer */
+
+typedef struct {
+    ngx_int_t                    status;        /* 1 ok, 0 not the caller's
+                                                   session, -1 not an answer
+                                                   to the request in flight */
+    ngx_str_t                    task;          /* the next task, or empty */
+    ngx_str_t                    version;       /* the session's CWMP */
+} ngx_http_cwmp_store_turn_t;
+
+
+typedef struct {
+    ngx_str_t                    device_id;
+    ngx_str_t                    token;
+    ngx_str_t                    answered;      /* the CPE's cwmp:ID */
+    ngx_str_t                    rpc_id;        /* for the next request */
+    ngx_msec_t                   session_timeout;
+    ngx_http_cwmp_outcome_t     *outcome;       /* NULL: the turn begins */
+} ngx_http_cwmp_store_step_t;
+
+
 /*
  * NGX_DONE: the handler will be called; NGX_DECLINED: Redis is unavailable
  * (answer at once); NGX_ERROR: out of memory.
@@ -42,8 +64,8 @@ typedef struct {
 ngx_int_t ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_http_cwmp_store_inform_t *inform,
     ngx_http_cwmp_store_handler_pt handler);
-ngx_int_t ngx_http_cwmp_store_session_end(ngx_http_request_t *r,
-    ngx_str_t *device_id, ngx_str_t *token,
+ngx_int_t ngx_http_cwmp_store_step(ngx_http_request_t *r,
+    ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 

@@ -176,7 +176,7 @@ POST /cwmp
 Cookie: cwmp_session=ffffffffffffffffffffffffffffffff.SEEDED-3
 --- error_code: 204
 --- error_log
-empty POST for an unknown or expired session
+the session is unknown, expired or another's
 --- no_error_log
 [error]
 
@@ -226,15 +226,15 @@ Cookie: cwmp_session=0000000000000000000000000000beef.SEEDED-4
 
 
 
-=== TEST 15: a response the ACS did not ask for gets 204, not a fault
+=== TEST 15: a response the ACS did not ask for: a protocol error, 400
 --- request
 POST /cwmp
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:GetParameterValuesResponse/></soap:Body></soap:Envelope>
 --- more_headers
 Cookie: cwmp_session=0000000000000000000000000000beef.SEEDED-4
---- error_code: 204
+--- error_code: 400
 --- error_log
-unexpected "GetParameterValuesResponse" from the CPE
+protocol error: "GetParameterValuesResponse" with cwmp:ID "" does not answer the request in flight
 --- no_error_log
 [error]
 
