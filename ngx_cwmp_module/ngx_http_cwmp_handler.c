@@ -26,6 +26,7 @@
 
 typedef struct {
     ngx_http_cwmp_msg_t          msg;
+    ngx_http_log_handler_pt      log_handler;   /* nginx's, then ours */
     ngx_str_t                    device_id;
     ngx_str_t                    token;
     u_char                       token_data[NGX_HTTP_CWMP_TOKEN_LEN];
@@ -187,6 +188,7 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_cwmp_module);
 
+    ctx->log_handler = r->log_handler;
     r->log_handler = ngx_http_cwmp_log_error;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_cwmp_body_handler);
@@ -924,13 +926,24 @@ static u_char *
 ngx_http_cwmp_log_error(ngx_http_request_t *r, ngx_http_request_t *sr,
     u_char *buf, size_t len)
 {
+    u_char               *p;
     ngx_http_cwmp_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
 
-    if (ctx == NULL || ctx->device_id.len == 0) {
+    if (ctx == NULL) {
         return buf;
     }
 
-    return ngx_snprintf(buf, len, ", device: \"%V\"", &ctx->device_id);
+    /* server, request, host...: nginx's context first */
+
+    p = ctx->log_handler ? ctx->log_handler(r, sr, buf, len) : buf;
+
+    if (ctx->device_id.len == 0) {
+        return p;
+    }
+
+    len -= p - buf;
+
+    return ngx_snprintf(p, len, ", device: \"%V\"", &ctx->device_id);
 }

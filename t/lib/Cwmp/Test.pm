@@ -10,6 +10,7 @@ use warnings;
 
 use IO::Socket::INET;
 use File::Temp ();
+use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use POSIX qw(WNOHANG);
 use Cwd qw(cwd);
@@ -220,7 +221,82 @@ sub stop_server {
 }
 
 
+# --- tasks and results --------------------------------------------------
+
+our $Device = '00AB12-HG%2D100-S1';    # what inform() sends by default
+
+sub json { JSON::PP->new->canonical->encode($_[0]) }
+
+# queue tasks (hashes, or raw strings) for a device
+sub push_tasks {
+    my ($device, @tasks) = @_;
+    redis('RPUSH', "cwmp:device:{$device}:tasks",
+          map { ref $_ ? json($_) : $_ } @tasks);
+}
+
+# the results stream, oldest first: [{device, task, name, status,
+# result (decoded), time}]
+sub results {
+    my $entries = redis('XRANGE', 'cwmp:results', '-', '+');
+    my @out;
+    for my $e (@$entries) {
+        my %f = @{ $e->[1] };
+        $f{result} = eval { JSON::PP->new->decode($f{result}) }
+                     // $f{result};
+        push @out, \%f;
+    }
+    return \@out;
+}
+
+sub last_result { my $r = results(); $r->[-1] }
+
+
 # --- CWMP messages ----------------------------------------------------
+
+# The CPE's answer to an ACS request: <cwmp:$method>$args</cwmp:$method>,
+# without a SOAP Header unless an id is given.
+
+sub answer {
+    my ($method, $args, %o) = @_;
+    my $header = defined $o{id}
+        ? "<soap:Header><cwmp:ID soap:mustUnderstand=\"1\">$o{id}"
+          . "</cwmp:ID></soap:Header>"
+        : '';
+    return qq{<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" }
+         . qq{xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/" }
+         . qq{xmlns:xsd="http://www.w3.org/2001/XMLSchema" }
+         . qq{xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" }
+         . qq{xmlns:cwmp="urn:dslforum-org:cwmp-1-0">$header<soap:Body>}
+         . qq{<cwmp:$method>} . ($args // '') . qq{</cwmp:$method>}
+         . qq{</soap:Body></soap:Envelope>};
+}
+
+sub gpv_answer {
+    my (@pv) = @_;
+    my $list = join '', map {
+        "<ParameterValueStruct><Name>$_->[0]</Name>"
+        . "<Value xsi:type=\"$_->[2]\">$_->[1]</Value></ParameterValueStruct>"
+    } @pv;
+    return answer('GetParameterValuesResponse',
+                  "<ParameterList soap-enc:arrayType=\"cwmp:ParameterValueStruct["
+                  . scalar(@pv) . "]\">$list</ParameterList>");
+}
+
+# a CPE's SOAP Fault: code, string, [[parameter, code, string], ...]
+sub fault_answer {
+    my ($code, $string, @spv) = @_;
+    my $spv = join '', map {
+        "<SetParameterValuesFault><ParameterName>$_->[0]</ParameterName>"
+        . "<FaultCode>$_->[1]</FaultCode><FaultString>$_->[2]</FaultString>"
+        . "</SetParameterValuesFault>"
+    } @spv;
+    return qq{<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" }
+         . qq{xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><soap:Fault>}
+         . qq{<faultcode>Client</faultcode><faultstring>CWMP fault</faultstring>}
+         . qq{<detail><cwmp:Fault><FaultCode>$code</FaultCode>}
+         . qq{<FaultString>$string</FaultString>$spv</cwmp:Fault></detail>}
+         . qq{</soap:Fault></soap:Body></soap:Envelope>};
+}
 
 sub fixture {
     my ($name) = @_;

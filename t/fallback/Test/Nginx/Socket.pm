@@ -128,13 +128,13 @@ sub blocks {
     while (@chunks) {
         my ($name, $text) = splice @chunks, 0, 2;
         my $block = Test::Nginx::Socket::Block->new($name, $text);
-        next if $block->{_sections}{SKIP};
-        if ($block->{_sections}{ONLY}) {
+        next if exists $block->{_sections}{SKIP};
+        if (exists $block->{_sections}{ONLY}) {
             $only = $block;
             last;
         }
         push @Blocks, $block;
-        last if $block->{_sections}{LAST};
+        last if exists $block->{_sections}{LAST};
     }
 
     @Blocks = ($only) if $only;

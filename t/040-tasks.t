@@ -1,0 +1,314 @@
+# Tasks pushed through Redis run in the device's session; their results
+# come back in cwmp:results.  Sessions here are cookie-less CPEs on one
+# keep-alive connection (pipelined requests), answering without a cwmp:ID
+# header, as some do.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use Cwmp::Test;
+
+no_shuffle();
+Cwmp::Test::setup();
+Cwmp::Test::defaults(config => "location /cwmp { cwmp; }",
+                     no_error_log => "[error]\n[alert]\n");
+
+our $D = $Cwmp::Test::Device;
+our $Inform = "POST /cwmp\n" . Cwmp::Test::inform();
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: getParameterValues: request, values in the result and the cache
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'gpv-1', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime',
+                       'InternetGatewayDevice.LANDevice.1.']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '3600', 'xsd:unsignedInt'],
+     ['InternetGatewayDevice.LANDevice.1.LANHostConfigManagement.DHCPServerEnable',
+      'true', 'xsd:boolean'])]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<soap-env:Header>\r\n<cwmp:ID soap-env:mustUnderstand="1">[0-9a-f]{16}</cwmp:ID>.*<cwmp:GetParameterValues>\r\n<ParameterNames soap-enc:arrayType="xsd:string\[2\]">\r\n<string>InternetGatewayDevice.DeviceInfo.UpTime</string>\r\n<string>InternetGatewayDevice.LANDevice.1.</string>\r\n</ParameterNames>\r\n</cwmp:GetParameterValues>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{device}, $main::D, 'result device');
+    is($r->{task}, 'gpv-1', 'result task id');
+    is($r->{name}, 'getParameterValues', 'result name');
+    is($r->{status}, 'done', 'status');
+    is_deeply($r->{result}{parameterValues},
+              [['InternetGatewayDevice.DeviceInfo.UpTime', '3600', 'xsd:unsignedInt'],
+               ['InternetGatewayDevice.LANDevice.1.LANHostConfigManagement.DHCPServerEnable',
+                'true', 'xsd:boolean']], 'values');
+    is(redis('HGET', "cwmp:device:{$main::D}:params",
+             'InternetGatewayDevice.DeviceInfo.UpTime'), '3600', 'cached');
+    is(redis('HGET', "cwmp:device:{$main::D}:types",
+             'InternetGatewayDevice.LANDevice.1.LANHostConfigManagement.DHCPServerEnable'),
+       'xsd:boolean', 'type cached');
+    is(redis('LLEN', "cwmp:device:{$main::D}:tasks"), 0, 'dequeued');
+    is(redis('EXISTS', "cwmp:device:{$main::D}:session"), 0, 'session over');
+}
+
+
+
+=== TEST 2: setParameterValues: typed values, status 0 updates the cache
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {name => 'setParameterValues',
+    parameterKey => 'pk1',
+    parameterValues => [
+        ['InternetGatewayDevice.ManagementServer.PeriodicInformInterval', 600],
+        ['InternetGatewayDevice.ManagementServer.PeriodicInformEnable', JSON::PP::true],
+        ['InternetGatewayDevice.X_Example.Offset', -5],
+        ['InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID', 'a<b&c'],
+        ['InternetGatewayDevice.X_Example.When', '2026-01-01T00:00:00Z', 'xsd:dateTime']]});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('SetParameterValuesResponse', '<Status>0</Status>')]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:SetParameterValues>\r\n<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct\[5\]">\r\n<ParameterValueStruct>\r\n<Name>InternetGatewayDevice.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">600</Value>\r\n</ParameterValueStruct>\r\n<ParameterValueStruct>\r\n<Name>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</Name>\r\n<Value xsi:type="xsd:boolean">true</Value>.*<Value xsi:type="xsd:int">-5</Value>.*<Value xsi:type="xsd:string">a&lt;b&amp;c</Value>.*<Value xsi:type="xsd:dateTime">2026-01-01T00:00:00Z</Value>.*</ParameterList>\r\n<ParameterKey>pk1</ParameterKey>\r\n</cwmp:SetParameterValues>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{status}, 'done', 'status');
+    is($r->{name}, 'setParameterValues', 'name');
+    like($r->{task}, qr/^[0-9a-f]{16}$/, 'an id derived for a task without one');
+    is_deeply($r->{result}, {status => 0}, 'result');
+    my $p = redis_hash("cwmp:device:{$main::D}:params");
+    is($p->{'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'},
+       '600', 'applied value cached');
+    is($p->{'InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID'},
+       'a<b&c', 'string cached');
+}
+
+
+
+=== TEST 3: a fault does not stop the queue; SetParameterValuesFault kept whole
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D,
+    {id => 'spv-bad', name => 'setParameterValues',
+     parameterValues => [['InternetGatewayDevice.X.A', 'x'],
+                         ['InternetGatewayDevice.X.B', 'y']]},
+    {id => 'gpv-after', name => 'getParameterValues',
+     parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::fault_answer(9003, 'Invalid arguments',
+     ['InternetGatewayDevice.X.A', 9008, 'not writable'],
+     ['InternetGatewayDevice.X.B', 9007, 'bad value']),
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '7', 'xsd:unsignedInt'])]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:SetParameterValues>/, qr/<cwmp:GetParameterValues>/, qr/\A\z/]
+--- redis_check
+if ($req == 3) {
+    my $r = results();
+    is(scalar @$r, 2, 'two results');
+    is($r->[0]{task}, 'spv-bad', 'the faulted task');
+    is($r->[0]{status}, 'fault', 'fault');
+    is_deeply($r->[0]{result}, {faultCode => 9003,
+        faultString => 'Invalid arguments',
+        setParameterValuesFault => [
+            {parameterName => 'InternetGatewayDevice.X.A', faultCode => 9008,
+             faultString => 'not writable'},
+            {parameterName => 'InternetGatewayDevice.X.B', faultCode => 9007,
+             faultString => 'bad value'}]}, 'the whole fault');
+    is(redis('HEXISTS', "cwmp:device:{$main::D}:params",
+             'InternetGatewayDevice.X.A'), 0, 'a faulted SPV is not cached');
+    is($r->[1]{task}, 'gpv-after', 'the next task ran');
+    is($r->[1]{status}, 'done', 'and succeeded');
+}
+
+
+
+=== TEST 4: broken tasks get fault results; the good one after them runs
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, '{"name": "getParameterValues", "parameterNames": [',
+    '["not", "an", "object"]',
+    {id => 'unknown', name => 'makeCoffee'},
+    {id => 'no-names', name => 'getParameterValues'},
+    {id => 'ctl', name => 'getParameterValues', parameterNames => ["a\x01b"]},
+    {id => 'old', name => 'reboot', expiry => 1000},
+    {id => 'good', name => 'getRPCMethods'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethodsResponse',
+     '<MethodList soap-enc:arrayType="xsd:string[2]"><string>GetRPCMethods</string><string>Reboot</string></MethodList>')]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:GetRPCMethods>\r\n<\/cwmp:GetRPCMethods>/, qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $r = results();
+    is(scalar @$r, 7, 'a result for each task');
+    is($r->[0]{status}, 'fault', 'broken JSON');
+    is($r->[0]{result}{error}, 'invalid JSON', 'says so');
+    is($r->[1]{result}{error}, 'a task is a JSON object', 'not an object');
+    is($r->[2]{result}{error}, 'unknown task name', 'unknown name');
+    is($r->[2]{result}{detail}, 'makeCoffee', 'which name');
+    is($r->[3]{result}{error}, 'invalid arguments', 'missing arguments');
+    like($r->[3]{result}{detail}, qr/parameterNames/, 'which argument');
+    like($r->[4]{result}{detail}, qr/control character/, 'control character');
+    is($r->[5]{status}, 'expired', 'expired');
+    is($r->[6]{task}, 'good', 'the good task');
+    is_deeply($r->[6]{result}, {methods => ['GetRPCMethods', 'Reboot']},
+              'its result');
+    is(redis('LLEN', "cwmp:device:{$main::D}:tasks"), 0, 'queue empty');
+}
+--- error_log
+cwmp: task not sent: invalid JSON
+cwmp: task not sent: unknown task name: makeCoffee
+
+
+
+=== TEST 5: a session abandoned mid-task: the task stays queued
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'retry-me', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:GetParameterValues>/]
+--- redis_check
+if ($req == 1) {
+    is(redis('LLEN', "cwmp:device:{$main::D}:tasks"), 1, 'still queued');
+    is(scalar @{ results() }, 0, 'no result');
+}
+
+
+
+=== TEST 6: the next session runs it again (a new Inform replaces the old session)
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '99', 'xsd:unsignedInt'])]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    is(last_result()->{task}, 'retry-me', 'ran again');
+    is(redis('LLEN', "cwmp:device:{$main::D}:tasks"), 0, 'dequeued');
+}
+
+
+
+=== TEST 7: an answer with another request's cwmp:ID: a protocol error, nothing stored
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'idcheck', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('GetParameterValuesResponse',
+                                     '<ParameterList/>', id => 'not-the-one')]
+--- error_code eval
+[200, 200, 400]
+--- redis_check
+if ($req == 2) {
+    is(scalar @{ results() }, 0, 'no result');
+    is(redis('LLEN', "cwmp:device:{$main::D}:tasks"), 1, 'still queued');
+}
+--- error_log
+protocol error: "GetParameterValuesResponse" with cwmp:ID "not-the-one" does not answer the request in flight, client: 127.0.0.1, server: localhost, request: "POST /cwmp HTTP/1.1", host: "localhost", device: "00AB12-HG%2D100-S1"
+
+
+
+=== TEST 8: an answer of another method: a protocol error
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'm', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('SetParameterValuesResponse', '<Status>0</Status>')]
+--- error_code eval
+[200, 200, 400]
+--- redis_check
+if ($req == 2) {
+    is(scalar @{ results() }, 0, 'no result');
+}
+
+
+
+=== TEST 9: the other RPCs: names, objects, attributes, reboot, transfers
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:params",
+    'InternetGatewayDevice.X.Obj.2.Name', 'gone', 'InternetGatewayDevice.X.Keep', 'k');
+Cwmp::Test::push_tasks($main::D,
+    {id => 'gpn', name => 'getParameterNames',
+     parameterPath => 'InternetGatewayDevice.X.', nextLevel => JSON::PP::true},
+    {id => 'add', name => 'addObject', objectName => 'InternetGatewayDevice.X.Obj.'},
+    {id => 'del', name => 'deleteObject', objectName => 'InternetGatewayDevice.X.Obj.2.'},
+    {id => 'gpa', name => 'getParameterAttributes', parameterNames => ['InternetGatewayDevice.X.Keep']},
+    {id => 'spa', name => 'setParameterAttributes', parameterAttributes => [
+        {name => 'InternetGatewayDevice.X.Keep', notification => 2}]},
+    {id => 'boot1', name => 'reboot'},
+    {id => 'dl1', name => 'download', fileType => '1 Firmware Upgrade Image',
+     url => 'http://files.example/fw.bin', fileSize => 1024});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('GetParameterNamesResponse',
+     '<ParameterList><ParameterInfoStruct><Name>InternetGatewayDevice.X.Keep</Name><Writable>1</Writable></ParameterInfoStruct>'
+     . '<ParameterInfoStruct><Name>InternetGatewayDevice.X.Obj.</Name><Writable>false</Writable></ParameterInfoStruct></ParameterList>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('AddObjectResponse', '<InstanceNumber>3</InstanceNumber><Status>0</Status>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('DeleteObjectResponse', '<Status>0</Status>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('GetParameterAttributesResponse',
+     '<ParameterList><ParameterAttributeStruct><Name>InternetGatewayDevice.X.Keep</Name><Notification>1</Notification>'
+     . '<AccessList><string>Subscriber</string></AccessList></ParameterAttributeStruct></ParameterList>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('SetParameterAttributesResponse'),
+ "POST /cwmp\n" . Cwmp::Test::answer('RebootResponse'),
+ "POST /cwmp\n" . Cwmp::Test::answer('DownloadResponse',
+     '<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>')]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:GetParameterNames>\r\n<ParameterPath>InternetGatewayDevice.X.</ParameterPath>\r\n<NextLevel>true</NextLevel>},
+ qr{<cwmp:AddObject>\r\n<ObjectName>InternetGatewayDevice.X.Obj.</ObjectName>\r\n<ParameterKey></ParameterKey>},
+ qr{<cwmp:DeleteObject>\r\n<ObjectName>InternetGatewayDevice.X.Obj.2.</ObjectName>},
+ qr{<cwmp:GetParameterAttributes>\r\n<ParameterNames soap-enc:arrayType="xsd:string\[1\]">},
+ qr{<cwmp:SetParameterAttributes>.*<NotificationChange>true</NotificationChange>\r\n<Notification>2</Notification>\r\n<AccessListChange>false</AccessListChange>}s,
+ qr{<cwmp:Reboot>\r\n<CommandKey>boot1</CommandKey>},
+ qr{<cwmp:Download>\r\n<CommandKey>dl1</CommandKey>\r\n<FileType>1 Firmware Upgrade Image</FileType>\r\n<URL>http://files.example/fw.bin</URL>\r\n<Username></Username>\r\n<Password></Password>\r\n<FileSize>1024</FileSize>},
+ qr/\A\z/]
+--- redis_check
+if ($req == 8) {
+    my %r = map { $_->{task} => $_ } @{ results() };
+    is_deeply($r{gpn}{result}{parameters},
+              [['InternetGatewayDevice.X.Keep', JSON::PP::true],
+               ['InternetGatewayDevice.X.Obj.', JSON::PP::false]], 'names');
+    is_deeply($r{add}{result}, {instanceNumber => 3, status => 0}, 'instance');
+    is_deeply($r{del}{result}, {status => 0}, 'deleted');
+    is(redis('HEXISTS', "cwmp:device:{$main::D}:params",
+             'InternetGatewayDevice.X.Obj.2.Name'), 0, 'removed from the cache');
+    is(redis('HGET', "cwmp:device:{$main::D}:params",
+             'InternetGatewayDevice.X.Keep'), 'k', 'others kept');
+    is_deeply($r{gpa}{result}{parameterAttributes},
+              [{name => 'InternetGatewayDevice.X.Keep', notification => 1,
+                accessList => ['Subscriber']}], 'attributes');
+    is_deeply($r{spa}{result}, {}, 'attributes set');
+    is_deeply($r{boot1}{result}, {}, 'rebooted');
+    is($r{dl1}{result}{status}, 1, 'download pending');
+    is($r{dl1}{result}{startTime}, '0001-01-01T00:00:00Z', 'times');
+}
