@@ -77,6 +77,8 @@ static ngx_int_t ngx_http_cwmp_waiting(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_fault(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_uint_t code, char *text);
 static ngx_int_t ngx_http_cwmp_unavailable(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_retry_later(ngx_http_request_t *r,
+    char *text);
 static ngx_int_t ngx_http_cwmp_refuse(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
 static ngx_int_t ngx_http_cwmp_refuse_text(ngx_http_request_t *r,
@@ -346,6 +348,7 @@ static ngx_int_t
 ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
     ngx_int_t                      rc;
+    ngx_str_t                      device_id;
     ngx_http_cwmp_msg_t           *msg;
     ngx_http_cwmp_loc_conf_t      *lcf;
     ngx_http_cwmp_store_inform_t  *inform;
@@ -372,11 +375,27 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     }
 
     if (ngx_http_cwmp_device_id(r->pool, &msg->oui, &msg->product_class,
-                                &msg->serial_number, &ctx->device_id)
+                                &msg->serial_number, &device_id)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /*
+     * The session the CPE still holds (its cookie, or its connection's)
+     * is its own: this Inform replaces it.  Any other open session of the
+     * device refuses this one.
+     */
+
+    if (ngx_http_cwmp_find_session(r, ctx) == NGX_OK
+        && ctx->device_id.len == device_id.len
+        && ngx_strncmp(ctx->device_id.data, device_id.data, device_id.len)
+           == 0)
+    {
+        inform->held = ctx->token;
+    }
+
+    ctx->device_id = device_id;
 
     /* a new Inform always starts a new session, whatever cookie it has */
 
@@ -417,6 +436,16 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
     ngx_http_cwmp_conn_t  *conn;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc == NGX_BUSY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: Inform refused, another session of the device "
+                      "is in progress");
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_retry_later(r,
+                                  "another session of this device is in "
+                                  "progress, retry later\n"));
+        return;
+    }
 
     if (rc != NGX_OK) {
         ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
@@ -749,14 +778,26 @@ ngx_http_cwmp_fault(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 static ngx_int_t
 ngx_http_cwmp_unavailable(ngx_http_request_t *r)
 {
-    ngx_str_t                  value, body = ngx_string(
-                                   "ACS storage unavailable, retry later\n");
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cwmp: redis unavailable, answering 503");
+
+    return ngx_http_cwmp_retry_later(r,
+                                     "ACS storage unavailable, retry later\n");
+}
+
+
+/* 503 with Retry-After */
+
+static ngx_int_t
+ngx_http_cwmp_retry_later(ngx_http_request_t *r, char *text)
+{
+    ngx_str_t                  value, body;
     ngx_http_cwmp_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "cwmp: redis unavailable, answering 503");
+    body.data = (u_char *) text;
+    body.len = ngx_strlen(text);
 
     value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
     if (value.data == NULL) {

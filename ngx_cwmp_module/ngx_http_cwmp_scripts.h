@@ -11,7 +11,8 @@
 
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_DONE  0
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT  1
-#define NGX_HTTP_CWMP_NSCRIPTS  2
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  2
+#define NGX_HTTP_CWMP_NSCRIPTS  3
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
@@ -115,6 +116,42 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[2], 'task', task)\n"
         "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
         "return {1, task, s[2]}\n"
+    ),
+
+    /* session_open.lua */
+    ngx_string(
+        "local cur = redis.call('HGET', KEYS[4], 'token')\n"
+        "if cur and cur ~= ARGV[2] then\n"
+        "    return 0\n"
+        "end\n"
+        "local now = ARGV[4]\n"
+        "local i = 8\n"
+        "local function pairs_at(key)\n"
+        "    local n = tonumber(ARGV[i])\n"
+        "    local args = {}\n"
+        "    for k = 1, 2 * n do\n"
+        "        args[#args + 1] = ARGV[i + k]\n"
+        "        if #args == 512 or k == 2 * n then\n"
+        "            redis.call('HSET', key, unpack(args))\n"
+        "            args = {}\n"
+        "        end\n"
+        "    end\n"
+        "    i = i + 2 * n + 1\n"
+        "end\n"
+        "redis.call('HSETNX', KEYS[1], 'first_inform', now)\n"
+        "pairs_at(KEYS[1])\n"
+        "pairs_at(KEYS[2])\n"
+        "pairs_at(KEYS[3])\n"
+        "local n = tonumber(ARGV[i])\n"
+        "for k = 1, n do\n"
+        "    redis.call('HSET', KEYS[5], ARGV[i + k], now)\n"
+        "end\n"
+        "redis.call('DEL', KEYS[4])\n"
+        "redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],\n"
+        "           'remote_addr', ARGV[6], 'created', now, 'turn', 'cpe')\n"
+        "redis.call('PEXPIRE', KEYS[4], ARGV[3])\n"
+        "redis.call('ZADD', KEYS[6], now, ARGV[7])\n"
+        "return 1\n"
     ),
 };
 

@@ -34,6 +34,7 @@ typedef struct {
     ngx_http_cleanup_t              *cln;
     ngx_http_cwmp_store_handler_pt   handler;
     ngx_http_cwmp_store_turn_t      *turn;
+    ngx_uint_t                       busy;     /* session_open refused */
 } ngx_http_cwmp_store_ctx_t;
 
 
@@ -55,6 +56,10 @@ static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_store_turn_t *turn);
 static ngx_int_t ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_count(ngx_http_request_t *r,
+    ngx_str_t *s, ngx_uint_t n);
 static ngx_int_t ngx_http_cwmp_store_copy(ngx_http_request_t *r,
     redisReply *rr, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
@@ -74,13 +79,15 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_str_t                     device, params, types, session, now;
     ngx_str_t                     timeout, *a;
     ngx_str_t                     software, hardware, model, events;
-    ngx_uint_t                    i, n, ntypes, boot, bootstrap;
+    ngx_uint_t                    i, n, ntypes, nfields, boot, bootstrap;
     ngx_http_cwmp_msg_t          *msg;
     ngx_http_cwmp_event_t        *ev;
     ngx_http_cwmp_param_t        *param;
-    ngx_http_cwmp_redis_cmd_t     cmds[11];
+    ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
     msg = inform->msg;
 
     b.r = r;
@@ -184,29 +191,55 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_cwmp_store_cmd(&b, 1, "MULTI") == NULL) {
+    /* one script: stored, and the session opened, unless one is open */
+
+    nfields = 8 + boot + bootstrap + (software.len != 0)
+              + (hardware.len != 0) + (model.len != 0);
+
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 7 + 4 + 2 * nfields
+                                    + 2 * msg->params.nelts + 2 * ntypes
+                                    + msg->events.nelts,
+                                "EVALSHA");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[7], "device:", &inform->device_id,
+                                   1, ":events")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[8], "devices", NULL, 0, "")
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    a = ngx_http_cwmp_store_cmd(&b, 4, "HSETNX");
-    if (a == NULL) {
+    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                       NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN);
+    ngx_str_set(&a[2], "6");
+    a[3] = device;
+    a[4] = params;
+    a[5] = types;
+    a[6] = session;
+
+    a[9] = inform->token;
+    a[10] = inform->held;
+
+    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (timeout.data == NULL) {
         return NGX_ERROR;
     }
 
-    a[1] = device;
-    ngx_str_set(&a[2], "first_inform");
-    a[3] = now;
+    timeout.len = ngx_sprintf(timeout.data, "%M", inform->session_timeout)
+                  - timeout.data;
 
-    n = 2 + 2 * 8 + 2 * boot + 2 * bootstrap + 2 * (software.len != 0)
-        + 2 * (hardware.len != 0) + 2 * (model.len != 0);
+    a[11] = timeout;
+    a[12] = now;
+    a[13] = inform->version;
+    a[14] = r->connection->addr_text;
+    a[15] = inform->device_id;
 
-    a = ngx_http_cwmp_store_cmd(&b, n, "HSET");
-    if (a == NULL) {
+    n = 16;
+
+    if (ngx_http_cwmp_store_count(r, &a[n++], nfields) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    a[1] = device;
-    n = 2;
 
 #define ngx_http_cwmp_store_field(name, value)                               \
     ngx_str_set(&a[n], name); a[n + 1] = value; n += 2
@@ -242,96 +275,37 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
 #undef ngx_http_cwmp_store_field
 
-    if (msg->params.nelts) {
-        a = ngx_http_cwmp_store_cmd(&b, 2 + 2 * msg->params.nelts, "HSET");
-        if (a == NULL) {
-            return NGX_ERROR;
-        }
-
-        a[1] = params;
-
-        for (i = 0; i < msg->params.nelts; i++) {
-            a[2 + 2 * i] = param[i].name;
-            a[3 + 2 * i] = param[i].value;
-        }
+    if (ngx_http_cwmp_store_count(r, &a[n++], msg->params.nelts) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    if (ntypes) {
-        a = ngx_http_cwmp_store_cmd(&b, 2 + 2 * ntypes, "HSET");
-        if (a == NULL) {
-            return NGX_ERROR;
-        }
+    for (i = 0; i < msg->params.nelts; i++) {
+        a[n++] = param[i].name;
+        a[n++] = param[i].value;
+    }
 
-        a[1] = types;
-        n = 2;
+    if (ngx_http_cwmp_store_count(r, &a[n++], ntypes) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-        for (i = 0; i < msg->params.nelts; i++) {
-            if (param[i].type.len
-                && ngx_strcmp(param[i].type.data, "xsd:string") != 0)
-            {
-                a[n++] = param[i].name;
-                a[n++] = param[i].type;
-            }
+    for (i = 0; i < msg->params.nelts; i++) {
+        if (param[i].type.len
+            && ngx_strcmp(param[i].type.data, "xsd:string") != 0)
+        {
+            a[n++] = param[i].name;
+            a[n++] = param[i].type;
         }
     }
 
-    /* the session: a new Inform replaces whatever session was there */
-
-    a = ngx_http_cwmp_store_cmd(&b, 2, "DEL");
-    if (a == NULL) {
+    if (ngx_http_cwmp_store_count(r, &a[n++], msg->events.nelts) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    a[1] = session;
-
-    a = ngx_http_cwmp_store_cmd(&b, 10, "HSET");
-    if (a == NULL) {
-        return NGX_ERROR;
+    for (i = 0; i < msg->events.nelts; i++) {
+        a[n++] = ev[i].code;
     }
 
-    a[1] = session;
-    ngx_str_set(&a[2], "token");
-    a[3] = inform->token;
-    ngx_str_set(&a[4], "cwmp_version");
-    a[5] = inform->version;
-    ngx_str_set(&a[6], "remote_addr");
-    a[7] = r->connection->addr_text;
-    ngx_str_set(&a[8], "created");
-    a[9] = now;
-
-    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (timeout.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    timeout.len = ngx_sprintf(timeout.data, "%M", inform->session_timeout)
-                  - timeout.data;
-
-    a = ngx_http_cwmp_store_cmd(&b, 3, "PEXPIRE");
-    if (a == NULL) {
-        return NGX_ERROR;
-    }
-
-    a[1] = session;
-    a[2] = timeout;
-
-    if (ngx_http_cwmp_store_cmd(&b, 1, "EXEC") == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* the index is a key of its own slot: outside the transaction */
-
-    a = ngx_http_cwmp_store_cmd(&b, 4, "ZADD");
-    if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[1], "devices", NULL, 0, "") != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    a[2] = now;
-    a[3] = inform->device_id;
-
-    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler,
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
                                       NULL);
 }
 
@@ -637,6 +611,43 @@ ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 }
 
 
+/* session_open.lua: 1 open, 0 another session is in progress */
+
+static ngx_int_t
+ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                 *rr;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_INTEGER) {
+        (void) ngx_http_cwmp_store_check(op, i, reply);
+        return NGX_ERROR;
+    }
+
+    ctx->busy = (rr->integer == 0);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_count(ngx_http_request_t *r, ngx_str_t *s, ngx_uint_t n)
+{
+    s->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = ngx_sprintf(s->data, "%ui", n) - s->data;
+
+    return NGX_OK;
+}
+
+
 /* {status, task, version} of session_next.lua and session_done.lua */
 
 static ngx_int_t
@@ -717,6 +728,10 @@ ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 
     if (rc == NGX_ABORT) {
         return;
+    }
+
+    if (rc == NGX_OK && ctx->busy) {
+        rc = NGX_BUSY;
     }
 
     ctx->handler(ctx->r, rc);

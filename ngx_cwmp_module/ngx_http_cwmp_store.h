@@ -20,7 +20,8 @@
 
 
 /*
- * NGX_OK: stored; NGX_ERROR: Redis was unavailable, slow, or refused
+ * NGX_OK: stored; NGX_BUSY: another session of the device is in progress
+ * (nothing stored); NGX_ERROR: Redis was unavailable, slow, or refused
  * the commands.  Called once, unless the request went away first.
  */
 typedef void (*ngx_http_cwmp_store_handler_pt)(ngx_http_request_t *r,
@@ -30,6 +31,7 @@ typedef void (*ngx_http_cwmp_store_handler_pt)(ngx_http_request_t *r,
 typedef struct {
     ngx_str_t                    device_id;
     ngx_str_t                    token;
+    ngx_str_t                    held;          /* the CPE's old token */
     ngx_str_t                    version;       /* "1.0" ... */
     ngx_http_cwmp_msg_t         *msg;
     ngx_msec_t                   session_timeout;

@@ -66,6 +66,7 @@ ok($ttl > 18000 && $ttl <= 20000, "session expires with cwmp_session_timeout ($t
 
 === TEST 2: a later Inform updates, first_inform stays, BOOTSTRAP is dated
 --- init
+Cwmp::Test::end_sessions();
 Cwmp::Test::redis('HSET', 'cwmp:device:{00AB12-HG%2D100-S1}',
                   'first_inform', '1000', 'custom', 'kept');
 --- request eval

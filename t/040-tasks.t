@@ -349,3 +349,43 @@ xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:FactoryReset>\r\n</cwmp:FactoryRe
 --- redis_check
 like(redis('HGET', "cwmp:device:{$main::D}:session", 'rpc_id'),
      qr/^[0-9a-f]{16}$/, 'the request in flight');
+
+
+
+=== TEST 12: one session per device: a second Inform is refused, nothing stored
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+Cwmp::Test::redis('PEXPIRE', "cwmp:device:{$main::D}:session", 30000);
+--- request eval
+$main::Inform
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+--- response_body
+another session of this device is in progress, retry later
+--- redis_check
+is(redis('EXISTS', "cwmp:device:{$main::D}"), 0, 'nothing stored');
+is(redis('HGET', "cwmp:device:{$main::D}:session", 'token'),
+   'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'the session in progress kept');
+--- error_log
+cwmp: Inform refused, another session of the device is in progress
+
+
+
+=== TEST 13: the CPE's own session (its cookie) is replaced by its new Inform
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+--- request eval
+$main::Inform
+--- more_headers eval
+"Cookie: cwmp_session=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.$main::D"
+--- error_code: 200
+--- redis_check
+like(redis('HGET', "cwmp:device:{$main::D}:session", 'token'),
+     qr/^(?!b{32})[0-9a-f]{32}$/, 'a new session');
+is(redis('HGET', "cwmp:device:{$main::D}:events", '1 BOOT') =~ /^\d+$/ ? 1 : 0,
+   1, 'the event recorded with its time');

@@ -31,6 +31,7 @@ END { local $?; eval { Cwmp::Test::redis_stop($Aux) } }
 Cwmp::Test::defaults(
     http_config => "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms;",
     config => "location /cwmp { cwmp; }",
+    init => "Cwmp::Test::end_sessions(\$main::Aux);",
     request => "POST /cwmp\n" . Cwmp::Test::inform());
 
 run_tests();
@@ -77,6 +78,7 @@ qr/\A[^\n]*\n\z/
 --- init
 Cwmp::Test::redis_start($main::Aux);
 Time::HiRes::sleep(2.5);
+Cwmp::Test::end_sessions($main::Aux);
 --- error_code: 200
 --- error_log eval
 qr/\[notice\] .*redis "127\.0\.0\.1:\d+" is available again/
@@ -136,6 +138,7 @@ did not answer within 300 ms
 === TEST 8: the same worker then serves the next CPE
 --- init
 Time::HiRes::sleep(2.5);
+Cwmp::Test::end_sessions($main::Aux);
 --- config
     location /cwmp { cwmp; }
     location /gone { cwmp; }

@@ -49,7 +49,8 @@ sub setup {
 }
 
 # Section values for the blocks that lack them: the test Redis in
-# http_config, and whatever the file passes (config, no_error_log, ...).
+# http_config, an init that ends the sessions earlier blocks left open,
+# and whatever the file passes (config, no_error_log, ...).
 
 sub defaults {
     my (%d) = @_;
@@ -58,6 +59,7 @@ sub defaults {
         my $block = shift;
         my %v = (http_config =>
                      "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};",
+                 init => 'Cwmp::Test::end_sessions();',
                  %d);
         for my $k (keys %v) {
             $block->set_value($k, $v{$k}) unless defined $block->$k;
@@ -135,6 +137,15 @@ sub redis_hash {
 
 sub redis_flush {
     redis('FLUSHDB');
+}
+
+# End every device's session (a CPE would end it with its empty POST): a
+# device with a session in progress refuses a second one.
+sub end_sessions {
+    my ($port) = @_;
+    $port //= redis_port();
+    my $keys = redis_at($port, 'KEYS', 'cwmp:device:*:session');
+    redis_at($port, 'DEL', @$keys) if @$keys;
 }
 
 # A redis-server of the test's own, e.g. to take it down and back up.

@@ -1,0 +1,66 @@
+-- session_open: an Inform.  Stores what the device reported and opens its
+-- session, unless another session of the device is in progress.
+--
+-- KEYS[1]  cwmp:device:{<ID>}            the summary
+-- KEYS[2]  cwmp:device:{<ID>}:params
+-- KEYS[3]  cwmp:device:{<ID>}:types
+-- KEYS[4]  cwmp:device:{<ID>}:session
+-- KEYS[5]  cwmp:device:{<ID>}:events
+-- KEYS[6]  cwmp:devices                   the index
+-- ARGV[1]  the new session's token
+-- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
+--          "" when none: that session is its own and may be replaced
+-- ARGV[3]  the session timeout, ms
+-- ARGV[4]  the unix time
+-- ARGV[5]  the CWMP version ("1.0" ... "1.4")
+-- ARGV[6]  the address the Inform came from
+-- ARGV[7]  the device ID
+-- ARGV[8]  n, then n (field, value) pairs for the summary
+-- then     n, then n (parameter, value) pairs
+-- then     n, then n (parameter, type) pairs (types other than xsd:string)
+-- then     n, then n event codes
+--
+-- Returns 1 when the session is open, 0 when another one is in progress
+-- (nothing is stored: the CPE will send its Inform again).
+
+local cur = redis.call('HGET', KEYS[4], 'token')
+
+if cur and cur ~= ARGV[2] then
+    return 0
+end
+
+local now = ARGV[4]
+local i = 8
+
+-- HSET the n pairs at ARGV[i]: a few hundred at a time (unpack's limit)
+local function pairs_at(key)
+    local n = tonumber(ARGV[i])
+    local args = {}
+    for k = 1, 2 * n do
+        args[#args + 1] = ARGV[i + k]
+        if #args == 512 or k == 2 * n then
+            redis.call('HSET', key, unpack(args))
+            args = {}
+        end
+    end
+    i = i + 2 * n + 1
+end
+
+redis.call('HSETNX', KEYS[1], 'first_inform', now)
+pairs_at(KEYS[1])
+pairs_at(KEYS[2])
+pairs_at(KEYS[3])
+
+local n = tonumber(ARGV[i])
+for k = 1, n do
+    redis.call('HSET', KEYS[5], ARGV[i + k], now)
+end
+
+redis.call('DEL', KEYS[4])
+redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
+           'remote_addr', ARGV[6], 'created', now, 'turn', 'cpe')
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
+
+redis.call('ZADD', KEYS[6], now, ARGV[7])
+
+return 1
