@@ -70,6 +70,10 @@ static ngx_int_t ngx_http_cwmp_dispatch(ngx_http_request_t *r,
 static void ngx_http_cwmp_session_over(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_other(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_cpe_request(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_cpe_request_done(ngx_http_request_t *r,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_find_session(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 
@@ -694,9 +698,7 @@ ngx_http_cwmp_other(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     }
 
     if (msg->type == NGX_HTTP_CWMP_MSG_REQUEST) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cwmp: method \"%V\" not supported", &msg->method);
-        return ngx_http_cwmp_fault(r, ctx, 8000, "Method not supported");
+        return ngx_http_cwmp_cpe_request(r, ctx);
     }
 
     /* the CPE's answer to the task in flight */
@@ -710,6 +712,159 @@ ngx_http_cwmp_other(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     }
 
     return ngx_http_cwmp_step(r, ctx, &msg->id, &ctx->outcome);
+}
+
+
+/*
+ * The CPE -> ACS methods besides Inform: each recorded in cwmp:requests
+ * (session_cpe.lua) and answered; any other gets fault 8000 and the
+ * session goes on.
+ */
+
+static char  *ngx_http_cwmp_cpe_methods[] = {
+    "GetRPCMethods",
+    "TransferComplete",
+    "AutonomousTransferComplete",
+    "RequestDownload",
+    "Kicked",
+    "DUStateChangeComplete",
+    "AutonomousDUStateChangeComplete",
+    NULL
+};
+
+
+static ngx_int_t
+ngx_http_cwmp_cpe_request(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  args;
+    ngx_uint_t                 i;
+    ngx_http_cwmp_msg_t       *msg;
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    msg = &ctx->msg;
+
+    for (i = 0; ngx_http_cwmp_cpe_methods[i]; i++) {
+        if (ngx_strcmp(msg->method.data, ngx_http_cwmp_cpe_methods[i]) == 0) {
+            break;
+        }
+    }
+
+    if (ngx_http_cwmp_cpe_methods[i] == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: method \"%V\" not supported", &msg->method);
+        return ngx_http_cwmp_fault(r, ctx, 8000, "Method not supported");
+    }
+
+    if (ngx_http_cwmp_task_args(r, msg->rpc, &args) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    ctx->step.device_id = ctx->device_id;
+    ctx->step.token = ctx->token;
+    ctx->step.session_timeout = lcf->session_timeout;
+
+    rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method, &args,
+                                         ngx_http_cwmp_cpe_request_done);
+
+    return ngx_http_cwmp_waiting(r, rc);
+}
+
+
+static void
+ngx_http_cwmp_cpe_request_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_str_t             out, body, next;
+    xmlNodePtr            node;
+    ngx_http_cwmp_ctx_t  *ctx;
+
+    static ngx_str_t  methods = ngx_string(
+        "<cwmp:GetRPCMethodsResponse>" CRLF
+        "<MethodList soap-enc:arrayType=\"xsd:string[8]\">" CRLF
+        "<string>Inform</string>" CRLF
+        "<string>GetRPCMethods</string>" CRLF
+        "<string>TransferComplete</string>" CRLF
+        "<string>AutonomousTransferComplete</string>" CRLF
+        "<string>RequestDownload</string>" CRLF
+        "<string>Kicked</string>" CRLF
+        "<string>DUStateChangeComplete</string>" CRLF
+        "<string>AutonomousDUStateChangeComplete</string>" CRLF
+        "</MethodList>" CRLF
+        "</cwmp:GetRPCMethodsResponse>" CRLF);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc == NGX_BUSY) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: \"%V\" in a session unknown, expired or "
+                      "another's", &ctx->msg.method);
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_fault(r, ctx, 8003,
+                                  "Invalid arguments: a session must start "
+                                  "with Inform"));
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
+        return;
+    }
+
+    if (ngx_strcmp(ctx->msg.method.data, "GetRPCMethods") == 0) {
+        body = methods;
+
+    } else {
+        /* <cwmp:MethodResponse/>; Kicked answers the Next URL it got */
+
+        ngx_str_null(&next);
+
+        node = ngx_strcmp(ctx->msg.method.data, "Kicked") == 0
+               ? ngx_http_cwmp_soap_arg(ctx->msg.rpc, "Next") : NULL;
+
+        if (node
+            && ngx_http_cwmp_soap_text(r->pool, node, &next, 1) != NGX_OK)
+        {
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        body.len = 2 * ctx->msg.method.len
+                   + sizeof("<cwmp:Response>" CRLF "</cwmp:Response>" CRLF
+                            "<NextURL></NextURL>" CRLF) - 1
+                   + next.len + ngx_escape_html(NULL, next.data, next.len);
+
+        body.data = ngx_pnalloc(r->pool, body.len);
+        if (body.data == NULL) {
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        out.data = ngx_sprintf(body.data, "<cwmp:%VResponse>" CRLF,
+                               &ctx->msg.method);
+
+        if (node) {
+            out.data = ngx_cpymem(out.data, "<NextURL>",
+                                  sizeof("<NextURL>") - 1);
+            out.data = (u_char *) ngx_escape_html(out.data, next.data,
+                                                  next.len);
+            out.data = ngx_cpymem(out.data, "</NextURL>" CRLF,
+                                  sizeof("</NextURL>" CRLF) - 1);
+        }
+
+        out.data = ngx_sprintf(out.data, "</cwmp:%VResponse>" CRLF,
+                               &ctx->msg.method);
+        body.len = out.data - body.data;
+    }
+
+    if (ngx_http_cwmp_soap_answer(r, &ctx->msg, &body, &out) != NGX_OK) {
+        ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_cwmp_finalize(r, ngx_http_cwmp_send(r, NGX_HTTP_OK,
+                                                 &ngx_http_cwmp_xml_type,
+                                                 &out));
 }
 
 

@@ -9,13 +9,26 @@
 #define _NGX_HTTP_CWMP_SCRIPTS_H_INCLUDED_
 
 
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_DONE  0
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT  1
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  2
-#define NGX_HTTP_CWMP_NSCRIPTS  3
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  0
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_DONE  1
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT  2
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  3
+#define NGX_HTTP_CWMP_NSCRIPTS  4
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
+
+    /* session_cpe.lua */
+    ngx_string(
+        "if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then\n"
+        "    return 0\n"
+        "end\n"
+        "redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000000', '*',\n"
+        "           'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],\n"
+        "           'time', ARGV[6])\n"
+        "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+        "return 1\n"
+    ),
 
     /* session_done.lua */
     ngx_string(

@@ -745,9 +745,7 @@ ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
         "<MaxEnvelopes>1</MaxEnvelopes>" CRLF
         "</cwmp:InformResponse>" CRLF);
 
-    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
-                                       msg->has_id ? &msg->id : NULL, &body,
-                                       out);
+    return ngx_http_cwmp_soap_answer(r, msg, &body, out);
 }
 
 
@@ -791,8 +789,18 @@ ngx_http_cwmp_soap_fault(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
                            code == 8003 ? "Client" : "Server", code, text)
                - body.data;
 
+    return ngx_http_cwmp_soap_answer(r, msg, &body, out);
+}
+
+
+/* the answer to a CPE request: its cwmp:ID, its namespace */
+
+ngx_int_t
+ngx_http_cwmp_soap_answer(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
+    ngx_str_t *body, ngx_str_t *out)
+{
     return ngx_http_cwmp_soap_envelope(r, &msg->ns,
-                                       msg->has_id ? &msg->id : NULL, &body,
+                                       msg->has_id ? &msg->id : NULL, body,
                                        out);
 }
 

@@ -85,6 +85,8 @@ ngx_int_t ngx_http_cwmp_soap_fault(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_uint_t code, char *text, ngx_str_t *out);
 ngx_int_t ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
     ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
+ngx_int_t ngx_http_cwmp_soap_answer(ngx_http_request_t *r,
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *body, ngx_str_t *out);
 
 /* walking a parsed message: elements only, arguments by local name */
 xmlNodePtr ngx_http_cwmp_soap_first(xmlNodePtr parent);

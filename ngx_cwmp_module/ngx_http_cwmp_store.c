@@ -429,6 +429,52 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 }
 
 
+/* a CPE request in its session, recorded: NGX_BUSY when not its session */
+
+ngx_int_t
+ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
+    ngx_http_cwmp_store_step_t *step, ngx_str_t *method, ngx_str_t *args,
+    ngx_http_cwmp_store_handler_pt handler)
+{
+    ngx_str_t                    *a, now;
+    ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_main_conf_t    *mcf;
+    ngx_http_cwmp_store_batch_t   b;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    b.r = r;
+    b.cmds = cmds;
+    b.ncmds = 0;
+
+    a = ngx_http_cwmp_store_cmd(&b, 11, "EVALSHA");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[3], "device:", &step->device_id, 1,
+                                   ":session")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[4], "requests", NULL, 0, "")
+           != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[6], step->session_timeout)
+           != NGX_OK
+        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                       NGX_HTTP_CWMP_SCRIPT_SESSION_CPE);
+    ngx_str_set(&a[2], "2");
+    a[5] = step->token;
+    a[7] = step->device_id;
+    a[8] = *method;
+    a[9] = *args;
+    a[10] = now;
+
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
+                                      NULL);
+}
+
+
 ngx_str_t *
 ngx_http_cwmp_store_scripts(ngx_uint_t *n)
 {

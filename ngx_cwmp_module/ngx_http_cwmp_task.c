@@ -101,6 +101,8 @@ static json_t *ngx_http_cwmp_json_text(ngx_http_request_t *r,
     xmlNodePtr node);
 static json_t *ngx_http_cwmp_json_number(ngx_http_request_t *r,
     xmlNodePtr node);
+static json_t *ngx_http_cwmp_json_tree(ngx_http_request_t *r,
+    xmlNodePtr node);
 
 
 static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
@@ -1339,4 +1341,77 @@ ngx_http_cwmp_json_number(ngx_http_request_t *r, xmlNodePtr node)
     }
 
     return json_integer(n);
+}
+
+
+ngx_int_t
+ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
+    ngx_str_t *out)
+{
+    json_t  *j;
+
+    j = ngx_http_cwmp_json_tree(r, rpc);
+
+    if (!json_is_object(j)) {
+        /* no arguments */
+        json_decref(j);
+        j = json_object();
+        if (j == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_cwmp_task_json(r, j, out);
+}
+
+
+/*
+ * An element as JSON: its text when it has no child elements, else an
+ * object of its children by local name, a repeated name an array.  The
+ * parser bounds the depth.
+ */
+
+static json_t *
+ngx_http_cwmp_json_tree(ngx_http_request_t *r, xmlNodePtr node)
+{
+    json_t      *obj, *v, *prev, *list;
+    xmlNodePtr   child;
+
+    child = ngx_http_cwmp_soap_first(node);
+
+    if (child == NULL) {
+        return ngx_http_cwmp_json_text(r, node);
+    }
+
+    obj = json_object();
+    if (obj == NULL) {
+        return json_null();
+    }
+
+    for ( /* void */ ; child; child = ngx_http_cwmp_soap_next(child)) {
+        v = ngx_http_cwmp_json_tree(r, child);
+        prev = json_object_get(obj, (const char *) child->name);
+
+        if (prev == NULL) {
+            json_object_set_new(obj, (const char *) child->name, v);
+            continue;
+        }
+
+        if (json_is_array(prev)) {
+            json_array_append_new(prev, v);
+            continue;
+        }
+
+        list = json_array();
+        if (list == NULL) {
+            json_decref(v);
+            continue;
+        }
+
+        json_array_append(list, prev);
+        json_array_append_new(list, v);
+        json_object_set_new(obj, (const char *) child->name, list);
+    }
+
+    return obj;
 }

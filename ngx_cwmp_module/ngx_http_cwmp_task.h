@@ -43,5 +43,9 @@ ngx_int_t ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
 ngx_int_t ngx_http_cwmp_task_outcome(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_http_cwmp_outcome_t *outcome);
 
+/* a CPE request's arguments as JSON: {"CommandKey": "...", ...} */
+ngx_int_t ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
+    ngx_str_t *out);
+
 
 #endif /* _NGX_HTTP_CWMP_TASK_H_INCLUDED_ */

@@ -208,13 +208,13 @@ xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:ID soap-env:mustUnderstand="1">7<
 
 
 
-=== TEST 14: in a session, a CPE method not implemented yet: fault 8000
+=== TEST 14: in a session, a CPE method the ACS does not know: fault 8000
 --- init
 Cwmp::Test::redis('HSET', 'cwmp:device:{SEEDED-4}:session',
                   'token', '0000000000000000000000000000beef');
 --- request
 POST /cwmp
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>x</Command></cwmp:Kicked></soap:Body></soap:Envelope>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:X_00AB12_Thing><Command>x</Command></cwmp:X_00AB12_Thing></soap:Body></soap:Envelope>
 --- more_headers
 Cookie: cwmp_session=0000000000000000000000000000beef.SEEDED-4
 --- error_code: 500

@@ -389,3 +389,76 @@ like(redis('HGET', "cwmp:device:{$main::D}:session", 'token'),
      qr/^(?!b{32})[0-9a-f]{32}$/, 'a new session');
 is(redis('HGET', "cwmp:device:{$main::D}:events", '1 BOOT') =~ /^\d+$/ ? 1 : 0,
    1, 'the event recorded with its time');
+
+
+
+=== TEST 14: TransferComplete in a session: answered, recorded for other systems
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::answer('TransferComplete',
+    '<CommandKey>dl1</CommandKey><FaultStruct><FaultCode>0</FaultCode><FaultString></FaultString></FaultStruct>'
+    . '<StartTime>2026-11-27T00:00:00Z</StartTime><CompleteTime>2026-11-27T00:01:00Z</CompleteTime>',
+    id => 'tc-1')
+--- more_headers eval
+"Cookie: cwmp_session=cccccccccccccccccccccccccccccccc.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1">tc-1</cwmp:ID>.*<soap-env:Body>\r\n<cwmp:TransferCompleteResponse>\r\n</cwmp:TransferCompleteResponse>\r\n</soap-env:Body>
+--- redis_check
+my $e = redis('XRANGE', 'cwmp:requests', '-', '+');
+is(scalar @$e, 1, 'recorded');
+my %f = @{ $e->[0][1] };
+is($f{device}, $main::D, 'device');
+is($f{method}, 'TransferComplete', 'method');
+is_deeply(JSON::PP->new->decode($f{args}), {CommandKey => 'dl1',
+    FaultStruct => {FaultCode => '0', FaultString => ''},
+    StartTime => '2026-11-27T00:00:00Z', CompleteTime => '2026-11-27T00:01:00Z'},
+    'arguments');
+
+
+
+=== TEST 15: GetRPCMethods from the CPE: the ACS's methods
+--- init
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethods', '', id => 'g')
+--- more_headers eval
+"Cookie: cwmp_session=cccccccccccccccccccccccccccccccc.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:GetRPCMethodsResponse>\r\n<MethodList soap-enc:arrayType="xsd:string\[8\]">\r\n<string>Inform</string>.*<string>AutonomousDUStateChangeComplete</string>\r\n</MethodList>
+
+
+
+=== TEST 16: Kicked: the NextURL it asked for
+--- init
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::answer('Kicked',
+    '<Command>login</Command><Referer>http://portal/</Referer><Arg>a</Arg><Next>http://portal/next?a=1&amp;b=2</Next>')
+--- more_headers eval
+"Cookie: cwmp_session=cccccccccccccccccccccccccccccccc.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:KickedResponse>\r\n<NextURL>http://portal/next\?a=1&amp;b=2</NextURL>\r\n</cwmp:KickedResponse>
+
+
+
+=== TEST 17: a CPE request with a session that is not its own: fault 8003
+--- init
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::answer('RequestDownload', '<FileType>1 Firmware Upgrade Image</FileType>')
+--- more_headers eval
+"Cookie: cwmp_session=dddddddddddddddddddddddddddddddd.$main::D"
+--- error_code: 500
+--- response_body_like chomp
+<FaultCode>8003</FaultCode>
+--- error_log
+"RequestDownload" in a session unknown, expired or another's
