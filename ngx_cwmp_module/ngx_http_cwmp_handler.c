@@ -37,6 +37,7 @@ typedef struct {
     ngx_http_cwmp_outcome_t      outcome;
     u_char                       rpc_id[NGX_HTTP_CWMP_RPC_ID_LEN];
     ngx_uint_t                   skipped;
+    ngx_str_t                    use_version;   /* UseCWMPVersion */
 } ngx_http_cwmp_ctx_t;
 
 
@@ -351,7 +352,7 @@ ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body)
 static ngx_int_t
 ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
-    ngx_int_t                      rc;
+    ngx_int_t                      rc, timeout;
     ngx_str_t                      device_id;
     ngx_http_cwmp_msg_t           *msg;
     ngx_http_cwmp_loc_conf_t      *lcf;
@@ -412,8 +413,28 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ctx->token.data = ctx->token_data;
     ctx->token.len = NGX_HTTP_CWMP_TOKEN_LEN;
 
-    if (ngx_http_cwmp_session_version(r->pool, &msg->ns, &inform->version)
-        != NGX_OK)
+    /*
+     * The version: the highest of SupportedCWMPVersions the ACS speaks
+     * (CWMP 1.4, answered with UseCWMPVersion), else the namespace's
+     */
+
+    if (msg->versions.len) {
+        if (ngx_http_cwmp_session_negotiate(&msg->versions,
+                                            &ctx->use_version)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "cwmp: no CWMP version in common with \"%V\"",
+                          &msg->versions);
+            return ngx_http_cwmp_fault(r, ctx, 8006,
+                                       "ACS version incompatible with CPE");
+        }
+
+        inform->version = ctx->use_version;
+
+    } else if (ngx_http_cwmp_session_version(r->pool, &msg->ns,
+                                             &inform->version)
+               != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -424,6 +445,16 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     inform->token = ctx->token;
     inform->msg = msg;
     inform->session_timeout = lcf->session_timeout;
+
+    /* the CPE's own SessionTimeout, when longer (at most an hour) */
+
+    timeout = ngx_atoi(msg->session_timeout.data, msg->session_timeout.len);
+
+    if (timeout != NGX_ERROR && timeout <= 3600
+        && (ngx_msec_t) timeout * 1000 > inform->session_timeout)
+    {
+        inform->session_timeout = (ngx_msec_t) timeout * 1000;
+    }
 
     rc = ngx_http_cwmp_store_inform(r, inform, ngx_http_cwmp_inform_done);
 
@@ -459,7 +490,10 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "cwmp inform stored, session %V", &ctx->token);
 
-    if (ngx_http_cwmp_soap_inform_response(r, &ctx->msg, &out) != NGX_OK) {
+    if (ngx_http_cwmp_soap_inform_response(r, &ctx->msg, &ctx->use_version,
+                                           &out)
+        != NGX_OK)
+    {
         ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -612,9 +646,8 @@ ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc)
 static ngx_int_t
 ngx_http_cwmp_dispatch(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
-    u_char      nsbuf[32];
     ngx_int_t   rc;
-    ngx_str_t   body, out, ns, id;
+    ngx_str_t   body, out, id;
 
     rc = ngx_http_cwmp_task_request(r, &ctx->turn.task, &body,
                                     &ctx->outcome);
@@ -641,12 +674,18 @@ ngx_http_cwmp_dispatch(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         return ngx_http_cwmp_step(r, ctx, &id, &ctx->outcome);
     }
 
-    ngx_http_cwmp_session_ns(&ctx->turn.version, &ns, nsbuf);
+    /* a session stored before the namespace was: the 1.0 one */
+
+    if (ctx->turn.ns.len == 0) {
+        ngx_str_set(&ctx->turn.ns, "urn:dslforum-org:cwmp-1-0");
+    }
 
     id.data = ctx->rpc_id;
     id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
 
-    if (ngx_http_cwmp_soap_request(r, &ns, &id, &body, &out) != NGX_OK) {
+    if (ngx_http_cwmp_soap_request(r, &ctx->turn.ns, &id, &body, &out)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

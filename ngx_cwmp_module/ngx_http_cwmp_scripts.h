@@ -32,8 +32,7 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
 
     /* session_done.lua */
     ngx_string(
-        "local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task',\n"
-        "                     'cwmp_version')\n"
+        "local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns')\n"
         "if s[1] ~= ARGV[1] then\n"
         "    return {0, ''}\n"
         "end\n"
@@ -117,7 +116,7 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
 
     /* session_next.lua */
     ngx_string(
-        "local s = redis.call('HMGET', KEYS[1], 'token', 'cwmp_version')\n"
+        "local s = redis.call('HMGET', KEYS[1], 'token', 'ns')\n"
         "if s[1] ~= ARGV[1] then\n"
         "    return {0, ''}\n"
         "end\n"
@@ -138,7 +137,7 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    return 0\n"
         "end\n"
         "local now = ARGV[4]\n"
-        "local i = 8\n"
+        "local i = 9\n"
         "local function pairs_at(key)\n"
         "    local n = tonumber(ARGV[i])\n"
         "    local args = {}\n"
@@ -161,7 +160,8 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "end\n"
         "redis.call('DEL', KEYS[4])\n"
         "redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],\n"
-        "           'remote_addr', ARGV[6], 'created', now, 'turn', 'cpe')\n"
+        "           'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,\n"
+        "           'turn', 'cpe')\n"
         "redis.call('PEXPIRE', KEYS[4], ARGV[3])\n"
         "redis.call('ZADD', KEYS[6], now, ARGV[7])\n"
         "return 1\n"

@@ -147,20 +147,49 @@ ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log)
 }
 
 
-/* "1.N" gives "urn:dslforum-org:cwmp-1-N" (in buf, 32 bytes) */
+/*
+ * The highest CWMP version of a SupportedCWMPVersions list ("1.0,1.2,1.4")
+ * that the ACS speaks (1.0 to 1.4).
+ */
 
-void
-ngx_http_cwmp_session_ns(ngx_str_t *version, ngx_str_t *ns, u_char *buf)
+ngx_int_t
+ngx_http_cwmp_session_negotiate(ngx_str_t *supported, ngx_str_t *version)
 {
-    if (version->len < 3 || version->len > 4 || version->data[1] != '.') {
-        ngx_str_set(ns, "urn:dslforum-org:cwmp-1-0");
-        return;
+    u_char      *p, *last;
+    ngx_uint_t   best, minor;
+
+    static u_char  versions[][4] = { "1.0", "1.1", "1.2", "1.3", "1.4" };
+
+    best = 0;
+    p = supported->data;
+    last = p + supported->len;
+
+    while (p < last) {
+        while (p < last && (*p == ' ' || *p == ',')) {
+            p++;
+        }
+
+        if (last - p >= 3 && p[0] == '1' && p[1] == '.'
+            && p[2] >= '0' && p[2] <= '4'
+            && (last - p == 3 || p[3] == ',' || p[3] == ' '))
+        {
+            minor = p[2] - '0' + 1;
+            best = ngx_max(best, minor);
+        }
+
+        while (p < last && *p != ',') {
+            p++;
+        }
     }
 
-    ns->data = buf;
-    ns->len = ngx_sprintf(buf, "urn:dslforum-org:cwmp-1-%*s",
-                          version->len - 2, version->data + 2)
-              - buf;
+    if (best == 0) {
+        return NGX_DECLINED;
+    }
+
+    version->data = versions[best - 1];
+    version->len = 3;
+
+    return NGX_OK;
 }
 
 

@@ -27,8 +27,8 @@ ngx_int_t ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
     ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id);
 ngx_int_t ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log);
 ngx_int_t ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log);
-void ngx_http_cwmp_session_ns(ngx_str_t *version, ngx_str_t *ns,
-    u_char *buf);
+ngx_int_t ngx_http_cwmp_session_negotiate(ngx_str_t *supported,
+    ngx_str_t *version);
 ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
     ngx_str_t *token, ngx_str_t *device_id);
 ngx_int_t ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,

@@ -62,7 +62,8 @@ static ngx_int_t ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri,
 static ngx_int_t ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri);
 static void ngx_http_cwmp_soap_trim(ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_soap_envelope(ngx_http_request_t *r,
-    ngx_str_t *ns, ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
+    ngx_str_t *ns, ngx_str_t *id, ngx_str_t *extra, ngx_str_t *body,
+    ngx_str_t *out);
 
 
 ngx_int_t
@@ -208,6 +209,25 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
                 msg->has_id = 1;
                 msg->ns.data = (u_char *) node->ns->href;
                 msg->ns.len = ngx_strlen(node->ns->href);
+
+            } else if (ngx_strcmp(node->name, "SupportedCWMPVersions") == 0) {
+                if (ngx_http_cwmp_soap_text(r->pool, node, &msg->versions, 1)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+            } else if (ngx_strcmp(node->name, "SessionTimeout") == 0) {
+                if (ngx_http_cwmp_soap_text(r->pool, node,
+                                            &msg->session_timeout, 1)
+                    != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+            } else if (ngx_strcmp(node->name, "HoldRequests") == 0) {
+                /* ACS -> CPE only: a CPE that sends it is ignored */
+                msg->hold_requests = 1;
             }
         }
     }
@@ -736,16 +756,36 @@ ngx_http_cwmp_soap_trim(ngx_str_t *s)
 }
 
 
+/* use_version: UseCWMPVersion for a CPE that sent SupportedCWMPVersions */
+
 ngx_int_t
 ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
-    ngx_http_cwmp_msg_t *msg, ngx_str_t *out)
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *use_version, ngx_str_t *out)
 {
+    ngx_str_t  hdr;
+
     static ngx_str_t  body = ngx_string(
         "<cwmp:InformResponse>" CRLF
         "<MaxEnvelopes>1</MaxEnvelopes>" CRLF
         "</cwmp:InformResponse>" CRLF);
 
-    return ngx_http_cwmp_soap_answer(r, msg, &body, out);
+    if (use_version == NULL || use_version->len == 0) {
+        return ngx_http_cwmp_soap_answer(r, msg, &body, out);
+    }
+
+    hdr.len = sizeof("<cwmp:UseCWMPVersion soap-env:mustUnderstand=\"1\">"
+                     "</cwmp:UseCWMPVersion>" CRLF) - 1 + use_version->len;
+    hdr.data = ngx_pnalloc(r->pool, hdr.len);
+    if (hdr.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(hdr.data, "<cwmp:UseCWMPVersion soap-env:mustUnderstand=\"1\">"
+                          "%V</cwmp:UseCWMPVersion>" CRLF, use_version);
+
+    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
+                                       msg->has_id ? &msg->id : NULL, &hdr,
+                                       &body, out);
 }
 
 
@@ -800,8 +840,8 @@ ngx_http_cwmp_soap_answer(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
     ngx_str_t *body, ngx_str_t *out)
 {
     return ngx_http_cwmp_soap_envelope(r, &msg->ns,
-                                       msg->has_id ? &msg->id : NULL, body,
-                                       out);
+                                       msg->has_id ? &msg->id : NULL, NULL,
+                                       body, out);
 }
 
 
@@ -811,15 +851,15 @@ ngx_int_t
 ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
     ngx_str_t *id, ngx_str_t *body, ngx_str_t *out)
 {
-    return ngx_http_cwmp_soap_envelope(r, ns, id, body, out);
+    return ngx_http_cwmp_soap_envelope(r, ns, id, NULL, body, out);
 }
 
 
-/* id NULL: no SOAP Header */
+/* id NULL: no cwmp:ID; extra: more header elements; neither, no Header */
 
 static ngx_int_t
 ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
-    ngx_str_t *id, ngx_str_t *body, ngx_str_t *out)
+    ngx_str_t *id, ngx_str_t *extra, ngx_str_t *body, ngx_str_t *out)
 {
     u_char     *p;
     size_t      len;
@@ -834,15 +874,14 @@ ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
         " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
         " xmlns:cwmp=\"";
     static u_char  header[] =
-        "\">" CRLF
-        "<soap-env:Header>" CRLF
+        "<soap-env:Header>" CRLF;
+    static u_char  id_start[] =
         "<cwmp:ID soap-env:mustUnderstand=\"1\">";
+    static u_char  id_end[] =
+        "</cwmp:ID>" CRLF;
     static u_char  header_end[] =
-        "</cwmp:ID>" CRLF
-        "</soap-env:Header>" CRLF
-        "<soap-env:Body>" CRLF;
-    static u_char  no_header[] =
-        "\">" CRLF
+        "</soap-env:Header>" CRLF;
+    static u_char  body_start[] =
         "<soap-env:Body>" CRLF;
     static u_char  end[] =
         "</soap-env:Body>" CRLF
@@ -852,8 +891,10 @@ ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
 
     escape = id ? ngx_escape_html(NULL, id->data, id->len) : 0;
 
-    len = sizeof(start) - 1 + ns->len + sizeof(header) - 1
-          + (id ? id->len : 0) + escape + sizeof(header_end) - 1 + body->len
+    len = sizeof(start) - 1 + ns->len + sizeof("\">" CRLF) - 1
+          + sizeof(header) - 1 + sizeof(id_start) - 1 + (id ? id->len : 0)
+          + escape + sizeof(id_end) - 1 + (extra ? extra->len : 0)
+          + sizeof(header_end) - 1 + sizeof(body_start) - 1 + body->len
           + sizeof(end) - 1;
 
     p = ngx_pnalloc(r->pool, len);
@@ -865,16 +906,25 @@ ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
 
     p = ngx_cpymem(p, start, sizeof(start) - 1);
     p = ngx_cpymem(p, ns->data, ns->len);
+    p = ngx_cpymem(p, "\">" CRLF, sizeof("\">" CRLF) - 1);
 
-    if (id) {
+    if (id || extra) {
         p = ngx_cpymem(p, header, sizeof(header) - 1);
-        p = (u_char *) ngx_escape_html(p, id->data, id->len);
-        p = ngx_cpymem(p, header_end, sizeof(header_end) - 1);
 
-    } else {
-        p = ngx_cpymem(p, no_header, sizeof(no_header) - 1);
+        if (id) {
+            p = ngx_cpymem(p, id_start, sizeof(id_start) - 1);
+            p = (u_char *) ngx_escape_html(p, id->data, id->len);
+            p = ngx_cpymem(p, id_end, sizeof(id_end) - 1);
+        }
+
+        if (extra) {
+            p = ngx_cpymem(p, extra->data, extra->len);
+        }
+
+        p = ngx_cpymem(p, header_end, sizeof(header_end) - 1);
     }
 
+    p = ngx_cpymem(p, body_start, sizeof(body_start) - 1);
     p = ngx_cpymem(p, body->data, body->len);
     p = ngx_cpymem(p, end, sizeof(end) - 1);
 

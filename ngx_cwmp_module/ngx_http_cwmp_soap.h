@@ -54,6 +54,9 @@ typedef struct {
     ngx_str_t                    ns;            /* the CPE's cwmp URI */
     ngx_str_t                    id;            /* cwmp:ID */
     ngx_uint_t                   has_id;
+    ngx_str_t                    versions;      /* SupportedCWMPVersions */
+    ngx_str_t                    session_timeout;  /* SessionTimeout, s */
+    ngx_uint_t                   hold_requests;
 
     /* Inform */
     ngx_str_t                    manufacturer;
@@ -80,7 +83,7 @@ ngx_int_t ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf,
     size_t len, ngx_http_cwmp_msg_t *msg);
 
 ngx_int_t ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
-    ngx_http_cwmp_msg_t *msg, ngx_str_t *out);
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *use_version, ngx_str_t *out);
 ngx_int_t ngx_http_cwmp_soap_fault(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_uint_t code, char *text, ngx_str_t *out);
 ngx_int_t ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,

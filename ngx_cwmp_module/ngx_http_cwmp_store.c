@@ -196,7 +196,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     nfields = 8 + boot + bootstrap + (software.len != 0)
               + (hardware.len != 0) + (model.len != 0);
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 7 + 4 + 2 * nfields
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 8 + 4 + 2 * nfields
                                     + 2 * msg->params.nelts + 2 * ntypes
                                     + msg->events.nelts,
                                 "EVALSHA");
@@ -234,8 +234,9 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     a[13] = inform->version;
     a[14] = r->connection->addr_text;
     a[15] = inform->device_id;
+    a[16] = inform->msg->ns;
 
-    n = 16;
+    n = 17;
 
     if (ngx_http_cwmp_store_count(r, &a[n++], nfields) != NGX_OK) {
         return NGX_ERROR;
@@ -694,7 +695,7 @@ ngx_http_cwmp_store_count(ngx_http_request_t *r, ngx_str_t *s, ngx_uint_t n)
 }
 
 
-/* {status, task, version} of session_next.lua and session_done.lua */
+/* {status, task, ns} of session_next.lua and session_done.lua */
 
 static ngx_int_t
 ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
@@ -730,11 +731,10 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_ERROR;
     }
 
-    ngx_str_null(&turn->version);
+    ngx_str_null(&turn->ns);
 
     if (rr->elements > 2 && rr->element[2]->type == REDIS_REPLY_STRING) {
-        return ngx_http_cwmp_store_copy(ctx->r, rr->element[2],
-                                        &turn->version);
+        return ngx_http_cwmp_store_copy(ctx->r, rr->element[2], &turn->ns);
     }
 
     return NGX_OK;

@@ -45,7 +45,7 @@ typedef struct {
                                                    session, -1 not an answer
                                                    to the request in flight */
     ngx_str_t                    task;          /* the next task, or empty */
-    ngx_str_t                    version;       /* the session's CWMP */
+    ngx_str_t                    ns;            /* the CPE's namespace */
 } ngx_http_cwmp_store_turn_t;
 
 

@@ -332,3 +332,47 @@ is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-CHUNKED}', 'serial_number'),
    'CHUNKED', 'stored');
 --- no_error_log
 [error]
+
+
+
+=== TEST 21: CWMP 1.4 negotiation: UseCWMPVersion, the CPE's namespace kept
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-2', id => 'v14',
+                                    versions => '1.0,1.1,1.2,1.3,1.4',
+                                    session_timeout => 60)
+--- error_code: 200
+--- response_body_like chomp
+xmlns:cwmp="urn:dslforum-org:cwmp-1-2">\r\n<soap-env:Header>\r\n<cwmp:ID soap-env:mustUnderstand="1">v14</cwmp:ID>\r\n<cwmp:UseCWMPVersion soap-env:mustUnderstand="1">1.4</cwmp:UseCWMPVersion>\r\n</soap-env:Header>
+--- redis_check
+is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-S1}', 'cwmp_version'), '1.4',
+   'the negotiated version');
+my $s = redis_hash('cwmp:device:{00AB12-HG%2D100-S1}:session');
+is($s->{ns}, 'urn:dslforum-org:cwmp-1-2', 'ACS requests in its namespace');
+my $ttl = redis('PTTL', 'cwmp:device:{00AB12-HG%2D100-S1}:session');
+ok($ttl > 50000, "the CPE's longer SessionTimeout honoured ($ttl ms)");
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: the highest common version; no Header of its own needed
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-2', versions => '1.2, 1.3, 2.1')
+--- error_code: 200
+--- response_body_like chomp
+<soap-env:Header>\r\n<cwmp:UseCWMPVersion soap-env:mustUnderstand="1">1.3</cwmp:UseCWMPVersion>\r\n</soap-env:Header>
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: no version in common: fault 8006, no session
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(ns => '1-2', id => 'x', versions => '2.0')
+--- error_code: 500
+--- response_body_like chomp
+<FaultCode>8006</FaultCode>
+--- redis_check
+is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-S1}:session'), 0, 'no session');
+--- error_log
+no CWMP version in common with "2.0"

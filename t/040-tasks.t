@@ -337,7 +337,7 @@ qr/\[info\] .*cwmp: task not sent: invalid JSON: .*, client: 127\.0\.0\.1, serve
 Cwmp::Test::redis_flush();
 Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
                   'token', '0123456789abcdef0123456789abcdef',
-                  'cwmp_version', '1.2');
+                  'cwmp_version', '1.4', 'ns', 'urn:dslforum-org:cwmp-1-2');
 Cwmp::Test::push_tasks($main::D, {name => 'factoryReset'});
 --- request
 POST /cwmp

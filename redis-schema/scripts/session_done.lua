@@ -22,14 +22,13 @@
 -- ARGV[11] n, then n (parameter, value, type) triples the answer
 --          reported (type "" when unknown)
 --
--- Returns {1, next task or "", cwmp_version} ("": the session is over and
+-- Returns {1, next task or "", ns} ("": the session is over and
 -- deleted), {0, ""} when the session is not the caller's, {-1, ""} when
 -- the answer is not to the request in flight (another cwmp:ID, another
 -- method): nothing is stored.  Results are capped at about a million
 -- entries (XADD MAXLEN ~).
 
-local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task',
-                     'cwmp_version')
+local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns')
 
 if s[1] ~= ARGV[1] then
     return {0, ''}

@@ -7,12 +7,13 @@
 -- ARGV[2]  the cwmp:ID the ACS request for the task will carry
 -- ARGV[3]  the session timeout, ms
 --
--- Returns {1, task, cwmp_version}: the task (a JSON document) to send
--- now, or "" when the queue is empty (the session is over and deleted);
--- {0, ""} when the session is gone or is not the caller's.  The task stays
--- queued until its outcome is stored (session_done).
+-- Returns {1, task, ns}: the task (a JSON document) to send now, or ""
+-- when the queue is empty (the session is over and deleted), and the
+-- CPE's CWMP namespace; {0, ""} when the session is gone or is not the
+-- caller's.  The task stays queued until its outcome is stored
+-- (session_done).
 
-local s = redis.call('HMGET', KEYS[1], 'token', 'cwmp_version')
+local s = redis.call('HMGET', KEYS[1], 'token', 'ns')
 
 if s[1] ~= ARGV[1] then
     return {0, ''}

@@ -15,7 +15,8 @@
 -- ARGV[5]  the CWMP version ("1.0" ... "1.4")
 -- ARGV[6]  the address the Inform came from
 -- ARGV[7]  the device ID
--- ARGV[8]  n, then n (field, value) pairs for the summary
+-- ARGV[8]  the CPE's CWMP namespace (ACS requests use it)
+-- ARGV[9]  n, then n (field, value) pairs for the summary
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n event codes
@@ -30,7 +31,7 @@ if cur and cur ~= ARGV[2] then
 end
 
 local now = ARGV[4]
-local i = 8
+local i = 9
 
 -- HSET the n pairs at ARGV[i]: a few hundred at a time (unpack's limit)
 local function pairs_at(key)
@@ -58,7 +59,8 @@ end
 
 redis.call('DEL', KEYS[4])
 redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
-           'remote_addr', ARGV[6], 'created', now, 'turn', 'cpe')
+           'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,
+           'turn', 'cpe')
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
 
 redis.call('ZADD', KEYS[6], now, ARGV[7])

@@ -317,8 +317,9 @@ sub fixture {
     return $data;
 }
 
-# An Inform.  Options: ns ("1-0"), env/cwmp (prefixes), id (undef: no
-# header), oui, class, serial, events ([codes]), params ([[n, v, type]]).
+# An Inform.  Options: ns ("1-0"), env/cwmp (prefixes), id (undef: none),
+# versions (SupportedCWMPVersions), session_timeout, oui, class, serial,
+# events ([codes]), params ([[n, v, type]]).
 
 sub inform {
     my (%o) = @_;
@@ -343,9 +344,16 @@ sub inform {
 
     my $header = '';
     if (defined $o{id}) {
-        $header = "<$env:Header><${p}ID $env:mustUnderstand=\"1\">$o{id}"
-                  . "</${p}ID></$env:Header>";
+        $header = "<${p}ID $env:mustUnderstand=\"1\">$o{id}</${p}ID>";
     }
+    if (defined $o{versions}) {
+        $header .= "<${p}SupportedCWMPVersions>$o{versions}"
+                   . "</${p}SupportedCWMPVersions>";
+    }
+    if (defined $o{session_timeout}) {
+        $header .= "<${p}SessionTimeout>$o{session_timeout}</${p}SessionTimeout>";
+    }
+    $header = "<$env:Header>$header</$env:Header>" if $header ne '';
 
     my $ev = join '', map {
         "<EventStruct><EventCode>$_</EventCode><CommandKey></CommandKey>"
