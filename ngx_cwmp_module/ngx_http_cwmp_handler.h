@@ -14,6 +14,7 @@
 
 
 ngx_int_t ngx_http_cwmp_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_cwmp_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_cwmp_handler_init_process(ngx_cycle_t *cycle);
 
 

@@ -83,7 +83,7 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_cwmp_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_cwmp_add_variables,           /* preconfiguration */
     ngx_http_cwmp_init,                    /* postconfiguration */
 
     ngx_http_cwmp_create_main_conf,        /* create main configuration */

@@ -265,6 +265,9 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
     body->data = x.start;
     body->len = x.pos - x.start;
 
+    outcome->request.data = (u_char *) rpc->method;
+    outcome->request.len = ngx_strlen(rpc->method);
+
     return NGX_OK;
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     ngx_str_t                    status;        /* done, fault, expired */
     ngx_str_t                    result;        /* JSON */
     ngx_str_t                    answer;        /* the CPE's method */
+    ngx_str_t                    request;       /* the ACS method sent */
     ngx_uint_t                   apply;         /* the task's writes hold */
     ngx_array_t                  params;        /* ngx_http_cwmp_param_t */
 } ngx_http_cwmp_outcome_t;

@@ -376,3 +376,19 @@ ok($ttl > 50000, "the CPE's longer SessionTimeout honoured ($ttl ms)");
 is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-S1}:session'), 0, 'no session');
 --- error_log
 no CWMP version in common with "2.0"
+
+
+
+=== TEST 24: variables for log_format: device, session, rpc, events
+--- config
+    location /cwmp {
+        cwmp;
+        add_header X-Cwmp "$cwmp_device_id $cwmp_session_id $cwmp_rpc $cwmp_events" always;
+    }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['1 BOOT', 'M Reboot'])
+--- error_code: 200
+--- response_headers_like
+X-Cwmp: 00AB12-HG%2D100-S1 [0-9a-f]{8} Inform>InformResponse 1 BOOT,M Reboot
+--- no_error_log
+[error]

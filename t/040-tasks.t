@@ -333,6 +333,11 @@ qr/\[info\] .*cwmp: task not sent: invalid JSON: .*, client: 127\.0\.0\.1, serve
 
 
 === TEST 11: the session cookie: the task goes out in the session's namespace
+--- config
+    location /cwmp {
+        cwmp;
+        add_header X-Cwmp "$cwmp_device_id $cwmp_session_id $cwmp_rpc" always;
+    }
 --- init
 Cwmp::Test::redis_flush();
 Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
@@ -346,6 +351,8 @@ POST /cwmp
 --- error_code: 200
 --- response_body_like chomp
 xmlns:cwmp="urn:dslforum-org:cwmp-1-2">.*<cwmp:FactoryReset>\r\n</cwmp:FactoryReset>
+--- response_headers
+X-Cwmp: 00AB12-HG%2D100-S1 01234567 ->FactoryReset
 --- redis_check
 like(redis('HGET', "cwmp:device:{$main::D}:session", 'rpc_id'),
      qr/^[0-9a-f]{16}$/, 'the request in flight');
