@@ -4,16 +4,19 @@
  *
  * Keys (see redis-schema/README.md), with the default prefix "cwmp:":
  *
- *   cwmp:device:{ID}           HASH  the device summary
- *   cwmp:device:{ID}:params    HASH  parameter path -> last known value
- *   cwmp:device:{ID}:types     HASH  parameter path -> xsd type, when not
- *                                    xsd:string
- *   cwmp:device:{ID}:session   HASH  the device's CWMP session (one at a
- *                                    time), expires on its own
- *   cwmp:devices               ZSET  device ID scored by its last Inform
+ *   cwmp:device:{ID}           HASH    the device summary
+ *   cwmp:device:{ID}:params    HASH    parameter path -> last known value
+ *   cwmp:device:{ID}:types     HASH    parameter path -> xsd type, when
+ *                                      not xsd:string
+ *   cwmp:device:{ID}:events    HASH    event code -> last reported
+ *   cwmp:device:{ID}:tasks     LIST    the task queue (others write it)
+ *   cwmp:device:{ID}:session   HASH    the device's session (one at a time)
+ *   cwmp:devices               ZSET    device ID scored by its last Inform
+ *   cwmp:results               STREAM  finished tasks
+ *   cwmp:requests              STREAM  CPE requests
  *
- * {ID} is a Redis Cluster hash tag: a device's keys share one slot, so
- * the device's writes go in one MULTI/EXEC or one script.
+ * {ID} is a Redis Cluster hash tag.  Every step is one server-side script
+ * (redis-schema/scripts), one round trip.
  */
 
 
