@@ -315,9 +315,9 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
 
 /*
- * One step of the ACS turn, one script: the turn begins (session_next:
- * the first task), or the outcome of the task in flight is stored
- * (session_done: result, dequeue, cache) and the next task handed out.
+ * One step of the ACS turn, one script (session_step.lua): the outcome of
+ * the task in flight, if any, is stored (result, dequeue, cache) and the
+ * next task handed out.
  */
 
 ngx_int_t
@@ -325,8 +325,8 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,
     ngx_http_cwmp_store_handler_pt handler)
 {
-    ngx_str_t                    *a, timeout, now, n;
-    ngx_uint_t                    i, nargs;
+    ngx_str_t                    *a, timeout, now;
+    ngx_uint_t                    i;
     ngx_http_cwmp_param_t        *param;
     ngx_http_cwmp_outcome_t      *o;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
@@ -351,70 +351,64 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     o = step->outcome;
 
-    if (o == NULL) {
-        a = ngx_http_cwmp_store_cmd(&b, 8, "EVALSHA");
-        if (a == NULL) {
-            return NGX_ERROR;
-        }
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 11 + (o ? 3 * o->params.nelts : 0),
+                                "EVALSHA");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
+                                   ":params")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[6], "device:", &step->device_id, 1,
+                                   ":types")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[7], "device:", &step->device_id, 1,
+                                   ":tries")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[8], "results", NULL, 0, "")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-        a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                           NGX_HTTP_CWMP_SCRIPT_SESSION_NEXT);
-        ngx_str_set(&a[2], "2");
-        a[5] = step->token;
-        a[6] = step->rpc_id;
-        a[7] = timeout;
+    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
+                                       NGX_HTTP_CWMP_SCRIPT_SESSION_STEP);
+    ngx_str_set(&a[2], "6");
+
+    a[9] = step->token;
+    a[10] = step->answered;
+    a[11] = step->rpc_id;
+    a[12] = timeout;
+    a[13] = step->device_id;
+    a[17] = now;
+
+    if (o == NULL) {
+        /* the turn begins: no outcome */
+        ngx_str_null(&a[14]);
+        ngx_str_null(&a[15]);
+        ngx_str_set(&a[16], "0");
+        ngx_str_null(&a[18]);
+        ngx_str_set(&a[19], "0");
 
     } else {
-        nargs = 3 + 5 + 11 + 3 * o->params.nelts;
-
-        a = ngx_http_cwmp_store_cmd(&b, nargs, "EVALSHA");
-        if (a == NULL
-            || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id,
-                                       1, ":params")
-               != NGX_OK
-            || ngx_http_cwmp_store_key(r, &a[6], "device:", &step->device_id,
-                                       1, ":types")
-               != NGX_OK
-            || ngx_http_cwmp_store_key(r, &a[7], "results", NULL, 0, "")
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                           NGX_HTTP_CWMP_SCRIPT_SESSION_DONE);
-        ngx_str_set(&a[2], "5");
-
-        a[8] = step->token;
-        a[9] = step->answered;
-        a[10] = step->rpc_id;
-        a[11] = timeout;
-        a[12] = step->device_id;
-        a[13] = o->status;
-        a[14] = o->result;
-        ngx_str_set(&a[15], "0");
+        a[14] = o->status;
+        a[15] = o->result;
+        ngx_str_set(&a[16], "0");
 
         if (o->apply) {
-            ngx_str_set(&a[15], "1");
+            ngx_str_set(&a[16], "1");
         }
 
-        a[16] = now;
-        a[17] = o->answer;
+        a[18] = o->answer;
 
-        n.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (n.data == NULL) {
+        if (ngx_http_cwmp_store_count(r, &a[19], o->params.nelts) != NGX_OK) {
             return NGX_ERROR;
         }
-
-        n.len = ngx_sprintf(n.data, "%ui", o->params.nelts) - n.data;
-        a[18] = n;
 
         param = o->params.elts;
 
         for (i = 0; i < o->params.nelts; i++) {
-            a[19 + 3 * i] = param[i].name;
-            a[20 + 3 * i] = param[i].value;
-            a[21 + 3 * i] = param[i].type;
+            a[20 + 3 * i] = param[i].name;
+            a[21 + 3 * i] = param[i].value;
+            a[22 + 3 * i] = param[i].type;
         }
     }
 
@@ -698,7 +692,7 @@ ngx_http_cwmp_store_count(ngx_http_request_t *r, ngx_str_t *s, ngx_uint_t n)
 }
 
 
-/* {status, task, ns} of session_next.lua and session_done.lua */
+/* {status, task, ns} of session_step.lua */
 
 static ngx_int_t
 ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,

@@ -38,7 +38,7 @@ typedef struct {
 } ngx_http_cwmp_store_inform_t;
 
 
-/* where the ACS turn stands, as session_next/session_done.lua answer */
+/* where the ACS turn stands, as session_step.lua answers */
 
 typedef struct {
     ngx_int_t                    status;        /* 1 ok, 0 not the caller's

@@ -173,7 +173,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
                                          "a task is a JSON object", NULL);
     }
 
-    /* its id, or the one session_done.lua derives: the CommandKey */
+    /* its id, or the one session_step.lua derives: the CommandKey */
 
     v = json_object_get(task, "id");
 
@@ -186,7 +186,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
                                          "\"id\" must be a string", NULL);
 
     } else {
-        /* as session_done.lua names it: the first 16 hex of its SHA1 */
+        /* as session_step.lua names it: the first 16 hex of its SHA1 */
 
         id.data = ngx_pnalloc(r->pool, 40);
         if (id.data == NULL) {

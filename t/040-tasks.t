@@ -469,3 +469,53 @@ Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
 <FaultCode>8003</FaultCode>
 --- error_log
 "RequestDownload" in a session unknown, expired or another's
+
+
+
+=== TEST 18: a task handed out in 3 sessions without an answer is dropped
+--- init
+Cwmp::Test::redis_flush();
+my $poison = '{"id":"poison","name":"reboot"}';
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', '0123456789abcdef0123456789abcdef');
+Cwmp::Test::push_tasks($main::D, $poison, {id => 'next', name => 'getRPCMethods'});
+require Digest::SHA;
+Cwmp::Test::redis('SET', "cwmp:device:{$main::D}:tries",
+                  Digest::SHA::sha1_hex($poison) . ':3');
+--- request
+POST /cwmp
+--- more_headers eval
+"Cookie: cwmp_session=0123456789abcdef0123456789abcdef.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:GetRPCMethods>
+--- redis_check
+my $r = last_result();
+is($r->{task}, 'poison', 'the task that never finished');
+is($r->{status}, 'fault', 'a fault');
+is($r->{result}{error}, 'abandoned', 'abandoned');
+like(redis('GET', "cwmp:device:{$main::D}:tries"), qr/^[0-9a-f]{40}:1$/,
+     'the next task is on its first try');
+
+
+
+=== TEST 19: the tries of a task handed out again count up
+--- init
+Cwmp::Test::redis_flush();
+my $t = '{"id":"again","name":"factoryReset"}';
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', '0123456789abcdef0123456789abcdef');
+Cwmp::Test::push_tasks($main::D, $t);
+require Digest::SHA;
+Cwmp::Test::redis('SET', "cwmp:device:{$main::D}:tries",
+                  Digest::SHA::sha1_hex($t) . ':1');
+--- request
+POST /cwmp
+--- more_headers eval
+"Cookie: cwmp_session=0123456789abcdef0123456789abcdef.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:FactoryReset>
+--- redis_check
+like(redis('GET', "cwmp:device:{$main::D}:tries"), qr/^[0-9a-f]{40}:2$/,
+     'second try');
