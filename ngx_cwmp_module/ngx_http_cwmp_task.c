@@ -905,7 +905,7 @@ ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len)
         return NGX_ERROR;
     }
 
-    x->pos = ngx_cpymem(p, x->start, x->pos - x->start);
+    x->pos = x->start ? ngx_cpymem(p, x->start, x->pos - x->start) : p;
     x->start = p;
     x->end = p + size;
 
