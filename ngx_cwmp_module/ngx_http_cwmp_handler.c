@@ -784,7 +784,7 @@ static ngx_int_t
 ngx_http_cwmp_cpe_request(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
     ngx_int_t                  rc;
-    ngx_str_t                  args;
+    ngx_str_t                  args, command_key;
     ngx_uint_t                 i;
     ngx_http_cwmp_msg_t       *msg;
     ngx_http_cwmp_loc_conf_t  *lcf;
@@ -813,8 +813,24 @@ ngx_http_cwmp_cpe_request(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ctx->step.token = ctx->token;
     ctx->step.session_timeout = lcf->session_timeout;
 
-    rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method, &args,
-                                         ngx_http_cwmp_cpe_request_done);
+    if (ngx_strcmp(msg->method.data, "TransferComplete") == 0) {
+        if (ngx_http_cwmp_task_transfer_complete(r, msg->rpc, &command_key,
+                                                 &ctx->outcome)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method,
+                                             &args, &command_key,
+                                             &ctx->outcome,
+                                             ngx_http_cwmp_cpe_request_done);
+
+    } else {
+        rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method,
+                                             &args, NULL, NULL,
+                                             ngx_http_cwmp_cpe_request_done);
+    }
 
     return ngx_http_cwmp_waiting(r, rc);
 }

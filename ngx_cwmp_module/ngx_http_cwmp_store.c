@@ -199,15 +199,20 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     nfields = 8 + boot + bootstrap + (software.len != 0)
               + (hardware.len != 0) + (model.len != 0);
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 8 + 4 + 2 * nfields
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 8 + 8 + 4 + 2 * nfields
                                     + 2 * msg->params.nelts + 2 * ntypes
-                                    + msg->events.nelts,
+                                    + 2 * msg->events.nelts,
                                 "EVALSHA");
     if (a == NULL
         || ngx_http_cwmp_store_key(r, &a[7], "device:", &inform->device_id,
                                    1, ":events")
            != NGX_OK
         || ngx_http_cwmp_store_key(r, &a[8], "devices", NULL, 0, "")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[9], "device:", &inform->device_id,
+                                   1, ":pending")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[10], "results", NULL, 0, "")
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -215,14 +220,16 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
     a[1] = *ngx_http_cwmp_redis_script(mcf->node,
                                        NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN);
-    ngx_str_set(&a[2], "6");
+    ngx_str_set(&a[2], "8");
     a[3] = device;
     a[4] = params;
     a[5] = types;
     a[6] = session;
 
-    a[9] = inform->token;
-    a[10] = inform->held;
+    n = 11;
+
+    a[n++] = inform->token;
+    a[n++] = inform->held;
 
     timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
     if (timeout.data == NULL) {
@@ -232,14 +239,12 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     timeout.len = ngx_sprintf(timeout.data, "%M", inform->session_timeout)
                   - timeout.data;
 
-    a[11] = timeout;
-    a[12] = now;
-    a[13] = inform->version;
-    a[14] = r->connection->addr_text;
-    a[15] = inform->device_id;
-    a[16] = inform->msg->ns;
-
-    n = 17;
+    a[n++] = timeout;
+    a[n++] = now;
+    a[n++] = inform->version;
+    a[n++] = r->connection->addr_text;
+    a[n++] = inform->device_id;
+    a[n++] = inform->msg->ns;
 
     if (ngx_http_cwmp_store_count(r, &a[n++], nfields) != NGX_OK) {
         return NGX_ERROR;
@@ -307,6 +312,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
     for (i = 0; i < msg->events.nelts; i++) {
         a[n++] = ev[i].code;
+        a[n++] = ev[i].command_key;
     }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
@@ -351,7 +357,7 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     o = step->outcome;
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 6 + 11 + (o ? 3 * o->params.nelts : 0),
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 7 + 11 + (o ? 3 * o->params.nelts : 0),
                                 "EVALSHA");
     if (a == NULL
         || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
@@ -364,6 +370,9 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
                                    ":tries")
            != NGX_OK
         || ngx_http_cwmp_store_key(r, &a[8], "results", NULL, 0, "")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[9], "device:", &step->device_id, 1,
+                                   ":pending")
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -371,44 +380,46 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     a[1] = *ngx_http_cwmp_redis_script(mcf->node,
                                        NGX_HTTP_CWMP_SCRIPT_SESSION_STEP);
-    ngx_str_set(&a[2], "6");
+    ngx_str_set(&a[2], "7");
 
-    a[9] = step->token;
-    a[10] = step->answered;
-    a[11] = step->rpc_id;
-    a[12] = timeout;
-    a[13] = step->device_id;
-    a[17] = now;
+    /* ARGV from a[10] */
+
+    a[10] = step->token;
+    a[11] = step->answered;
+    a[12] = step->rpc_id;
+    a[13] = timeout;
+    a[14] = step->device_id;
+    a[18] = now;
 
     if (o == NULL) {
         /* the turn begins: no outcome */
-        ngx_str_null(&a[14]);
         ngx_str_null(&a[15]);
-        ngx_str_set(&a[16], "0");
-        ngx_str_null(&a[18]);
-        ngx_str_set(&a[19], "0");
+        ngx_str_null(&a[16]);
+        ngx_str_set(&a[17], "0");
+        ngx_str_null(&a[19]);
+        ngx_str_set(&a[20], "0");
 
     } else {
-        a[14] = o->status;
-        a[15] = o->result;
-        ngx_str_set(&a[16], "0");
+        a[15] = o->status;
+        a[16] = o->result;
+        ngx_str_set(&a[17], "0");
 
         if (o->apply) {
-            ngx_str_set(&a[16], "1");
+            ngx_str_set(&a[17], "1");
         }
 
-        a[18] = o->answer;
+        a[19] = o->answer;
 
-        if (ngx_http_cwmp_store_count(r, &a[19], o->params.nelts) != NGX_OK) {
+        if (ngx_http_cwmp_store_count(r, &a[20], o->params.nelts) != NGX_OK) {
             return NGX_ERROR;
         }
 
         param = o->params.elts;
 
         for (i = 0; i < o->params.nelts; i++) {
-            a[20 + 3 * i] = param[i].name;
-            a[21 + 3 * i] = param[i].value;
-            a[22 + 3 * i] = param[i].type;
+            a[21 + 3 * i] = param[i].name;
+            a[22 + 3 * i] = param[i].value;
+            a[23 + 3 * i] = param[i].type;
         }
     }
 
@@ -432,6 +443,7 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_str_t *method, ngx_str_t *args,
+    ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome,
     ngx_http_cwmp_store_handler_pt handler)
 {
     ngx_str_t                    *a, now;
@@ -445,14 +457,19 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
     b.cmds = cmds;
     b.ncmds = 0;
 
-    a = ngx_http_cwmp_store_cmd(&b, 11, "EVALSHA");
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 4 + 9, "EVALSHA");
     if (a == NULL
         || ngx_http_cwmp_store_key(r, &a[3], "device:", &step->device_id, 1,
                                    ":session")
            != NGX_OK
         || ngx_http_cwmp_store_key(r, &a[4], "requests", NULL, 0, "")
            != NGX_OK
-        || ngx_http_cwmp_store_count(r, &a[6], step->session_timeout)
+        || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
+                                   ":pending")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[6], "results", NULL, 0, "")
+           != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[8], step->session_timeout)
            != NGX_OK
         || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
     {
@@ -461,12 +478,25 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
 
     a[1] = *ngx_http_cwmp_redis_script(mcf->node,
                                        NGX_HTTP_CWMP_SCRIPT_SESSION_CPE);
-    ngx_str_set(&a[2], "2");
-    a[5] = step->token;
-    a[7] = step->device_id;
-    a[8] = *method;
-    a[9] = *args;
-    a[10] = now;
+    ngx_str_set(&a[2], "4");
+    a[7] = step->token;
+    a[9] = step->device_id;
+    a[10] = *method;
+    a[11] = *args;
+    a[12] = now;
+
+    /* a TransferComplete finishes the pending transfer it names */
+
+    if (command_key && outcome) {
+        a[13] = *command_key;
+        a[14] = outcome->status;
+        a[15] = outcome->result;
+
+    } else {
+        ngx_str_null(&a[13]);
+        ngx_str_null(&a[14]);
+        ngx_str_null(&a[15]);
+    }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
                                       NULL);

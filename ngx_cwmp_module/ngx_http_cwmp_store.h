@@ -71,6 +71,7 @@ ngx_int_t ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_int_t ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_str_t *method, ngx_str_t *args,
+    ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 

@@ -1418,3 +1418,55 @@ ngx_http_cwmp_json_tree(ngx_http_request_t *r, xmlNodePtr node)
 
     return obj;
 }
+
+
+/*
+ * {"faultCode": 0, "faultString": "", "startTime": ..., "completeTime":
+ * ...}: done with FaultCode 0, fault otherwise
+ */
+
+ngx_int_t
+ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r, xmlNodePtr rpc,
+    ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome)
+{
+    json_t      *res, *code;
+    xmlNodePtr   node, fault;
+
+    ngx_memzero(outcome, sizeof(ngx_http_cwmp_outcome_t));
+
+    node = ngx_http_cwmp_soap_arg(rpc, "CommandKey");
+
+    if (node == NULL
+        || ngx_http_cwmp_soap_text(r->pool, node, command_key, 1) != NGX_OK)
+    {
+        ngx_str_null(command_key);
+    }
+
+    fault = ngx_http_cwmp_soap_arg(rpc, "FaultStruct");
+
+    code = ngx_http_cwmp_json_number(r, fault
+                               ? ngx_http_cwmp_soap_arg(fault, "FaultCode")
+                               : NULL);
+
+    res = json_pack("{s:o,s:o,s:o,s:o}",
+            "faultCode", code,
+            "faultString", ngx_http_cwmp_json_text(r, fault
+                               ? ngx_http_cwmp_soap_arg(fault, "FaultString")
+                               : NULL),
+            "startTime", ngx_http_cwmp_json_text(r,
+                               ngx_http_cwmp_soap_arg(rpc, "StartTime")),
+            "completeTime", ngx_http_cwmp_json_text(r,
+                               ngx_http_cwmp_soap_arg(rpc, "CompleteTime")));
+    if (res == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (json_is_integer(code) && json_integer_value(code) == 0) {
+        ngx_str_set(&outcome->status, "done");
+
+    } else {
+        ngx_str_set(&outcome->status, "fault");
+    }
+
+    return ngx_http_cwmp_task_json(r, res, &outcome->result);
+}

@@ -44,6 +44,10 @@ ngx_int_t ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
 ngx_int_t ngx_http_cwmp_task_outcome(ngx_http_request_t *r,
     ngx_http_cwmp_msg_t *msg, ngx_http_cwmp_outcome_t *outcome);
 
+/* a TransferComplete as the result of the transfer it reports */
+ngx_int_t ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r,
+    xmlNodePtr rpc, ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome);
+
 /* a CPE request's arguments as JSON: {"CommandKey": "...", ...} */
 ngx_int_t ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
     ngx_str_t *out);

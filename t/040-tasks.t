@@ -305,9 +305,40 @@ if ($req == 8) {
               [{name => 'InternetGatewayDevice.X.Keep', notification => 1,
                 accessList => ['Subscriber']}], 'attributes');
     is_deeply($r{spa}{result}, {}, 'attributes set');
-    is_deeply($r{boot1}{result}, {}, 'rebooted');
-    is($r{dl1}{result}{status}, 1, 'download pending');
-    is($r{dl1}{result}{startTime}, '0001-01-01T00:00:00Z', 'times');
+    ok(!$r{boot1} && !$r{dl1}, 'no result yet for the reboot and the download');
+    my $p = redis_hash("cwmp:device:{$main::D}:pending");
+    ok($p->{boot1}, 'the reboot waits for "M Reboot"');
+    ok($p->{dl1}, 'the download (status 1) waits for its TransferComplete');
+}
+
+
+
+=== TEST 9b: the next session: "M Reboot" finishes the reboot, TransferComplete the download
+--- config
+    location /cwmp { cwmp; }
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['1 BOOT', ['M Reboot', 'boot1'],
+                                                 '7 TRANSFER COMPLETE', ['M Download', 'dl1']]),
+ "POST /cwmp\n" . Cwmp::Test::answer('TransferComplete',
+     '<CommandKey>dl1</CommandKey><FaultStruct><FaultCode>9010</FaultCode><FaultString>download failed</FaultString></FaultStruct>'
+     . '<StartTime>2026-11-27T00:00:00Z</StartTime><CompleteTime>2026-11-27T00:00:05Z</CompleteTime>'),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:TransferCompleteResponse>/, qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my %r = map { $_->{task} => $_ } @{ results() };
+    is($r{boot1}{status}, 'done', 'rebooted');
+    is($r{boot1}{name}, 'reboot', 'the reboot task');
+    is($r{dl1}{status}, 'fault', 'the download failed');
+    is_deeply($r{dl1}{result}, {faultCode => 9010, faultString => 'download failed',
+        startTime => '2026-11-27T00:00:00Z', completeTime => '2026-11-27T00:00:05Z'},
+        'its fault struct and times');
+    is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'nothing pending');
 }
 
 
@@ -402,6 +433,8 @@ is(redis('HGET', "cwmp:device:{$main::D}:events", '1 BOOT') =~ /^\d+$/ ? 1 : 0,
 === TEST 14: TransferComplete in a session: answered, recorded for other systems
 --- init
 Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:pending", 'dl1',
+    '{"task":"{\\"id\\":\\"dl1\\",\\"name\\":\\"download\\"}","since":' . time . '}');
 Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
                   'token', 'cccccccccccccccccccccccccccccccc');
 --- request eval
@@ -424,6 +457,10 @@ is_deeply(JSON::PP->new->decode($f{args}), {CommandKey => 'dl1',
     FaultStruct => {FaultCode => '0', FaultString => ''},
     StartTime => '2026-11-27T00:00:00Z', CompleteTime => '2026-11-27T00:01:00Z'},
     'arguments');
+my $r = last_result();
+is($r->{task}, 'dl1', 'the pending download it names');
+is($r->{name}, 'download', 'a download');
+is($r->{status}, 'done', 'done (FaultCode 0)');
 
 
 
@@ -519,3 +556,20 @@ POST /cwmp
 --- redis_check
 like(redis('GET', "cwmp:device:{$main::D}:tries"), qr/^[0-9a-f]{40}:2$/,
      'second try');
+
+
+
+=== TEST 20: a pending task no CPE report finishes within an hour: a fault
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:pending", 'old',
+    '{"task":"{\\"id\\":\\"old\\",\\"name\\":\\"reboot\\"}","since":' . (time - 7200) . '}');
+--- request eval
+$main::Inform
+--- error_code: 200
+--- redis_check
+my $r = last_result();
+is($r->{task}, 'old', 'the stale reboot');
+is($r->{status}, 'fault', 'a fault');
+is($r->{result}{error}, 'unfinished', 'unfinished');
+is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'no longer pending');

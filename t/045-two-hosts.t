@@ -111,7 +111,7 @@ my $dev = $Cwmp::Test::Device;
 Cwmp::Test::push_tasks($dev,
     {id => 'h1', name => 'getParameterValues',
      parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']},
-    {id => 'h2', name => 'reboot'});
+    {id => 'h2', name => 'scheduleInform', delaySeconds => 60});
 
 # the Inform to host 0
 my ($status, $head, $body) = post($ports[0], Cwmp::Test::inform(id => 'i'));
@@ -133,11 +133,13 @@ my ($id) = $body =~ m{<cwmp:ID [^>]*>([0-9a-f]+)</cwmp:ID>};
         id => $id),
     $cookie);
 is($status, 200, 'host 0 takes the answer');
-like($body, qr/<cwmp:Reboot>\r\n<CommandKey>h2<\/CommandKey>/, 'the second task');
+like($body, qr/<cwmp:ScheduleInform>\r\n<DelaySeconds>60<\/DelaySeconds>\r\n<CommandKey>h2<\/CommandKey>/,
+     'the second task');
 ($id) = $body =~ m{<cwmp:ID [^>]*>([0-9a-f]+)</cwmp:ID>};
 
 # its answer to host 1: nothing left
-($status) = post($ports[1], Cwmp::Test::answer('RebootResponse', '', id => $id),
+($status) = post($ports[1],
+                 Cwmp::Test::answer('ScheduleInformResponse', '', id => $id),
                  $cookie);
 is($status, 204, 'host 1 ends the session');
 

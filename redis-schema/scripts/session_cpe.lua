@@ -3,12 +3,18 @@
 --
 -- KEYS[1]  cwmp:device:{<ID>}:session
 -- KEYS[2]  cwmp:requests (the stream of CPE requests)
+-- KEYS[3]  cwmp:device:{<ID>}:pending
+-- KEYS[4]  cwmp:results
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID
 -- ARGV[4]  the method ("TransferComplete")
 -- ARGV[5]  its arguments, JSON
 -- ARGV[6]  the unix time
+-- ARGV[7]  a TransferComplete's CommandKey ("" otherwise): the pending
+--          download or upload it names is finished ...
+-- ARGV[8]  ... with this status (done or fault)
+-- ARGV[9]  ... and this result, JSON
 --
 -- Returns 1 when recorded, 0 when the session is not the caller's.
 -- The stream is capped at about a million entries (XADD MAXLEN ~).
@@ -21,5 +27,25 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000000', '*',
            'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
            'time', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+
+if ARGV[7] ~= '' then
+    local entry = redis.call('HGET', KEYS[3], ARGV[7])
+    local ok, p = pcall(cjson.decode, entry or '')
+    if ok and type(p) == 'table' and type(p.task) == 'string' then
+        local ok2, t = pcall(cjson.decode, p.task)
+        if not ok2 or type(t) ~= 'table' then
+            t = {}
+        end
+        local id = t.id
+        if type(id) ~= 'string' or id == '' then
+            id = string.sub(redis.sha1hex(p.task), 1, 16)
+        end
+        redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
+                   'device', ARGV[3], 'task', id,
+                   'name', type(t.name) == 'string' and t.name or '',
+                   'status', ARGV[8], 'result', ARGV[9], 'time', ARGV[6])
+        redis.call('HDEL', KEYS[3], ARGV[7])
+    end
+end
 
 return 1

@@ -7,6 +7,8 @@
 -- KEYS[4]  cwmp:device:{<ID>}:session
 -- KEYS[5]  cwmp:device:{<ID>}:events
 -- KEYS[6]  cwmp:devices                   the index
+-- KEYS[7]  cwmp:device:{<ID>}:pending     tasks the CPE has yet to finish
+-- KEYS[8]  cwmp:results
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -19,10 +21,13 @@
 -- ARGV[9]  n, then n (field, value) pairs for the summary
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
--- then     n, then n event codes
+-- then     n, then n (event code, CommandKey) pairs
 --
 -- Returns 1 when the session is open, 0 when another one is in progress
 -- (nothing is stored: the CPE will send its Inform again).
+--
+-- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
+-- pending task no CPE report finished within an hour gets a fault result.
 
 local cur = redis.call('HGET', KEYS[4], 'token')
 
@@ -52,9 +57,51 @@ pairs_at(KEYS[1])
 pairs_at(KEYS[2])
 pairs_at(KEYS[3])
 
+local function record(entry, status, result)
+    local ok, p = pcall(cjson.decode, entry)
+    if not ok or type(p) ~= 'table' or type(p.task) ~= 'string' then
+        return
+    end
+    local ok2, t = pcall(cjson.decode, p.task)
+    if not ok2 or type(t) ~= 'table' then
+        t = {}
+    end
+    local id = t.id
+    if type(id) ~= 'string' or id == '' then
+        id = string.sub(redis.sha1hex(p.task), 1, 16)
+    end
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
+               'device', ARGV[7], 'task', id,
+               'name', type(t.name) == 'string' and t.name or '',
+               'status', status, 'result', result, 'time', now)
+end
+
 local n = tonumber(ARGV[i])
 for k = 1, n do
-    redis.call('HSET', KEYS[5], ARGV[i + k], now)
+    local code = ARGV[i + 2 * k - 1]
+    local key = ARGV[i + 2 * k]
+
+    redis.call('HSET', KEYS[5], code, now)
+
+    if code == 'M Reboot' and key ~= '' then
+        local entry = redis.call('HGET', KEYS[7], key)
+        if entry then
+            record(entry, 'done', '{}')
+            redis.call('HDEL', KEYS[7], key)
+        end
+    end
+end
+
+for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
+    local entry = redis.call('HGET', KEYS[7], key)
+    local ok, p = pcall(cjson.decode, entry)
+    if not ok or type(p) ~= 'table' or type(p.since) ~= 'number'
+       or p.since + 3600 < tonumber(now)
+    then
+        record(entry, 'fault', cjson.encode({error = 'unfinished',
+            detail = 'the CPE did not report it done within an hour'}))
+        redis.call('HDEL', KEYS[7], key)
+    end
 end
 
 redis.call('DEL', KEYS[4])

@@ -9,6 +9,7 @@
 -- KEYS[4]  cwmp:device:{<ID>}:types
 -- KEYS[5]  cwmp:device:{<ID>}:tries
 -- KEYS[6]  cwmp:results
+-- KEYS[7]  cwmp:device:{<ID>}:pending
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -32,6 +33,10 @@
 --
 -- A task handed out in 3 sessions without an outcome (a CPE that drops
 -- the session, or reboots, on it) is dropped with a fault result.
+-- A reboot, and a download or upload the CPE will finish later (status
+-- 1), is done only when the CPE says so: it waits in the pending hash
+-- under its CommandKey (session_open: "M Reboot"; session_cpe:
+-- TransferComplete).
 -- Results are capped at about a million entries (XADD MAXLEN ~).
 
 local MAX_TRIES = 3
@@ -96,7 +101,31 @@ if ARGV[6] ~= '' then
         end
 
         dequeue(task)
-        record(task, t, ARGV[6], ARGV[7])
+
+        local later = false
+
+        if ARGV[6] == 'done' then
+            if t.name == 'reboot' then
+                later = true
+            elseif t.name == 'download' or t.name == 'upload' then
+                local ok, res = pcall(cjson.decode, ARGV[7])
+                later = ok and type(res) == 'table' and res.status == 1
+            end
+        end
+
+        if later then
+            local id = t.id
+            if type(id) ~= 'string' or id == '' then
+                id = string.sub(redis.sha1hex(task), 1, 16)
+            end
+
+            -- the CommandKey the CPE will report (at most 32 characters)
+            redis.call('HSET', KEYS[7], string.sub(id, 1, 32),
+                       cjson.encode({task = task, since = tonumber(ARGV[9]),
+                                     answer = ARGV[7]}))
+        else
+            record(task, t, ARGV[6], ARGV[7])
+        end
 
         if ARGV[8] == '1' then
             if t.name == 'setParameterValues'

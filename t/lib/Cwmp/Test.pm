@@ -355,9 +355,11 @@ sub inform {
     }
     $header = "<$env:Header>$header</$env:Header>" if $header ne '';
 
+    # an event: a code, or [code, CommandKey]
     my $ev = join '', map {
-        "<EventStruct><EventCode>$_</EventCode><CommandKey></CommandKey>"
-        . "</EventStruct>"
+        my ($code, $key) = ref $_ ? @$_ : ($_, '');
+        "<EventStruct><EventCode>$code</EventCode>"
+        . "<CommandKey>$key</CommandKey></EventStruct>"
     } @$events;
 
     my $pl = join '', map {
