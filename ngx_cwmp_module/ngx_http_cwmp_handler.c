@@ -655,8 +655,8 @@ ngx_http_cwmp_dispatch(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ngx_int_t   rc;
     ngx_str_t   body, out, id;
 
-    rc = ngx_http_cwmp_task_request(r, &ctx->turn.task, &body,
-                                    &ctx->outcome);
+    rc = ngx_http_cwmp_task_request(r, &ctx->turn.task, &ctx->turn.types,
+                                    &body, &ctx->outcome);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

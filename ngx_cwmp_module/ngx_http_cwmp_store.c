@@ -722,7 +722,7 @@ ngx_http_cwmp_store_count(ngx_http_request_t *r, ngx_str_t *s, ngx_uint_t n)
 }
 
 
-/* {status, task, ns} of session_step.lua */
+/* {status, task, ns, types} of session_step.lua */
 
 static ngx_int_t
 ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
@@ -759,9 +759,17 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     }
 
     ngx_str_null(&turn->ns);
+    ngx_str_null(&turn->types);
 
-    if (rr->elements > 2 && rr->element[2]->type == REDIS_REPLY_STRING) {
-        return ngx_http_cwmp_store_copy(ctx->r, rr->element[2], &turn->ns);
+    if (rr->elements > 2 && rr->element[2]->type == REDIS_REPLY_STRING
+        && ngx_http_cwmp_store_copy(ctx->r, rr->element[2], &turn->ns)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rr->elements > 3 && rr->element[3]->type == REDIS_REPLY_STRING) {
+        return ngx_http_cwmp_store_copy(ctx->r, rr->element[3], &turn->types);
     }
 
     return NGX_OK;

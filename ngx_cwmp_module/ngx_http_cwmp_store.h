@@ -46,6 +46,7 @@ typedef struct {
                                                    to the request in flight */
     ngx_str_t                    task;          /* the next task, or empty */
     ngx_str_t                    ns;            /* the CPE's namespace */
+    ngx_str_t                    types;         /* cached types, JSON */
 } ngx_http_cwmp_store_turn_t;
 
 

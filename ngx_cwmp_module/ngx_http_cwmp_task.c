@@ -30,6 +30,7 @@ typedef struct {
     u_char                      *end;
     char                        *error;         /* why the task is bad */
     ngx_uint_t                   nomem;
+    json_t                      *types;         /* cached types, or NULL */
 } ngx_http_cwmp_xml_t;
 
 
@@ -52,6 +53,8 @@ static ngx_int_t ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j,
 static void ngx_http_cwmp_task_json_cleanup(void *data);
 
 static ngx_int_t ngx_http_cwmp_build_names(ngx_http_cwmp_xml_t *x,
+    json_t *task, ngx_str_t *id);
+static ngx_int_t ngx_http_cwmp_build_refresh(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
@@ -108,6 +111,8 @@ static json_t *ngx_http_cwmp_json_tree(ngx_http_request_t *r,
 static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
     { "getParameterValues", "GetParameterValues",
       ngx_http_cwmp_build_names },
+    { "refreshObject", "GetParameterValues",
+      ngx_http_cwmp_build_refresh },
     { "setParameterValues", "SetParameterValues",
       ngx_http_cwmp_build_spv },
     { "getParameterNames", "GetParameterNames",
@@ -134,7 +139,7 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
 
 ngx_int_t
 ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
-    ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome)
+    ngx_str_t *types, ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome)
 {
     u_char                digest[20];
     json_t               *task, *v;
@@ -240,6 +245,20 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
 
     ngx_memzero(&x, sizeof(ngx_http_cwmp_xml_t));
     x.pool = r->pool;
+
+    if (types && types->len > 2) {
+        x.types = json_loadb((const char *) types->data, types->len, 0,
+                             &err);
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            json_decref(x.types);
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_cwmp_task_json_cleanup;
+        cln->data = x.types;
+    }
 
     ngx_http_cwmp_xml_raw(&x, "<cwmp:");
     ngx_http_cwmp_xml_raw(&x, rpc->method);
@@ -405,9 +424,40 @@ ngx_http_cwmp_build_names(ngx_http_cwmp_xml_t *x, json_t *task,
 
 
 /*
+ * refreshObject: "objectName": every value of the subtree, one
+ * GetParameterValues of its partial path; session_step.lua drops from the
+ * cache what the subtree no longer has
+ */
+
+static ngx_int_t
+ngx_http_cwmp_build_refresh(ngx_http_cwmp_xml_t *x, json_t *task,
+    ngx_str_t *id)
+{
+    json_t  *name;
+
+    name = json_object_get(task, "objectName");
+
+    if (!json_is_string(name) || json_string_length(name) == 0
+        || json_string_value(name)[json_string_length(name) - 1] != '.')
+    {
+        x->error = "\"objectName\" must be an object path ending in \".\"";
+        return NGX_DECLINED;
+    }
+
+    ngx_http_cwmp_xml_raw(x, "<ParameterNames soap-enc:arrayType="
+                             "\"xsd:string[1]\">" CRLF);
+    ngx_http_cwmp_xml_element(x, "string", json_string_value(name),
+                              json_string_length(name));
+    ngx_http_cwmp_xml_raw(x, "</ParameterNames>" CRLF);
+
+    return NGX_OK;
+}
+
+
+/*
  * setParameterValues: "parameterValues": [[path, value, type?], ...].
- * Without a type: xsd:boolean for a JSON boolean, xsd:int or
- * xsd:unsignedInt for an integer, xsd:string otherwise.
+ * Without a type: the parameter's cached type, else xsd:boolean for a
+ * JSON boolean, xsd:int or xsd:unsignedInt for an integer, xsd:string.
  */
 
 static ngx_int_t
@@ -484,8 +534,16 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
             return NGX_DECLINED;
         }
 
+        /* the type given, else the one cached, else the value's kind */
+
         if (t) {
             type = (char *) json_string_value(t);
+
+        } else if (json_is_string(json_object_get(x->types,
+                                                  json_string_value(name))))
+        {
+            type = (char *) json_string_value(json_object_get(x->types,
+                                                  json_string_value(name)));
         }
 
         ngx_http_cwmp_xml_raw(x, "<ParameterValueStruct>" CRLF);

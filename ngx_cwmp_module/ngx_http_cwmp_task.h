@@ -33,12 +33,13 @@ typedef struct {
 
 
 /*
- * The ACS request for a queued task, as a SOAP Body element: NGX_OK;
+ * The ACS request for a queued task, as a SOAP Body element (types: the
+ * cached types of its parameters, a JSON object, or empty): NGX_OK;
  * NGX_DECLINED when the task cannot be sent (broken JSON, unknown name,
  * bad arguments, expired), with *outcome saying so; NGX_ERROR.
  */
 ngx_int_t ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
-    ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome);
+    ngx_str_t *types, ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome);
 
 /* what the CPE's answer (a response or a SOAP Fault) means */
 ngx_int_t ngx_http_cwmp_task_outcome(ngx_http_request_t *r,

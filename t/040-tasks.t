@@ -573,3 +573,82 @@ is($r->{task}, 'old', 'the stale reboot');
 is($r->{status}, 'fault', 'a fault');
 is($r->{result}{error}, 'unfinished', 'unfinished');
 is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'no longer pending');
+
+
+
+=== TEST 21: refreshObject: the subtree's values, and what it no longer has leaves the cache
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:params",
+    'InternetGatewayDevice.Hosts.Host.1.IP', '10.0.0.5',
+    'InternetGatewayDevice.Hosts.Host.2.IP', '10.0.0.6',
+    'InternetGatewayDevice.Other', 'kept');
+Cwmp::Test::push_tasks($main::D, {id => 'r1', name => 'refreshObject',
+                                  objectName => 'InternetGatewayDevice.Hosts.'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.Hosts.Host.1.IP', '10.0.0.9', 'xsd:string'],
+     ['InternetGatewayDevice.Hosts.HostNumberOfEntries', '1', 'xsd:unsignedInt'])]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:GetParameterValues>\r\n<ParameterNames soap-enc:arrayType="xsd:string\[1\]">\r\n<string>InternetGatewayDevice.Hosts.</string>},
+ qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    is(last_result()->{name}, 'refreshObject', 'result');
+    my $p = redis_hash("cwmp:device:{$main::D}:params");
+    is($p->{'InternetGatewayDevice.Hosts.Host.1.IP'}, '10.0.0.9', 'refreshed');
+    ok(!exists $p->{'InternetGatewayDevice.Hosts.Host.2.IP'}, 'gone from the subtree, gone from the cache');
+    is($p->{'InternetGatewayDevice.Other'}, 'kept', 'outside the subtree kept');
+}
+
+
+
+=== TEST 22: addObject with parameterValues: set on the new instance right after
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'wlan', name => 'addObject',
+    objectName => 'InternetGatewayDevice.X.Obj.',
+    parameterValues => [['Name', 'guest'], ['Enable', JSON::PP::true]]});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('AddObjectResponse', '<InstanceNumber>4</InstanceNumber><Status>0</Status>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('SetParameterValuesResponse', '<Status>0</Status>')]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:AddObject>/,
+ qr{<Name>InternetGatewayDevice.X.Obj.4.Name</Name>\r\n<Value xsi:type="xsd:string">guest</Value>.*<Name>InternetGatewayDevice.X.Obj.4.Enable</Name>\r\n<Value xsi:type="xsd:boolean">true</Value>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 3) {
+    my $r = results();
+    is_deeply([map { "$_->{task}:$_->{name}:$_->{status}" } @$r],
+              ['wlan:addObject:done', 'wlan.values:setParameterValues:done'],
+              'the object, then its values');
+    is(redis('HGET', "cwmp:device:{$main::D}:params", 'InternetGatewayDevice.X.Obj.4.Name'),
+       'guest', 'cached');
+}
+
+
+
+=== TEST 23: setParameterValues without a type: the cached type
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:types",
+                  'InternetGatewayDevice.X.Flag', 'xsd:boolean');
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', '0123456789abcdef0123456789abcdef');
+Cwmp::Test::push_tasks($main::D, {name => 'setParameterValues',
+    parameterValues => [['InternetGatewayDevice.X.Flag', '1'],
+                        ['InternetGatewayDevice.X.Count', '7', 'xsd:int']]});
+--- request
+POST /cwmp
+--- more_headers eval
+"Cookie: cwmp_session=0123456789abcdef0123456789abcdef.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<Name>InternetGatewayDevice.X.Flag</Name>\r\n<Value xsi:type="xsd:boolean">1</Value>.*<Name>InternetGatewayDevice.X.Count</Name>\r\n<Value xsi:type="xsd:int">7</Value>

@@ -26,8 +26,10 @@
 -- ARGV[11] n, then n (parameter, value, type) triples the answer
 --          reported (type "" when unknown)
 --
--- Returns {1, next task or "", ns}: "" when the session is over (and
--- deleted), ns the CPE's CWMP namespace; {0, ""} when the session is not
+-- Returns {1, next task or "", ns, types}: "" when the session is over
+-- (and deleted), ns the CPE's CWMP namespace, types a JSON object of the
+-- cached types of a setParameterValues' untyped parameters ("{}" for
+-- other tasks); {0, ""} when the session is not
 -- the caller's; {-1, ""} when the answer is not to the request in flight
 -- (another cwmp:ID, another method, none in flight): nothing is stored.
 --
@@ -93,9 +95,13 @@ if ARGV[6] ~= '' then
         local t = decode(task)
 
         -- "getParameterValues" is answered by "GetParameterValuesResponse"
-        if ARGV[10] ~= '' and ARGV[10] ~= 'Fault'
-           and ARGV[10] ~= string.upper(string.sub(t.name, 1, 1))
-                           .. string.sub(t.name, 2) .. 'Response'
+        local expected = string.upper(string.sub(t.name, 1, 1))
+                         .. string.sub(t.name, 2) .. 'Response'
+        if t.name == 'refreshObject' then
+            expected = 'GetParameterValuesResponse'
+        end
+
+        if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected
         then
             return {-1, ''}
         end
@@ -152,6 +158,58 @@ if ARGV[6] ~= '' then
                 end
             end
         end
+
+        -- refreshObject: what the subtree no longer has leaves the cache
+        if ARGV[6] == 'done' and t.name == 'refreshObject'
+           and type(t.objectName) == 'string' and t.objectName ~= ''
+        then
+            local seen = {}
+            local n = tonumber(ARGV[11]) or 0
+            for k = 0, n - 1 do
+                seen[ARGV[12 + 3 * k]] = true
+            end
+            local prefix = t.objectName
+            for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do
+                if string.sub(k, 1, #prefix) == prefix and not seen[k] then
+                    redis.call('HDEL', KEYS[3], k)
+                    redis.call('HDEL', KEYS[4], k)
+                end
+            end
+        end
+
+        -- addObject with parameterValues: set them on the new instance,
+        -- next (a setParameterValues at the head of the queue)
+        if ARGV[6] == 'done' and t.name == 'addObject'
+           and type(t.parameterValues) == 'table'
+           and #t.parameterValues > 0
+           and type(t.objectName) == 'string'
+        then
+            local ok, res = pcall(cjson.decode, ARGV[7])
+            if ok and type(res) == 'table'
+               and type(res.instanceNumber) == 'number'
+            then
+                local base = t.objectName
+                             .. string.format('%d', res.instanceNumber) .. '.'
+                local values = {}
+                for _, pv in ipairs(t.parameterValues) do
+                    if type(pv) == 'table' and type(pv[1]) == 'string' then
+                        local v = {base .. pv[1], pv[2]}
+                        if pv[3] ~= nil then
+                            v[3] = pv[3]
+                        end
+                        values[#values + 1] = v
+                    end
+                end
+                local id = t.id
+                if type(id) ~= 'string' or id == '' then
+                    id = string.sub(redis.sha1hex(task), 1, 16)
+                end
+                redis.call('LPUSH', KEYS[2], cjson.encode({
+                    id = id .. '.values', name = 'setParameterValues',
+                    parameterValues = values,
+                    parameterKey = t.parameterKey}))
+            end
+        end
     end
 
     local n = tonumber(ARGV[11]) or 0
@@ -190,7 +248,32 @@ while true do
         redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
                    'task', nxt)
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
-        return {1, nxt, s[4]}
+
+        -- the cached types of a setParameterValues' untyped values
+        local types = '{}'
+        local t = decode(nxt)
+        if t.name == 'setParameterValues'
+           and type(t.parameterValues) == 'table'
+        then
+            local found = {}
+            local any = false
+            for _, pv in ipairs(t.parameterValues) do
+                if type(pv) == 'table' and type(pv[1]) == 'string'
+                   and pv[3] == nil
+                then
+                    local ty = redis.call('HGET', KEYS[4], pv[1])
+                    if ty then
+                        found[pv[1]] = ty
+                        any = true
+                    end
+                end
+            end
+            if any then
+                types = cjson.encode(found)
+            end
+        end
+
+        return {1, nxt, s[4], types}
     end
 
     dequeue(nxt)
