@@ -786,6 +786,7 @@ ngx_http_cwmp_cpe_request(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ngx_int_t                  rc;
     ngx_str_t                  args, command_key;
     ngx_uint_t                 i;
+    xmlNodePtr                 node;
     ngx_http_cwmp_msg_t       *msg;
     ngx_http_cwmp_loc_conf_t  *lcf;
 
@@ -820,6 +821,28 @@ ngx_http_cwmp_cpe_request(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method,
+                                             &args, &command_key,
+                                             &ctx->outcome,
+                                             ngx_http_cwmp_cpe_request_done);
+
+    } else if (ngx_strcmp(msg->method.data, "DUStateChangeComplete") == 0) {
+
+        /* the changeDUState it names is done: its Results are the result */
+
+        node = ngx_http_cwmp_soap_arg(msg->rpc, "CommandKey");
+
+        if (node == NULL
+            || ngx_http_cwmp_soap_text(r->pool, node, &command_key, 1)
+               != NGX_OK)
+        {
+            ngx_str_null(&command_key);
+        }
+
+        ngx_memzero(&ctx->outcome, sizeof(ngx_http_cwmp_outcome_t));
+        ngx_str_set(&ctx->outcome.status, "done");
+        ctx->outcome.result = args;
 
         rc = ngx_http_cwmp_store_cpe_request(r, &ctx->step, &msg->method,
                                              &args, &command_key,

@@ -178,7 +178,7 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "        dequeue(task)\n"
         "        local later = false\n"
         "        if ARGV[6] == 'done' then\n"
-        "            if t.name == 'reboot' then\n"
+        "            if t.name == 'reboot' or t.name == 'changeDUState' then\n"
         "                later = true\n"
         "            elseif t.name == 'download' or t.name == 'upload' then\n"
         "                local ok, res = pcall(cjson.decode, ARGV[7])\n"

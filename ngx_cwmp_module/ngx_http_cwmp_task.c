@@ -74,6 +74,10 @@ static ngx_int_t ngx_http_cwmp_build_transfer(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_build_cancel(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
+static ngx_int_t ngx_http_cwmp_build_schedule_download(
+    ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id);
+static ngx_int_t ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x,
+    json_t *task, ngx_str_t *id);
 
 static void ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s);
 static void ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s,
@@ -131,6 +135,9 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
     { "download", "Download", ngx_http_cwmp_build_transfer },
     { "upload", "Upload", ngx_http_cwmp_build_transfer },
     { "cancelTransfer", "CancelTransfer", ngx_http_cwmp_build_cancel },
+    { "scheduleDownload", "ScheduleDownload",
+      ngx_http_cwmp_build_schedule_download },
+    { "changeDUState", "ChangeDUState", ngx_http_cwmp_build_du_state },
     { "getAllQueuedTransfers", "GetAllQueuedTransfers",
       ngx_http_cwmp_build_none },
     { NULL, NULL, NULL }
@@ -799,6 +806,185 @@ ngx_http_cwmp_build_cancel(ngx_http_cwmp_xml_t *x, json_t *task,
 {
     return ngx_http_cwmp_xml_string_arg(x, task, "commandKey", "CommandKey",
                                         1);
+}
+
+
+/*
+ * scheduleDownload: the download arguments and "timeWindows": 1 or 2 of
+ * {"windowStart", "windowEnd" (seconds from now), "windowMode" ("1 At Any
+ * Time", ...), "userMessage"?, "maxRetries"?}
+ */
+
+static ngx_int_t
+ngx_http_cwmp_build_schedule_download(ngx_http_cwmp_xml_t *x, json_t *task,
+    ngx_str_t *id)
+{
+    u_char   buf[NGX_INT64_LEN + 1];
+    json_t  *windows, *w, *retries;
+    size_t   i, n;
+
+    if (ngx_http_cwmp_build_command(x, task, id) != NGX_OK
+        || ngx_http_cwmp_xml_string_arg(x, task, "fileType", "FileType", 1)
+           != NGX_OK
+        || ngx_http_cwmp_xml_string_arg(x, task, "url", "URL", 1) != NGX_OK
+        || ngx_http_cwmp_xml_string_arg(x, task, "username", "Username", 0)
+           != NGX_OK
+        || ngx_http_cwmp_xml_string_arg(x, task, "password", "Password", 0)
+           != NGX_OK
+        || ngx_http_cwmp_xml_uint_arg(x, task, "fileSize", "FileSize", 0)
+           != NGX_OK
+        || ngx_http_cwmp_xml_string_arg(x, task, "targetFileName",
+                                        "TargetFileName", 0)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    windows = json_object_get(task, "timeWindows");
+    n = json_array_size(windows);
+
+    if (!json_is_array(windows) || n < 1 || n > 2) {
+        x->error = "\"timeWindows\" must be an array of 1 or 2 windows";
+        return NGX_DECLINED;
+    }
+
+    ngx_http_cwmp_xml_raw(x, n == 1 ? "<TimeWindowList soap-enc:arrayType="
+                                      "\"cwmp:TimeWindowStruct[1]\">" CRLF
+                                    : "<TimeWindowList soap-enc:arrayType="
+                                      "\"cwmp:TimeWindowStruct[2]\">" CRLF);
+
+    for (i = 0; i < n; i++) {
+        w = json_array_get(windows, i);
+        retries = json_object_get(w, "maxRetries");
+
+        if (!json_is_object(w) || (retries && !json_is_integer(retries))) {
+            x->error = "a time window must be {windowStart, windowEnd, "
+                       "windowMode, userMessage?, maxRetries?}";
+            return NGX_DECLINED;
+        }
+
+        ngx_http_cwmp_xml_raw(x, "<TimeWindowStruct>" CRLF);
+
+        if (ngx_http_cwmp_xml_uint_arg(x, w, "windowStart", "WindowStart", 1)
+            != NGX_OK
+            || ngx_http_cwmp_xml_uint_arg(x, w, "windowEnd", "WindowEnd", 1)
+               != NGX_OK
+            || ngx_http_cwmp_xml_string_arg(x, w, "windowMode", "WindowMode",
+                                            1)
+               != NGX_OK
+            || ngx_http_cwmp_xml_string_arg(x, w, "userMessage",
+                                            "UserMessage", 0)
+               != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        *ngx_sprintf(buf, "%L", retries ? (int64_t) json_integer_value(retries)
+                                        : (int64_t) -1) = '\0';
+        ngx_http_cwmp_xml_element(x, "MaxRetries", (char *) buf,
+                                  ngx_strlen(buf));
+
+        ngx_http_cwmp_xml_raw(x, "</TimeWindowStruct>" CRLF);
+    }
+
+    ngx_http_cwmp_xml_raw(x, "</TimeWindowList>" CRLF);
+
+    return NGX_OK;
+}
+
+
+/*
+ * changeDUState: "operations": [{"type": "install", "url", "uuid"?,
+ * "username"?, "password"?, "executionEnvRef"?} | {"type": "update",
+ * "uuid"?, "version"?, "url"?, "username"?, "password"?} | {"type":
+ * "uninstall", "uuid", "version"?, "executionEnvRef"?}]; the task id is
+ * the CommandKey
+ */
+
+static ngx_int_t
+ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
+    ngx_str_t *id)
+{
+    json_t      *ops, *op;
+    size_t       i, n;
+    ngx_int_t    rc;
+    const char  *type;
+
+    ops = json_object_get(task, "operations");
+    n = json_array_size(ops);
+
+    if (!json_is_array(ops) || n == 0 || n > NGX_HTTP_CWMP_MAX_NAMES) {
+        x->error = "\"operations\" must be a non-empty array";
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < n; i++) {
+        op = json_array_get(ops, i);
+        type = json_string_value(json_object_get(op, "type"));
+
+        if (type == NULL) {
+            x->error = "each operation needs a \"type\": install, update or "
+                       "uninstall";
+            return NGX_DECLINED;
+        }
+
+        if (ngx_strcmp(type, "install") == 0) {
+            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
+                                     "\"cwmp:InstallOpStruct\">" CRLF);
+            rc = ngx_http_cwmp_xml_string_arg(x, op, "url", "URL", 1);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "username",
+                                                "Username", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "password",
+                                                "Password", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "executionEnvRef",
+                                                "ExecutionEnvRef", 0);
+
+        } else if (ngx_strcmp(type, "update") == 0) {
+            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
+                                     "\"cwmp:UpdateOpStruct\">" CRLF);
+            rc = ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "version", "Version",
+                                                0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "url", "URL", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "username",
+                                                "Username", 0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "password",
+                                                "Password", 0);
+
+        } else if (ngx_strcmp(type, "uninstall") == 0) {
+            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
+                                     "\"cwmp:UninstallOpStruct\">" CRLF);
+            rc = ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 1);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "version", "Version",
+                                                0);
+            rc = rc != NGX_OK ? rc
+                 : ngx_http_cwmp_xml_string_arg(x, op, "executionEnvRef",
+                                                "ExecutionEnvRef", 0);
+
+        } else {
+            x->error = "an operation's \"type\" is install, update or "
+                       "uninstall";
+            return NGX_DECLINED;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_cwmp_xml_raw(x, "</Operations>" CRLF);
+    }
+
+    return ngx_http_cwmp_build_command(x, task, id);
 }
 
 

@@ -652,3 +652,56 @@ POST /cwmp
 --- error_code: 200
 --- response_body_like chomp
 <Name>InternetGatewayDevice.X.Flag</Name>\r\n<Value xsi:type="xsd:boolean">1</Value>.*<Name>InternetGatewayDevice.X.Count</Name>\r\n<Value xsi:type="xsd:int">7</Value>
+
+
+
+=== TEST 24: scheduleDownload and changeDUState on the wire; the DU change waits for its report
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D,
+    {id => 'sd1', name => 'scheduleDownload', fileType => '1 Firmware Upgrade Image',
+     url => 'http://files.example/fw.bin',
+     timeWindows => [{windowStart => 0, windowEnd => 3600, windowMode => '1 At Any Time'}]},
+    {id => 'du1', name => 'changeDUState', operations => [
+        {type => 'install', url => 'http://files.example/app.ipk'},
+        {type => 'uninstall', uuid => '4d1ad4a7-6d45-5c45-9cbc-8f6d8c64d8aa'}]});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('ScheduleDownloadResponse'),
+ "POST /cwmp\n" . Cwmp::Test::answer('ChangeDUStateResponse')]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:ScheduleDownload>\r\n<CommandKey>sd1</CommandKey>\r\n<FileType>1 Firmware Upgrade Image</FileType>\r\n<URL>http://files.example/fw.bin</URL>\r\n<Username></Username>\r\n<Password></Password>\r\n<FileSize>0</FileSize>\r\n<TargetFileName></TargetFileName>\r\n<TimeWindowList soap-enc:arrayType="cwmp:TimeWindowStruct\[1\]">\r\n<TimeWindowStruct>\r\n<WindowStart>0</WindowStart>\r\n<WindowEnd>3600</WindowEnd>\r\n<WindowMode>1 At Any Time</WindowMode>\r\n<UserMessage></UserMessage>\r\n<MaxRetries>-1</MaxRetries>},
+ qr{<cwmp:ChangeDUState>\r\n<Operations xsi:type="cwmp:InstallOpStruct">\r\n<URL>http://files.example/app.ipk</URL>.*<Operations xsi:type="cwmp:UninstallOpStruct">\r\n<UUID>4d1ad4a7-6d45-5c45-9cbc-8f6d8c64d8aa</UUID>.*</Operations>\r\n<CommandKey>du1</CommandKey>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 3) {
+    is(last_result()->{task}, 'sd1', 'the scheduled download answered');
+    ok(redis('HEXISTS', "cwmp:device:{$main::D}:pending", 'du1'),
+       'the DU change waits for DUStateChangeComplete');
+}
+
+
+
+=== TEST 25: DUStateChangeComplete finishes the changeDUState it names
+--- init
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::answer('DUStateChangeComplete',
+    '<Results><OpResultStruct><UUID>u</UUID><CurrentState>Installed</CurrentState>'
+    . '<Fault><FaultCode>0</FaultCode><FaultString></FaultString></Fault></OpResultStruct></Results>'
+    . '<CommandKey>du1</CommandKey>')
+--- more_headers eval
+"Cookie: cwmp_session=cccccccccccccccccccccccccccccccc.$main::D"
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:DUStateChangeCompleteResponse>
+--- redis_check
+my $r = last_result();
+is($r->{task}, 'du1', 'the DU change');
+is($r->{status}, 'done', 'done');
+is($r->{result}{Results}{OpResultStruct}{CurrentState}, 'Installed', 'its results');
+is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'nothing pending');

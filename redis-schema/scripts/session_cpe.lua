@@ -11,8 +11,8 @@
 -- ARGV[4]  the method ("TransferComplete")
 -- ARGV[5]  its arguments, JSON
 -- ARGV[6]  the unix time
--- ARGV[7]  a TransferComplete's CommandKey ("" otherwise): the pending
---          download or upload it names is finished ...
+-- ARGV[7]  a TransferComplete's or DUStateChangeComplete's CommandKey
+--          ("" otherwise): the pending task it names is finished ...
 -- ARGV[8]  ... with this status (done or fault)
 -- ARGV[9]  ... and this result, JSON
 --

@@ -35,10 +35,10 @@
 --
 -- A task handed out in 3 sessions without an outcome (a CPE that drops
 -- the session, or reboots, on it) is dropped with a fault result.
--- A reboot, and a download or upload the CPE will finish later (status
--- 1), is done only when the CPE says so: it waits in the pending hash
--- under its CommandKey (session_open: "M Reboot"; session_cpe:
--- TransferComplete).
+-- A reboot, a changeDUState, and a download or upload the CPE will finish
+-- later (status 1), is done only when the CPE says so: it waits in the
+-- pending hash under its CommandKey (session_open: "M Reboot";
+-- session_cpe: TransferComplete, DUStateChangeComplete).
 -- Results are capped at about a million entries (XADD MAXLEN ~).
 
 local MAX_TRIES = 3
@@ -111,7 +111,7 @@ if ARGV[6] ~= '' then
         local later = false
 
         if ARGV[6] == 'done' then
-            if t.name == 'reboot' then
+            if t.name == 'reboot' or t.name == 'changeDUState' then
                 later = true
             elseif t.name == 'download' or t.name == 'upload' then
                 local ok, res = pcall(cjson.decode, ARGV[7])
