@@ -357,7 +357,7 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     o = step->outcome;
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 7 + 11 + (o ? 3 * o->params.nelts : 0),
+    a = ngx_http_cwmp_store_cmd(&b, 3 + 8 + 11 + (o ? 3 * o->params.nelts : 0),
                                 "EVALSHA");
     if (a == NULL
         || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
@@ -373,6 +373,9 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_cwmp_store_key(r, &a[9], "device:", &step->device_id, 1,
                                    ":pending")
+           != NGX_OK
+        || ngx_http_cwmp_store_key(r, &a[10], "device:", &step->device_id, 1,
+                                   "")
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -380,46 +383,46 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     a[1] = *ngx_http_cwmp_redis_script(mcf->node,
                                        NGX_HTTP_CWMP_SCRIPT_SESSION_STEP);
-    ngx_str_set(&a[2], "7");
+    ngx_str_set(&a[2], "8");
 
-    /* ARGV from a[10] */
+    /* ARGV from a[11] */
 
-    a[10] = step->token;
-    a[11] = step->answered;
-    a[12] = step->rpc_id;
-    a[13] = timeout;
-    a[14] = step->device_id;
-    a[18] = now;
+    a[11] = step->token;
+    a[12] = step->answered;
+    a[13] = step->rpc_id;
+    a[14] = timeout;
+    a[15] = step->device_id;
+    a[19] = now;
 
     if (o == NULL) {
         /* the turn begins: no outcome */
-        ngx_str_null(&a[15]);
         ngx_str_null(&a[16]);
-        ngx_str_set(&a[17], "0");
-        ngx_str_null(&a[19]);
-        ngx_str_set(&a[20], "0");
+        ngx_str_null(&a[17]);
+        ngx_str_set(&a[18], "0");
+        ngx_str_null(&a[20]);
+        ngx_str_set(&a[21], "0");
 
     } else {
-        a[15] = o->status;
-        a[16] = o->result;
-        ngx_str_set(&a[17], "0");
+        a[16] = o->status;
+        a[17] = o->result;
+        ngx_str_set(&a[18], "0");
 
         if (o->apply) {
-            ngx_str_set(&a[17], "1");
+            ngx_str_set(&a[18], "1");
         }
 
-        a[19] = o->answer;
+        a[20] = o->answer;
 
-        if (ngx_http_cwmp_store_count(r, &a[20], o->params.nelts) != NGX_OK) {
+        if (ngx_http_cwmp_store_count(r, &a[21], o->params.nelts) != NGX_OK) {
             return NGX_ERROR;
         }
 
         param = o->params.elts;
 
         for (i = 0; i < o->params.nelts; i++) {
-            a[21 + 3 * i] = param[i].name;
-            a[22 + 3 * i] = param[i].value;
-            a[23 + 3 * i] = param[i].type;
+            a[22 + 3 * i] = param[i].name;
+            a[23 + 3 * i] = param[i].value;
+            a[24 + 3 * i] = param[i].type;
         }
     }
 

@@ -88,6 +88,8 @@ if ($req == 2) {
     is($r->{name}, 'setParameterValues', 'name');
     like($r->{task}, qr/^[0-9a-f]{16}$/, 'an id derived for a task without one');
     is_deeply($r->{result}, {status => 0}, 'result');
+    is(redis('HGET', "cwmp:device:{$main::D}", 'parameter_key'), 'pk1',
+       'the ParameterKey applied');
     my $p = redis_hash("cwmp:device:{$main::D}:params");
     is($p->{'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'},
        '600', 'applied value cached');
@@ -705,3 +707,47 @@ is($r->{task}, 'du1', 'the DU change');
 is($r->{status}, 'done', 'done');
 is($r->{result}{Results}{OpResultStruct}{CurrentState}, 'Installed', 'its results');
 is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'nothing pending');
+
+
+
+=== TEST 26: AutonomousTransferComplete, AutonomousDUStateChangeComplete, RequestDownload: answered, recorded
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
+                  'token', 'cccccccccccccccccccccccccccccccc');
+--- request eval
+["POST /cwmp\n" . Cwmp::Test::answer('AutonomousTransferComplete',
+     '<AnnounceURL></AnnounceURL><TransferURL>http://x/fw</TransferURL><IsDownload>1</IsDownload>'
+     . '<FileType>1 Firmware Upgrade Image</FileType><FileSize>10</FileSize><TargetFileName></TargetFileName>'
+     . '<FaultStruct><FaultCode>0</FaultCode><FaultString></FaultString></FaultStruct>'
+     . '<StartTime>2026-11-27T00:00:00Z</StartTime><CompleteTime>2026-11-27T00:00:09Z</CompleteTime>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('AutonomousDUStateChangeComplete',
+     '<Results><AutonOpResultStruct><UUID>u</UUID><OperationPerformed>Install</OperationPerformed></AutonOpResultStruct></Results>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('RequestDownload',
+     '<FileType>3 Vendor Configuration File</FileType><FileTypeArg></FileTypeArg>')]
+--- more_headers eval
+"Cookie: cwmp_session=cccccccccccccccccccccccccccccccc.$main::D"
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[qr{<cwmp:AutonomousTransferCompleteResponse>\r\n</cwmp:AutonomousTransferCompleteResponse>},
+ qr{<cwmp:AutonomousDUStateChangeCompleteResponse>},
+ qr{<cwmp:RequestDownloadResponse>}]
+--- redis_check
+my $e = redis('XRANGE', 'cwmp:requests', '-', '+');
+is(scalar @$e, $req + 1, 'recorded');
+if ($req == 2) {
+    my %f = @{ $e->[2][1] };
+    is($f{method}, 'RequestDownload', 'method');
+    is(JSON::PP->new->decode($f{args})->{FileType}, '3 Vendor Configuration File', 'what it asked for');
+}
+
+
+
+=== TEST 27: a CPE that sends HoldRequests (an ACS -> CPE header) is served all the same
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(id => 'h')
+    =~ s{</cwmp:ID>}{</cwmp:ID><cwmp:HoldRequests soap-env:mustUnderstand="1">true</cwmp:HoldRequests>}r
+--- error_code: 200
+--- response_body_like chomp
+<cwmp:ID soap-env:mustUnderstand="1">h</cwmp:ID>\r\n</soap-env:Header>

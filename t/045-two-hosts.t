@@ -159,6 +159,27 @@ Cwmp::Test::push_tasks($dev, {id => 'h3', name => 'getRPCMethods'});
     $cookie);
 is($status, 400, 'an answer with another cwmp:ID is refused');
 
+# a CPE that waits for "100 Continue" before its body (easycwmp does)
+{
+    Cwmp::Test::end_sessions();
+    my $inform = Cwmp::Test::inform(id => 'e');
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ports[1]) or die $!;
+    print $s "POST / HTTP/1.1\r\nHost: acs\r\nConnection: close\r\n"
+             . "Expect: 100-continue\r\nContent-Length: "
+             . length($inform) . "\r\n\r\n";
+    my $interim = '';
+    while ($interim !~ /\r\n\r\n/) {
+        sysread($s, my $buf, 1) or last;
+        $interim .= $buf;
+    }
+    like($interim, qr{^HTTP/1\.1 100 Continue\r\n}, 'Expect: 100-continue answered');
+    print $s $inform;
+    local $/;
+    my $rest = <$s>;
+    like($rest, qr{^HTTP/1\.1 200 OK.*<cwmp:InformResponse>}s, 'then the InformResponse');
+}
+
 for my $i (0, 1) {
     open my $in, '<', "$Cwmp::Test::Top/t/servroot-host$i/logs/error.log";
     my @bad = grep { /\[(alert|crit|emerg|error)\]/ } <$in>;

@@ -10,6 +10,7 @@
 -- KEYS[5]  cwmp:device:{<ID>}:tries
 -- KEYS[6]  cwmp:results
 -- KEYS[7]  cwmp:device:{<ID>}:pending
+-- KEYS[8]  cwmp:device:{<ID>}            the summary (parameter_key)
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -131,6 +132,14 @@ if ARGV[6] ~= '' then
                                      answer = ARGV[7]}))
         else
             record(task, t, ARGV[6], ARGV[7])
+        end
+
+        -- the ParameterKey a CPE applied (SPV, AddObject, DeleteObject)
+        if ARGV[6] == 'done' and type(t.parameterKey) == 'string'
+           and (t.name == 'setParameterValues' or t.name == 'addObject'
+                or t.name == 'deleteObject')
+        then
+            redis.call('HSET', KEYS[8], 'parameter_key', t.parameterKey)
         end
 
         if ARGV[8] == '1' then
