@@ -24,6 +24,15 @@
 
 
 typedef struct {
+    ngx_str_t                    path;          /* instances as {i} */
+    ngx_uint_t                   type;
+} ngx_http_cwmp_dm_type_t;
+
+
+#include "ngx_http_cwmp_datamodel.h"
+
+
+typedef struct {
     ngx_pool_t                  *pool;
     u_char                      *start;
     u_char                      *pos;
@@ -110,6 +119,7 @@ static json_t *ngx_http_cwmp_json_number(ngx_http_request_t *r,
     xmlNodePtr node);
 static json_t *ngx_http_cwmp_json_tree(ngx_http_request_t *r,
     xmlNodePtr node);
+static char *ngx_http_cwmp_datamodel_type(const char *path, size_t len);
 
 
 static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
@@ -471,7 +481,7 @@ static ngx_int_t
 ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
 {
     u_char      buf[64];
-    char       *type;
+    char       *type, *dm;
     json_t     *values, *pv, *name, *value, *t;
     size_t      i, n;
     ngx_str_t   text;
@@ -541,7 +551,10 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
             return NGX_DECLINED;
         }
 
-        /* the type given, else the one cached, else the value's kind */
+        /*
+         * the type given, else the one cached, else the data model's,
+         * else the value's kind
+         */
 
         if (t) {
             type = (char *) json_string_value(t);
@@ -551,6 +564,13 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
         {
             type = (char *) json_string_value(json_object_get(x->types,
                                                   json_string_value(name)));
+
+        } else {
+            dm = ngx_http_cwmp_datamodel_type(json_string_value(name),
+                                              json_string_length(name));
+            if (dm) {
+                type = dm;
+            }
         }
 
         ngx_http_cwmp_xml_raw(x, "<ParameterValueStruct>" CRLF);
@@ -1713,4 +1733,83 @@ ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r, xmlNodePtr rpc,
     }
 
     return ngx_http_cwmp_task_json(r, res, &outcome->result);
+}
+
+
+/*
+ * The TR-098/TR-181 type of a parameter path when it is not a string:
+ * instance numbers become {i}, then a binary search of the generated table.
+ */
+
+static char *
+ngx_http_cwmp_datamodel_type(const char *path, size_t len)
+{
+    u_char                   *p, *seg, buf[2 * NGX_HTTP_CWMP_MAX_NAME];
+    size_t                    n;
+    ngx_int_t                 c;
+    ngx_uint_t                lo, hi, mid, digits;
+    const char               *s, *end;
+    ngx_http_cwmp_dm_type_t  *e;
+
+    p = buf;
+    s = path;
+    end = path + len;
+
+    while (s < end) {
+        seg = (u_char *) s;
+        digits = 1;
+
+        while (s < end && *s != '.') {
+            if (*s < '0' || *s > '9') {
+                digits = 0;
+            }
+
+            s++;
+        }
+
+        n = (u_char *) s - seg;
+
+        if ((size_t) (p - buf) + ngx_max(n, 3) + 1 > sizeof(buf)) {
+            return NULL;
+        }
+
+        if (digits && n) {
+            p = ngx_cpymem(p, "{i}", 3);
+
+        } else {
+            p = ngx_cpymem(p, seg, n);
+        }
+
+        if (s < end) {
+            *p++ = *s++;
+        }
+    }
+
+    n = p - buf;
+    lo = 0;
+    hi = sizeof(ngx_http_cwmp_dm_types) / sizeof(ngx_http_cwmp_dm_types[0]);
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        e = &ngx_http_cwmp_dm_types[mid];
+
+        c = ngx_memcmp(buf, e->path.data, ngx_min(n, e->path.len));
+
+        if (c == 0) {
+            c = (n > e->path.len) - (n < e->path.len);
+        }
+
+        if (c == 0) {
+            return ngx_http_cwmp_dm_type_names[e->type];
+        }
+
+        if (c < 0) {
+            hi = mid;
+
+        } else {
+            lo = mid + 1;
+        }
+    }
+
+    return NULL;
 }

@@ -637,7 +637,7 @@ if ($req == 3) {
 
 
 
-=== TEST 23: setParameterValues without a type: the cached type
+=== TEST 23: setParameterValues without a type: the cached type, else the data model's
 --- init
 Cwmp::Test::redis_flush();
 Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:types",
@@ -646,14 +646,17 @@ Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
                   'token', '0123456789abcdef0123456789abcdef');
 Cwmp::Test::push_tasks($main::D, {name => 'setParameterValues',
     parameterValues => [['InternetGatewayDevice.X.Flag', '1'],
-                        ['InternetGatewayDevice.X.Count', '7', 'xsd:int']]});
+                        ['InternetGatewayDevice.X.Count', '7', 'xsd:int'],
+                        ['InternetGatewayDevice.ManagementServer.PeriodicInformInterval', '600'],
+                        ['Device.IP.Interface.3.IPv4Address.12.Enable', 'true'],
+                        ['Device.IP.Interface.3.IPv4Address.12.IPAddress', '192.0.2.1']]});
 --- request
 POST /cwmp
 --- more_headers eval
 "Cookie: cwmp_session=0123456789abcdef0123456789abcdef.$main::D"
 --- error_code: 200
 --- response_body_like chomp
-<Name>InternetGatewayDevice.X.Flag</Name>\r\n<Value xsi:type="xsd:boolean">1</Value>.*<Name>InternetGatewayDevice.X.Count</Name>\r\n<Value xsi:type="xsd:int">7</Value>
+<Name>InternetGatewayDevice.X.Flag</Name>\r\n<Value xsi:type="xsd:boolean">1</Value>.*<Name>InternetGatewayDevice.X.Count</Name>\r\n<Value xsi:type="xsd:int">7</Value>.*<Value xsi:type="xsd:unsignedInt">600</Value>.*<Value xsi:type="xsd:boolean">true</Value>.*<Value xsi:type="xsd:string">192.0.2.1</Value>
 
 
 
