@@ -52,8 +52,6 @@ static ngx_str_t *ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b,
     ngx_uint_t nargs, char *name);
 static ngx_int_t ngx_http_cwmp_store_key(ngx_http_request_t *r,
     ngx_str_t *key, char *kind, ngx_str_t *id, ngx_uint_t tag, char *suffix);
-static ngx_int_t ngx_http_cwmp_store_time(ngx_http_request_t *r,
-    ngx_str_t *s, time_t t);
 static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
     ngx_http_cwmp_store_turn_t *turn);
@@ -109,7 +107,8 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         || ngx_http_cwmp_store_key(r, &session, "device:",
                                    &inform->device_id, 1, ":session")
            != NGX_OK
-        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+        || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -231,13 +230,11 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     a[n++] = inform->token;
     a[n++] = inform->held;
 
-    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (timeout.data == NULL) {
+    if (ngx_http_cwmp_store_count(r, &timeout, inform->session_timeout)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    timeout.len = ngx_sprintf(timeout.data, "%M", inform->session_timeout)
-                  - timeout.data;
 
     a[n++] = timeout;
     a[n++] = now;
@@ -345,15 +342,13 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     b.cmds = cmds;
     b.ncmds = 0;
 
-    timeout.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (timeout.data == NULL
-        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+    if (ngx_http_cwmp_store_count(r, &timeout, step->session_timeout)
+        != NGX_OK
+        || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    timeout.len = ngx_sprintf(timeout.data, "%M", step->session_timeout)
-                  - timeout.data;
 
     o = step->outcome;
 
@@ -474,7 +469,8 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_cwmp_store_count(r, &a[8], step->session_timeout)
            != NGX_OK
-        || ngx_http_cwmp_store_time(r, &now, ngx_time()) != NGX_OK)
+        || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -574,20 +570,6 @@ ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key, char *kind,
     p = ngx_cpymem(p, suffix, slen);
 
     key->len = p - key->data;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_store_time(ngx_http_request_t *r, ngx_str_t *s, time_t t)
-{
-    s->data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    s->len = ngx_sprintf(s->data, "%T", t) - s->data;
 
     return NGX_OK;
 }
@@ -710,6 +692,8 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     return NGX_OK;
 }
 
+
+/* a number as a command argument */
 
 static ngx_int_t
 ngx_http_cwmp_store_count(ngx_http_request_t *r, ngx_str_t *s, ngx_uint_t n)

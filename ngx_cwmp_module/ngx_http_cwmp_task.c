@@ -99,6 +99,8 @@ static ngx_int_t ngx_http_cwmp_xml_uint_arg(ngx_http_cwmp_xml_t *x,
     json_t *task, char *key, char *element, ngx_uint_t required);
 static ngx_int_t ngx_http_cwmp_xml_parameter_key(ngx_http_cwmp_xml_t *x,
     json_t *task);
+static json_t *ngx_http_cwmp_object_name(ngx_http_cwmp_xml_t *x,
+    json_t *task);
 static ngx_int_t ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len);
 
 static ngx_int_t ngx_http_cwmp_outcome_fault(ngx_http_request_t *r,
@@ -452,12 +454,8 @@ ngx_http_cwmp_build_refresh(ngx_http_cwmp_xml_t *x, json_t *task,
 {
     json_t  *name;
 
-    name = json_object_get(task, "objectName");
-
-    if (!json_is_string(name) || json_string_length(name) == 0
-        || json_string_value(name)[json_string_length(name) - 1] != '.')
-    {
-        x->error = "\"objectName\" must be an object path ending in \".\"";
+    name = ngx_http_cwmp_object_name(x, task);
+    if (name == NULL) {
         return NGX_DECLINED;
     }
 
@@ -720,12 +718,8 @@ ngx_http_cwmp_build_object(ngx_http_cwmp_xml_t *x, json_t *task,
 {
     json_t  *name;
 
-    name = json_object_get(task, "objectName");
-
-    if (!json_is_string(name) || json_string_length(name) == 0
-        || json_string_value(name)[json_string_length(name) - 1] != '.')
-    {
-        x->error = "\"objectName\" must be an object path ending in \".\"";
+    name = ngx_http_cwmp_object_name(x, task);
+    if (name == NULL) {
         return NGX_DECLINED;
     }
 
@@ -1005,6 +999,26 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
     }
 
     return ngx_http_cwmp_build_command(x, task, id);
+}
+
+
+/* "objectName": an object path, ending in "." */
+
+static json_t *
+ngx_http_cwmp_object_name(ngx_http_cwmp_xml_t *x, json_t *task)
+{
+    json_t  *name;
+
+    name = json_object_get(task, "objectName");
+
+    if (!json_is_string(name) || json_string_length(name) == 0
+        || json_string_value(name)[json_string_length(name) - 1] != '.')
+    {
+        x->error = "\"objectName\" must be an object path ending in \".\"";
+        return NULL;
+    }
+
+    return name;
 }
 
 
