@@ -7,6 +7,7 @@
 #   make test    build, then run t/ against a Redis of its own: with the
 #                module compiled in, then loaded as a dynamic module
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
+#   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -54,7 +55,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libssl-dev \
 	redis-server redis-tools perl
 
-.PHONY: all build build-dynamic deps run stop test clean dynamic
+.PHONY: all build build-dynamic deps run stop test clean dynamic bench
 
 all: build
 
@@ -96,6 +97,10 @@ stop:
 test: build build-dynamic
 	.ci/test $(NGINX)
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) .ci/test $(NGINX_DYN)
+
+# the CPE-fleet benchmark (bench/README.md)
+bench: build
+	bench/run $(NGINX) $(BENCH_SECONDS)
 
 # the module as a .so against Debian's nginx-dev (the packaged nginx)
 dynamic: | $(BUILD)/.deps

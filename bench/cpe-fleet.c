@@ -1,0 +1,517 @@
+/*
+ * cpe-fleet: a CWMP load generator.  One process, epoll, many simulated
+ * CPEs at once.  Each session opens a new TCP connection (as CPEs do),
+ * sends an Inform (~3 KB, a distinct serial per device), the empty POST,
+ * answers every ACS request (GetParameterValues from a small model,
+ * SetParameterValues status 0, an empty response otherwise) until 204.
+ *
+ *   cpe-fleet -p PORT -n DEVICES -c CONCURRENCY -d SECONDS
+ *             [-s SERIAL_BASE] [-e "2 PERIODIC"]
+ *
+ * A closed loop: CONCURRENCY CPEs, each starting its next session when the
+ * last one ends.
+ *
+ * Prints sessions/s, per-exchange latency percentiles and errors by kind,
+ * and one line for scripts:
+ *   FLEET sessions=N seconds=S sessions_per_s=X p50_ms=.. p99_ms=..
+ *         p999_ms=.. errors=N shed=N lost=N
+ * (shed: new sessions answered 503; lost: sessions that failed after their
+ * Inform was accepted).
+ */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#define BUF_SIZE      65536
+#define HIST_BUCKETS  4096            /* 10 us buckets: 0 .. 40.96 ms */
+#define HIST_US       10
+
+
+typedef struct {
+    int         fd;
+    int         step;                 /* 0 Inform, 1 in ACS turn */
+    long        device;
+    char        cookie[700];
+    char        out[BUF_SIZE];
+    size_t      out_len, out_off;
+    char        in[BUF_SIZE];
+    size_t      in_len;
+    double      sent_at;
+    int         accepted;             /* Inform answered 200 */
+} cpe_t;
+
+
+static const char  *host = "127.0.0.1";
+static int          port = 7547;
+static long         devices = 1000, serial_base = 0, next_device;
+static int          concurrency = 100, seconds = 10;
+static const char  *events = "2 PERIODIC";
+
+static long         sessions, errors, shed, lost, exchanges;
+static long         hist[HIST_BUCKETS + 1];
+static int          ep;
+static double       started;
+
+
+static double
+now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void
+record(double seconds_taken)
+{
+    long  b;
+
+    b = (long) (seconds_taken * 1e6 / HIST_US);
+    hist[b < HIST_BUCKETS ? b : HIST_BUCKETS]++;
+    exchanges++;
+}
+
+
+static double
+percentile(double p)
+{
+    long  i, seen, want;
+
+    want = (long) (exchanges * p);
+    seen = 0;
+
+    for (i = 0; i <= HIST_BUCKETS; i++) {
+        seen += hist[i];
+        if (seen > want) {
+            return (i + 1) * HIST_US / 1000.0;
+        }
+    }
+
+    return HIST_BUCKETS * HIST_US / 1000.0;
+}
+
+
+static void
+post(cpe_t *c, const char *body, size_t len)
+{
+    c->out_len = snprintf(c->out, sizeof(c->out),
+                          "POST / HTTP/1.1\r\nHost: acs\r\n"
+                          "Content-Type: text/xml\r\nSOAPAction: \"\"\r\n"
+                          "%s%s%sContent-Length: %zu\r\n\r\n",
+                          c->cookie[0] ? "Cookie: " : "", c->cookie,
+                          c->cookie[0] ? "\r\n" : "", len);
+
+    if (c->out_len + len > sizeof(c->out)) {
+        len = 0;
+    }
+
+    memcpy(c->out + c->out_len, body, len);
+    c->out_len += len;
+    c->out_off = 0;
+    c->in_len = 0;
+    c->sent_at = now();
+}
+
+
+static void
+inform(cpe_t *c)
+{
+    char    body[8192], params[4096];
+    size_t  n;
+    int     i;
+
+    n = 0;
+
+    for (i = 0; i < 12; i++) {
+        n += snprintf(params + n, sizeof(params) - n,
+                      "<ParameterValueStruct><Name>InternetGatewayDevice."
+                      "X_BENCH.Parameter%02d.Value</Name><Value xsi:type="
+                      "\"xsd:string\">value-%ld-%d-abcdefghijklmnop</Value>"
+                      "</ParameterValueStruct>", i, c->device, i);
+    }
+
+    n = snprintf(body, sizeof(body),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<soap-env:Envelope xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/"
+        "envelope/\" xmlns:soap-enc=\"http://schemas.xmlsoap.org/soap/"
+        "encoding/\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"><soap-env:Header>"
+        "<cwmp:ID soap-env:mustUnderstand=\"1\">%ld</cwmp:ID>"
+        "</soap-env:Header><soap-env:Body><cwmp:Inform><DeviceId>"
+        "<Manufacturer>Bench</Manufacturer><OUI>BE0001</OUI>"
+        "<ProductClass>FLEET</ProductClass><SerialNumber>SN%08ld"
+        "</SerialNumber></DeviceId><Event soap-enc:arrayType="
+        "\"cwmp:EventStruct[1]\"><EventStruct><EventCode>%s</EventCode>"
+        "<CommandKey></CommandKey></EventStruct></Event><MaxEnvelopes>1"
+        "</MaxEnvelopes><CurrentTime>2026-11-27T00:00:00Z</CurrentTime>"
+        "<RetryCount>0</RetryCount><ParameterList soap-enc:arrayType="
+        "\"cwmp:ParameterValueStruct[15]\">"
+        "<ParameterValueStruct><Name>InternetGatewayDevice.DeviceInfo."
+        "SoftwareVersion</Name><Value xsi:type=\"xsd:string\">4.2.0"
+        "</Value></ParameterValueStruct>"
+        "<ParameterValueStruct><Name>InternetGatewayDevice.DeviceInfo."
+        "HardwareVersion</Name><Value xsi:type=\"xsd:string\">HW1"
+        "</Value></ParameterValueStruct>"
+        "<ParameterValueStruct><Name>InternetGatewayDevice.ManagementServer"
+        ".ConnectionRequestURL</Name><Value xsi:type=\"xsd:string\">"
+        "http://10.0.0.1:7547/%ld</Value></ParameterValueStruct>%s"
+        "</ParameterList></cwmp:Inform></soap-env:Body></soap-env:Envelope>",
+        c->device, serial_base + c->device, events, c->device, params);
+
+    c->cookie[0] = '\0';
+    c->step = 0;
+    c->accepted = 0;
+    post(c, body, n);
+}
+
+
+/* the CPE's answer to an ACS request in body (NUL-terminated) */
+
+static void
+answer(cpe_t *c, char *body)
+{
+    char    out[BUF_SIZE / 2], id[64], method[64], *p, *q, values[8192];
+    size_t  n, v;
+
+    id[0] = '\0';
+    p = strstr(body, "<cwmp:ID");
+    if (p && (p = strchr(p, '>')) && (q = strstr(p, "</cwmp:ID>"))
+        && q - p - 1 < (long) sizeof(id))
+    {
+        memcpy(id, p + 1, q - p - 1);
+        id[q - p - 1] = '\0';
+    }
+
+    method[0] = '\0';
+    p = strstr(body, "<soap-env:Body>");
+    if (p && (p = strstr(p, "<cwmp:"))) {
+        p += 6;
+        for (n = 0; n < sizeof(method) - 1 && p[n] && p[n] != '>'
+                    && p[n] != ' ' && p[n] != '/'; n++)
+        {
+            method[n] = p[n];
+        }
+        method[n] = '\0';
+    }
+
+    v = 0;
+    values[0] = '\0';
+
+    if (strcmp(method, "GetParameterValues") == 0) {
+        for (q = body; (q = strstr(q, "<string>")); q++) {
+            p = q + 8;
+            q = strstr(p, "</string>");
+            if (q == NULL) {
+                break;
+            }
+            v += snprintf(values + v, sizeof(values) - v,
+                          "<ParameterValueStruct><Name>%.*s</Name>"
+                          "<Value xsi:type=\"xsd:string\">1</Value>"
+                          "</ParameterValueStruct>", (int) (q - p), p);
+            if (v >= sizeof(values)) {
+                break;
+            }
+        }
+        snprintf(out, sizeof(out), "<ParameterList>%s</ParameterList>",
+                 values);
+
+    } else if (strcmp(method, "SetParameterValues") == 0) {
+        snprintf(out, sizeof(out), "<Status>0</Status>");
+
+    } else {
+        out[0] = '\0';
+    }
+
+    n = snprintf(body, BUF_SIZE / 2,
+        "<soap-env:Envelope xmlns:soap-env=\"http://schemas.xmlsoap.org/"
+        "soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-"
+        "instance\" xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\">"
+        "<soap-env:Header><cwmp:ID soap-env:mustUnderstand=\"1\">%s"
+        "</cwmp:ID></soap-env:Header><soap-env:Body><cwmp:%sResponse>%s"
+        "</cwmp:%sResponse></soap-env:Body></soap-env:Envelope>",
+        id, method, out, method);
+
+    post(c, body, n);
+}
+
+
+static void start(cpe_t *c);
+
+
+static void
+finish(cpe_t *c, int ok)
+{
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+
+    if (ok && now() - started <= seconds) {
+        sessions++;
+    }
+
+    if (now() - started < seconds) {
+        start(c);
+    }
+}
+
+
+static void
+fail(cpe_t *c, int status)
+{
+    if (status == 503 && !c->accepted) {
+        shed++;
+
+    } else {
+        errors++;
+        if (c->accepted) {
+            lost++;
+        }
+    }
+
+    finish(c, 0);
+}
+
+
+static void
+start(cpe_t *c)
+{
+    struct sockaddr_in   sa;
+    struct epoll_event   ev;
+    int                  one = 1;
+
+    c->device = next_device++ % devices;
+
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    inet_pton(AF_INET, host, &sa.sin_addr);
+
+    if (connect(c->fd, (struct sockaddr *) &sa, sizeof(sa)) != 0
+        && errno != EINPROGRESS)
+    {
+        close(c->fd);
+        errors++;
+        return;
+    }
+
+    inform(c);
+
+    ev.events = EPOLLOUT | EPOLLIN;
+    ev.data.ptr = c;
+    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+
+/* a whole response in c->in? returns its status, -1 when incomplete */
+
+static int
+response(cpe_t *c, char **body, size_t *len)
+{
+    char    *end, *p, *q;
+    long     clen;
+    int      status;
+
+    c->in[c->in_len] = '\0';
+
+    end = strstr(c->in, "\r\n\r\n");
+    if (end == NULL) {
+        return -1;
+    }
+
+    status = atoi(c->in + 9);
+    clen = 0;
+
+    p = strcasestr(c->in, "\r\nContent-Length:");
+    if (p && p < end) {
+        clen = atol(p + 17);
+    }
+
+    if ((size_t) (end + 4 - c->in) + clen > c->in_len) {
+        return -1;
+    }
+
+    p = strcasestr(c->in, "\r\nSet-Cookie: ");
+    if (p && p < end) {
+        p += 14;
+        q = strpbrk(p, ";\r");
+        if (q && (size_t) (q - p) < sizeof(c->cookie)) {
+            memcpy(c->cookie, p, q - p);
+            c->cookie[q - p] = '\0';
+        }
+    }
+
+    *body = end + 4;
+    *len = clen;
+
+    return status;
+}
+
+
+static void
+handle(cpe_t *c, uint32_t events_mask)
+{
+    ssize_t  n;
+    size_t   len;
+    char    *body;
+    int      status;
+    static char  empty[1];
+
+    if (events_mask & (EPOLLERR | EPOLLHUP) && c->out_off < c->out_len) {
+        fail(c, 0);
+        return;
+    }
+
+    while (c->out_off < c->out_len) {
+        n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                return;
+            }
+            fail(c, 0);
+            return;
+        }
+        c->out_off += n;
+    }
+
+    for ( ;; ) {
+        n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+        if (n > 0) {
+            c->in_len += n;
+            continue;
+        }
+        if (n == 0) {
+            fail(c, 0);
+            return;
+        }
+        if (errno == EAGAIN) {
+            break;
+        }
+        fail(c, 0);
+        return;
+    }
+
+    status = response(c, &body, &len);
+    if (status < 0) {
+        return;
+    }
+
+    record(now() - c->sent_at);
+
+    if (c->step == 0) {
+        if (status != 200) {
+            fail(c, status);
+            return;
+        }
+        c->accepted = 1;
+        c->step = 1;
+        post(c, empty, 0);
+        handle(c, 0);
+        return;
+    }
+
+    if (status == 204) {
+        finish(c, 1);
+        return;
+    }
+
+    if (status != 200) {
+        fail(c, status);
+        return;
+    }
+
+    body[len] = '\0';
+    answer(c, body);
+    handle(c, 0);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                  opt, i, n;
+    cpe_t               *cpes;
+    double               took;
+    struct epoll_event   evs[256];
+
+    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:")) != -1) {
+        switch (opt) {
+        case 'h': host = optarg; break;
+        case 'p': port = atoi(optarg); break;
+        case 'n': devices = atol(optarg); break;
+        case 'c': concurrency = atoi(optarg); break;
+        case 'd': seconds = atoi(optarg); break;
+        case 's': serial_base = atol(optarg); break;
+        case 'e': events = optarg; break;
+        default:
+            fprintf(stderr, "usage: cpe-fleet -p PORT -n DEVICES "
+                    "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT]\n");
+            return 2;
+        }
+    }
+
+    cpes = calloc(concurrency, sizeof(cpe_t));
+    ep = epoll_create1(0);
+
+    if (cpes == NULL || ep < 0) {
+        perror("cpe-fleet");
+        return 1;
+    }
+
+    started = now();
+
+    for (i = 0; i < concurrency; i++) {
+        start(&cpes[i]);
+    }
+
+    while (now() - started < seconds + 5) {
+        n = epoll_wait(ep, evs, 256, 100);
+
+        for (i = 0; i < n; i++) {
+            handle(evs[i].data.ptr, evs[i].events);
+        }
+
+        if (now() - started >= seconds) {
+            /* let the sessions in progress finish, then stop */
+            for (i = 0; i < concurrency && cpes[i].fd < 0; i++) {
+                /* void */
+            }
+            if (i == concurrency) {
+                break;
+            }
+        }
+    }
+
+    took = now() - started;
+
+    printf("sessions %ld in %.1f s: %.0f/s; exchanges %ld; latency p50 %.2f "
+           "ms, p99 %.2f ms, p99.9 %.2f ms; errors %ld, shed %ld, lost %ld\n",
+           sessions, took, sessions / (double) seconds, exchanges,
+           percentile(0.50), percentile(0.99), percentile(0.999), errors,
+           shed, lost);
+    printf("FLEET sessions=%ld seconds=%d sessions_per_s=%.0f p50_ms=%.2f "
+           "p99_ms=%.2f p999_ms=%.2f errors=%ld shed=%ld lost=%ld\n",
+           sessions, seconds, sessions / (double) seconds, percentile(0.50),
+           percentile(0.99), percentile(0.999), errors, shed, lost);
+
+    return 0;
+}
