@@ -6,10 +6,13 @@
  * SetParameterValues status 0, an empty response otherwise) until 204.
  *
  *   cpe-fleet -p PORT -n DEVICES -c CONCURRENCY -d SECONDS
- *             [-s SERIAL_BASE] [-e "2 PERIODIC"]
+ *             [-s SERIAL_BASE] [-e "2 PERIODIC"] [-r RATE]
  *
- * A closed loop: CONCURRENCY CPEs, each starting its next session when the
- * last one ends.
+ * Without -r, a closed loop: CONCURRENCY CPEs, each starting its next
+ * session when the last one ends (the peak).  With -r, an open loop: a
+ * new session every 1/RATE s, whatever the ACS does, at most CONCURRENCY
+ * at once (a session due with none free is counted as "missed": the
+ * generator, not the ACS, was the limit).
  *
  * Prints sessions/s, per-exchange latency percentiles and errors by kind,
  * and one line for scripts:
@@ -60,10 +63,12 @@ static long         devices = 1000, serial_base = 0, next_device;
 static int          concurrency = 100, seconds = 10;
 static const char  *events = "2 PERIODIC";
 
-static long         sessions, errors, shed, lost, exchanges;
+static double       rate;             /* sessions/s; 0: closed loop */
+
+static long         sessions, errors, shed, lost, exchanges, missed;
 static long         hist[HIST_BUCKETS + 1];
 static int          ep;
-static double       started;
+static double       started, next_due;
 
 
 static double
@@ -266,7 +271,9 @@ finish(cpe_t *c, int ok)
         sessions++;
     }
 
-    if (now() - started < seconds) {
+    /* closed loop: the next session at once; open loop: when it is due */
+
+    if (rate == 0 && now() - started < seconds) {
         start(c);
     }
 }
@@ -310,6 +317,7 @@ start(cpe_t *c)
         && errno != EINPROGRESS)
     {
         close(c->fd);
+        c->fd = -1;
         errors++;
         return;
     }
@@ -448,12 +456,12 @@ handle(cpe_t *c, uint32_t events_mask)
 int
 main(int argc, char **argv)
 {
-    int                  opt, i, n;
+    int                  opt, i, n, timeout;
     cpe_t               *cpes;
     double               took;
     struct epoll_event   evs[256];
 
-    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -462,9 +470,11 @@ main(int argc, char **argv)
         case 'd': seconds = atoi(optarg); break;
         case 's': serial_base = atol(optarg); break;
         case 'e': events = optarg; break;
+        case 'r': rate = atof(optarg); break;
         default:
             fprintf(stderr, "usage: cpe-fleet -p PORT -n DEVICES "
-                    "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT]\n");
+                    "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT] "
+                    "[-r RATE]\n");
             return 2;
         }
     }
@@ -478,13 +488,42 @@ main(int argc, char **argv)
     }
 
     started = now();
+    next_due = started;
 
     for (i = 0; i < concurrency; i++) {
-        start(&cpes[i]);
+        cpes[i].fd = -1;
+
+        if (rate == 0) {
+            start(&cpes[i]);
+        }
     }
 
     while (now() - started < seconds + 5) {
-        n = epoll_wait(ep, evs, 256, 100);
+        timeout = 100;
+
+        if (rate > 0) {
+            /* the sessions due by now, each on a free slot */
+
+            while (next_due <= now() && next_due - started < seconds) {
+                for (i = 0; i < concurrency && cpes[i].fd >= 0; i++) {
+                    /* void */
+                }
+
+                if (i < concurrency) {
+                    start(&cpes[i]);
+
+                } else {
+                    missed++;
+                }
+
+                next_due += 1.0 / rate;
+            }
+
+            timeout = (int) ((next_due - now()) * 1000);
+            timeout = timeout < 0 ? 0 : timeout > 100 ? 100 : timeout;
+        }
+
+        n = epoll_wait(ep, evs, 256, timeout);
 
         for (i = 0; i < n; i++) {
             handle(evs[i].data.ptr, evs[i].events);
@@ -504,14 +543,16 @@ main(int argc, char **argv)
     took = now() - started;
 
     printf("sessions %ld in %.1f s: %.0f/s; exchanges %ld; latency p50 %.2f "
-           "ms, p99 %.2f ms, p99.9 %.2f ms; errors %ld, shed %ld, lost %ld\n",
+           "ms, p99 %.2f ms, p99.9 %.2f ms; errors %ld, shed %ld, lost %ld, "
+           "missed %ld\n",
            sessions, took, sessions / (double) seconds, exchanges,
            percentile(0.50), percentile(0.99), percentile(0.999), errors,
-           shed, lost);
+           shed, lost, missed);
     printf("FLEET sessions=%ld seconds=%d sessions_per_s=%.0f p50_ms=%.2f "
-           "p99_ms=%.2f p999_ms=%.2f errors=%ld shed=%ld lost=%ld\n",
+           "p99_ms=%.2f p999_ms=%.2f errors=%ld shed=%ld lost=%ld "
+           "missed=%ld\n",
            sessions, seconds, sessions / (double) seconds, percentile(0.50),
-           percentile(0.99), percentile(0.999), errors, shed, lost);
+           percentile(0.99), percentile(0.999), errors, shed, lost, missed);
 
     return 0;
 }
