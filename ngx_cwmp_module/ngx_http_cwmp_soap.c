@@ -26,14 +26,16 @@
 
 #define NGX_HTTP_CWMP_PARSE_OPTIONS                                          \
     (XML_PARSE_NONET|XML_PARSE_NOCDATA|XML_PARSE_NOBLANKS                    \
-     |XML_PARSE_NOERROR|XML_PARSE_NOWARNING)
+     |XML_PARSE_NOERROR|XML_PARSE_NOWARNING|XML_PARSE_COMPACT)
+
+/* a worker's parser context is reused, and renewed now and then */
+#define NGX_HTTP_CWMP_CTXT_USES    10000
+#define NGX_HTTP_CWMP_CTXT_NAMES   4096     /* names its dictionary holds */
 
 
 typedef struct {
     ngx_uint_t                   depth;
     ngx_uint_t                   elements;
-    startElementNsSAX2Func       start;
-    endElementNsSAX2Func         end;
     char                        *error;
 } ngx_http_cwmp_soap_guard_t;
 
@@ -47,6 +49,13 @@ static void ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
 static void ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
     const xmlChar *external_id, const xmlChar *system_id);
 static void ngx_http_cwmp_soap_free_doc(void *data);
+static xmlParserCtxtPtr ngx_http_cwmp_soap_ctxt(void);
+
+
+static xmlParserCtxtPtr        ngx_http_cwmp_soap_parser;
+static ngx_uint_t              ngx_http_cwmp_soap_parses;
+static startElementNsSAX2Func  ngx_http_cwmp_soap_guard_start_orig;
+static endElementNsSAX2Func    ngx_http_cwmp_soap_guard_end_orig;
 
 static ngx_int_t ngx_http_cwmp_soap_inform(ngx_http_request_t *r,
     xmlNodePtr inform, ngx_http_cwmp_msg_t *msg);
@@ -88,20 +97,14 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
         return NGX_ERROR;
     }
 
-    ctxt = xmlNewParserCtxt();
+    ctxt = ngx_http_cwmp_soap_ctxt();
     if (ctxt == NULL) {
         return NGX_ERROR;
     }
 
     ngx_memzero(&guard, sizeof(ngx_http_cwmp_soap_guard_t));
 
-    guard.start = ctxt->sax->startElementNs;
-    guard.end = ctxt->sax->endElementNs;
-
-    ctxt->sax->startElementNs = ngx_http_cwmp_soap_guard_start;
-    ctxt->sax->endElementNs = ngx_http_cwmp_soap_guard_end;
-    ctxt->sax->internalSubset = ngx_http_cwmp_soap_guard_doctype;
-    ctxt->sax->externalSubset = ngx_http_cwmp_soap_guard_doctype;
+    xmlCtxtResetLastError(ctxt);
     ctxt->_private = &guard;
 
     doc = xmlCtxtReadMemory(ctxt, (const char *) buf, (int) len, NULL, NULL,
@@ -115,7 +118,6 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
     if (guard.error) {
         msg->error.data = (u_char *) guard.error;
         msg->error.len = ngx_strlen(guard.error);
-        xmlFreeParserCtxt(ctxt);
         return NGX_DECLINED;
     }
 
@@ -133,7 +135,6 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
 
             msg->error.data = ngx_pnalloc(r->pool, n);
             if (msg->error.data == NULL) {
-                xmlFreeParserCtxt(ctxt);
                 return NGX_ERROR;
             }
 
@@ -144,11 +145,8 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
             ngx_str_set(&msg->error, "malformed XML");
         }
 
-        xmlFreeParserCtxt(ctxt);
         return NGX_DECLINED;
     }
-
-    xmlFreeParserCtxt(ctxt);
 
     root = xmlDocGetRootElement(doc);
 
@@ -275,6 +273,55 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
 }
 
 
+/*
+ * The worker's parser context, with our SAX guards in it: reused (xmlCtxt-
+ * ReadMemory resets it), renewed after many parses or when the names a
+ * CPE can add to its dictionary pile up.
+ */
+
+static xmlParserCtxtPtr
+ngx_http_cwmp_soap_ctxt(void)
+{
+    xmlParserCtxtPtr  ctxt;
+
+    ctxt = ngx_http_cwmp_soap_parser;
+
+    if (ctxt
+        && (ngx_http_cwmp_soap_parses >= NGX_HTTP_CWMP_CTXT_USES
+            || xmlDictSize(ctxt->dict) > NGX_HTTP_CWMP_CTXT_NAMES))
+    {
+        xmlFreeParserCtxt(ctxt);
+        ctxt = NULL;
+    }
+
+    if (ctxt == NULL) {
+        ctxt = xmlNewParserCtxt();
+        if (ctxt == NULL) {
+            ngx_http_cwmp_soap_parser = NULL;
+            return NULL;
+        }
+
+        ngx_http_cwmp_soap_parses = 0;
+
+        /* the guard's handlers wrap libxml2's own */
+
+        ngx_http_cwmp_soap_guard_start_orig = ctxt->sax->startElementNs;
+        ngx_http_cwmp_soap_guard_end_orig = ctxt->sax->endElementNs;
+
+        ctxt->sax->startElementNs = ngx_http_cwmp_soap_guard_start;
+        ctxt->sax->endElementNs = ngx_http_cwmp_soap_guard_end;
+        ctxt->sax->internalSubset = ngx_http_cwmp_soap_guard_doctype;
+        ctxt->sax->externalSubset = ngx_http_cwmp_soap_guard_doctype;
+
+        ngx_http_cwmp_soap_parser = ctxt;
+    }
+
+    ngx_http_cwmp_soap_parses++;
+
+    return ctxt;
+}
+
+
 static void
 ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
@@ -299,8 +346,10 @@ ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
         return;
     }
 
-    guard->start(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-                 nb_attributes, nb_defaulted, attributes);
+    ngx_http_cwmp_soap_guard_start_orig(ctx, localname, prefix, uri,
+                                        nb_namespaces, namespaces,
+                                        nb_attributes, nb_defaulted,
+                                        attributes);
 }
 
 
@@ -315,7 +364,7 @@ ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
     guard = ctxt->_private;
 
     guard->depth--;
-    guard->end(ctx, localname, prefix, uri);
+    ngx_http_cwmp_soap_guard_end_orig(ctx, localname, prefix, uri);
 }
 
 

@@ -192,3 +192,15 @@ Content-Length: 5
 --- error_code: 204
 --- error_log
 empty POST outside a session
+
+
+
+=== TEST 18: after a parse stopped by a DOCTYPE, then by depth, the reused parser parses the next Inform
+--- request eval
+["POST /cwmp\n" . qq{<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x "y">]><soap:Envelope $main::Env/>},
+ "POST /cwmp\n" . qq{<soap:Envelope $main::Env><soap:Body>} . ("<a>" x 40) . ("</a>" x 40) . qq{</soap:Body></soap:Envelope>},
+ "POST /cwmp\n" . Cwmp::Test::inform(serial => 'AFTER')]
+--- error_code eval
+[400, 400, 200]
+--- response_body_like eval
+[qr/DOCTYPE not allowed/, qr/nested too deep/, qr/InformResponse/]
