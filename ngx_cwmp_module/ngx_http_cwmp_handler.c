@@ -408,7 +408,9 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 
     /* a new Inform always starts a new session, whatever cookie it has */
 
-    if (ngx_http_cwmp_session_token(ctx->token_data, r->connection->log)
+    if (ngx_http_cwmp_session_random_hex(ctx->token_data,
+                                         NGX_HTTP_CWMP_TOKEN_LEN,
+                                         r->connection->log)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -577,7 +579,9 @@ ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
         ngx_str_null(&ctx->step.answered);
     }
 
-    if (ngx_http_cwmp_session_rpc_id(ctx->rpc_id, r->connection->log)
+    if (ngx_http_cwmp_session_random_hex(ctx->rpc_id,
+                                         NGX_HTTP_CWMP_RPC_ID_LEN,
+                                         r->connection->log)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -113,35 +113,23 @@ ngx_http_cwmp_device_id_part(u_char *dst, ngx_str_t *part)
 }
 
 
-/* 128 bits from the kernel's CSPRNG, as 32 lower-case hex digits */
+/*
+ * len lower-case hex digits of the kernel's CSPRNG: session tokens (32,
+ * 128 bits) and the cwmp:ID of ACS requests (16)
+ */
 
 ngx_int_t
-ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log)
+ngx_http_cwmp_session_random_hex(u_char *hex, size_t len, ngx_log_t *log)
 {
     u_char  raw[NGX_HTTP_CWMP_TOKEN_LEN / 2];
 
-    if (ngx_http_cwmp_random(raw, sizeof(raw), log) != NGX_OK) {
+    if (len > NGX_HTTP_CWMP_TOKEN_LEN
+        || ngx_http_cwmp_random(raw, len / 2, log) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    ngx_hex_dump(token, raw, sizeof(raw));
-
-    return NGX_OK;
-}
-
-
-/* a fresh cwmp:ID for an ACS request: 64 random bits in hex */
-
-ngx_int_t
-ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log)
-{
-    u_char  raw[NGX_HTTP_CWMP_RPC_ID_LEN / 2];
-
-    if (ngx_http_cwmp_random(raw, sizeof(raw), log) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump(id, raw, sizeof(raw));
+    ngx_hex_dump(hex, raw, len / 2);
 
     return NGX_OK;
 }

@@ -25,8 +25,8 @@
 ngx_int_t ngx_http_cwmp_session_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
     ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id);
-ngx_int_t ngx_http_cwmp_session_token(u_char *token, ngx_log_t *log);
-ngx_int_t ngx_http_cwmp_session_rpc_id(u_char *id, ngx_log_t *log);
+ngx_int_t ngx_http_cwmp_session_random_hex(u_char *hex, size_t len,
+    ngx_log_t *log);
 ngx_int_t ngx_http_cwmp_session_negotiate(ngx_str_t *supported,
     ngx_str_t *version);
 ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
