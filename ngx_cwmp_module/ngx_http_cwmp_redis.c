@@ -51,6 +51,7 @@ struct ngx_http_cwmp_redis_node_s {
 };
 
 
+static u_char *ngx_http_cwmp_redis_number(u_char *p, size_t n);
 static void ngx_http_cwmp_redis_connect(ngx_http_cwmp_redis_node_t *node);
 static void ngx_http_cwmp_redis_close(ngx_http_cwmp_redis_node_t *node);
 static void ngx_http_cwmp_redis_fail(ngx_http_cwmp_redis_node_t *node,
@@ -260,10 +261,12 @@ ngx_http_cwmp_redis_op_create(ngx_http_cwmp_redis_cmd_t *cmds,
     for (i = 0; i < ncmds; i++) {
         len = (size_t) (p - op->buf);
 
-        p = ngx_sprintf(p, "*%ui\r\n", cmds[i].nargs);
+        *p++ = '*';
+        p = ngx_http_cwmp_redis_number(p, cmds[i].nargs);
 
         for (j = 0; j < cmds[i].nargs; j++) {
-            p = ngx_sprintf(p, "$%uz\r\n", cmds[i].args[j].len);
+            *p++ = '$';
+            p = ngx_http_cwmp_redis_number(p, cmds[i].args[j].len);
 
             if (cmds[i].args[j].len) {       /* an empty one may be NULL */
                 p = ngx_cpymem(p, cmds[i].args[j].data,
@@ -283,6 +286,27 @@ ngx_http_cwmp_redis_op_create(ngx_http_cwmp_redis_cmd_t *cmds,
     op->timer.log = log;
 
     return op;
+}
+
+
+/* "<n>\r\n": RESP's lengths, without ngx_sprintf() (most of an op's cost) */
+
+static u_char *
+ngx_http_cwmp_redis_number(u_char *p, size_t n)
+{
+    u_char  digits[NGX_SIZE_T_LEN], *d;
+
+    d = digits + NGX_SIZE_T_LEN;
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    p = ngx_cpymem(p, d, digits + NGX_SIZE_T_LEN - d);
+    *p++ = CR; *p++ = LF;
+
+    return p;
 }
 
 
