@@ -59,14 +59,6 @@ static ngx_uint_t              ngx_http_cwmp_soap_parses;
 static startElementNsSAX2Func  ngx_http_cwmp_soap_guard_start_orig;
 static endElementNsSAX2Func    ngx_http_cwmp_soap_guard_end_orig;
 
-static ngx_int_t ngx_http_cwmp_soap_inform(ngx_http_request_t *r,
-    xmlNodePtr inform, ngx_http_cwmp_msg_t *msg);
-static ngx_int_t ngx_http_cwmp_soap_events(ngx_http_request_t *r,
-    xmlNodePtr list, ngx_http_cwmp_msg_t *msg);
-static ngx_int_t ngx_http_cwmp_soap_params(ngx_http_request_t *r,
-    xmlNodePtr list, ngx_http_cwmp_msg_t *msg);
-static ngx_int_t ngx_http_cwmp_soap_param_type(ngx_pool_t *pool,
-    xmlNodePtr value, ngx_str_t *type);
 
 static ngx_int_t ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri,
     char *name);
@@ -270,10 +262,7 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
     msg->ns.data = (u_char *) rpc->ns->href;
     msg->ns.len = ngx_strlen(rpc->ns->href);
 
-    if (ngx_strcmp(rpc->name, "Inform") == 0) {
-        msg->type = NGX_HTTP_CWMP_MSG_INFORM;
-        return ngx_http_cwmp_soap_inform(r, rpc, msg);
-    }
+    /* an Inform never gets here: ngx_http_cwmp_soap_sax() reads it */
 
     if (msg->method.len > sizeof("Response") - 1
         && ngx_strcmp(msg->method.data + msg->method.len
@@ -406,207 +395,9 @@ ngx_http_cwmp_soap_free_doc(void *data)
 }
 
 
-static ngx_int_t
-ngx_http_cwmp_soap_inform(ngx_http_request_t *r, xmlNodePtr inform,
-    ngx_http_cwmp_msg_t *msg)
-{
-    ngx_int_t    rc;
-    xmlNodePtr   node, id;
-    ngx_uint_t   i;
-    ngx_str_t   *field;
-
-    static struct {
-        char        *name;
-        ngx_uint_t   offset;
-    } fields[] = {
-        { "Manufacturer", offsetof(ngx_http_cwmp_msg_t, manufacturer) },
-        { "OUI", offsetof(ngx_http_cwmp_msg_t, oui) },
-        { "ProductClass", offsetof(ngx_http_cwmp_msg_t, product_class) },
-        { "SerialNumber", offsetof(ngx_http_cwmp_msg_t, serial_number) }
-    };
-
-    if (ngx_array_init(&msg->events, r->pool, 4,
-                       sizeof(ngx_http_cwmp_event_t))
-        != NGX_OK
-        || ngx_array_init(&msg->params, r->pool, 16,
-                          sizeof(ngx_http_cwmp_param_t))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    id = ngx_http_cwmp_soap_arg(inform, "DeviceId");
-
-    if (id) {
-        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            node = ngx_http_cwmp_soap_arg(id, fields[i].name);
-            if (node == NULL) {
-                continue;
-            }
-
-            field = (ngx_str_t *) ((u_char *) msg + fields[i].offset);
-
-            if (ngx_http_cwmp_soap_text(r->pool, node, field, 1) != NGX_OK) {
-                return NGX_ERROR;
-            }
-        }
-    }
-
-    for (node = ngx_http_cwmp_soap_first(inform);
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        rc = NGX_OK;
-
-        if (ngx_http_cwmp_soap_is_arg(node, "Event")) {
-            rc = ngx_http_cwmp_soap_events(r, node, msg);
-
-        } else if (ngx_http_cwmp_soap_is_arg(node, "ParameterList")) {
-            rc = ngx_http_cwmp_soap_params(r, node, msg);
-
-        } else if (ngx_http_cwmp_soap_is_arg(node, "CurrentTime")) {
-            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->current_time, 1);
-
-        } else if (ngx_http_cwmp_soap_is_arg(node, "RetryCount")) {
-            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->retry_count, 1);
-
-        } else if (ngx_http_cwmp_soap_is_arg(node, "MaxEnvelopes")) {
-            rc = ngx_http_cwmp_soap_text(r->pool, node, &msg->max_envelopes,
-                                         1);
-        }
-
-        if (rc != NGX_OK) {
-            return rc;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_soap_events(ngx_http_request_t *r, xmlNodePtr list,
-    ngx_http_cwmp_msg_t *msg)
-{
-    xmlNodePtr              node, arg;
-    ngx_http_cwmp_event_t  *ev;
-
-    for (node = ngx_http_cwmp_soap_first(list);
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        if (!ngx_http_cwmp_soap_is_arg(node, "EventStruct")) {
-            continue;
-        }
-
-        if (msg->events.nelts == NGX_HTTP_CWMP_MAX_EVENTS) {
-            ngx_str_set(&msg->error, "more than 64 events");
-            return NGX_DECLINED;
-        }
-
-        ev = ngx_array_push(&msg->events);
-        if (ev == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memzero(ev, sizeof(ngx_http_cwmp_event_t));
-
-        arg = ngx_http_cwmp_soap_arg(node, "EventCode");
-        if (arg && ngx_http_cwmp_soap_text(r->pool, arg, &ev->code, 1)
-                   != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        arg = ngx_http_cwmp_soap_arg(node, "CommandKey");
-        if (arg && ngx_http_cwmp_soap_text(r->pool, arg, &ev->command_key, 0)
-                   != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (ev->code.len == 0 || ev->code.len > NGX_HTTP_CWMP_MAX_FIELD
-            || ev->command_key.len > NGX_HTTP_CWMP_MAX_FIELD)
-        {
-            ngx_str_set(&msg->error, "invalid EventStruct");
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_soap_params(ngx_http_request_t *r, xmlNodePtr list,
-    ngx_http_cwmp_msg_t *msg)
-{
-    xmlNodePtr              node, name, value;
-    ngx_http_cwmp_param_t  *p;
-
-    for (node = ngx_http_cwmp_soap_first(list);
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        if (!ngx_http_cwmp_soap_is_arg(node, "ParameterValueStruct")) {
-            continue;
-        }
-
-        if (msg->params.nelts == NGX_HTTP_CWMP_MAX_PARAMS) {
-            ngx_str_set(&msg->error, "too many parameters");
-            return NGX_DECLINED;
-        }
-
-        name = ngx_http_cwmp_soap_arg(node, "Name");
-        value = ngx_http_cwmp_soap_arg(node, "Value");
-
-        if (name == NULL || value == NULL) {
-            ngx_str_set(&msg->error, "ParameterValueStruct without "
-                                     "Name or Value");
-            return NGX_DECLINED;
-        }
-
-        p = ngx_array_push(&msg->params);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_cwmp_soap_text(r->pool, name, &p->name, 1) != NGX_OK
-            || ngx_http_cwmp_soap_param_type(r->pool, value, &p->type)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        /* string values are kept as sent: leading spaces may be data */
-
-        if (ngx_http_cwmp_soap_text(r->pool, value, &p->value,
-                                    p->type.len
-                                    && ngx_strcmp(p->type.data, "xsd:string")
-                                       != 0)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (p->name.len == 0 || p->name.len > NGX_HTTP_CWMP_MAX_NAME) {
-            ngx_str_set(&msg->error, "invalid parameter name");
-            return NGX_DECLINED;
-        }
-
-        if (p->value.len > NGX_HTTP_CWMP_MAX_VALUE) {
-            ngx_str_set(&msg->error, "parameter value too long");
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 /* xsi:type="xsd:unsignedInt" (any prefix) becomes "xsd:unsignedInt" */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_soap_param_type(ngx_pool_t *pool, xmlNodePtr value,
     ngx_str_t *type)
 {

@@ -98,6 +98,8 @@ xmlNodePtr ngx_http_cwmp_soap_arg(xmlNodePtr parent, char *name);
 ngx_int_t ngx_http_cwmp_soap_is_arg(xmlNodePtr node, char *name);
 ngx_int_t ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text, ngx_uint_t trim);
+ngx_int_t ngx_http_cwmp_soap_param_type(ngx_pool_t *pool, xmlNodePtr value,
+    ngx_str_t *type);
 
 
 #endif /* _NGX_HTTP_CWMP_SOAP_H_INCLUDED_ */

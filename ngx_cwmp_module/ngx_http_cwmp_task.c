@@ -1339,9 +1339,7 @@ static ngx_int_t
 ngx_http_cwmp_outcome_values(ngx_http_request_t *r, xmlNodePtr rpc,
     json_t *res, ngx_http_cwmp_outcome_t *outcome)
 {
-    u_char                 *colon, *local;
     json_t                 *list, *pv;
-    xmlAttrPtr              a;
     xmlNodePtr              node, name, value;
     ngx_http_cwmp_param_t  *p;
 
@@ -1379,27 +1377,10 @@ ngx_http_cwmp_outcome_values(ngx_http_request_t *r, xmlNodePtr rpc,
             return NGX_ERROR;
         }
 
-        /* xsi:type="xs:int" (any prefix) is kept as "xsd:int" */
-
-        for (a = value->properties; a; a = a->next) {
-            if (a->ns == NULL || ngx_strcmp(a->name, "type") != 0
-                || ngx_strstr(a->ns->href, "XMLSchema-instance") == NULL
-                || a->children == NULL || a->children->content == NULL)
-            {
-                continue;
-            }
-
-            local = a->children->content;
-            colon = (u_char *) ngx_strchr(local, ':');
-            local = colon ? colon + 1 : local;
-
-            p->type.len = sizeof("xsd:") - 1 + ngx_strlen(local);
-            p->type.data = ngx_pnalloc(r->pool, p->type.len);
-            if (p->type.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(p->type.data, "xsd:%s", local);
+        if (ngx_http_cwmp_soap_param_type(r->pool, value, &p->type)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         pv = json_pack("[s%s%s%]",
