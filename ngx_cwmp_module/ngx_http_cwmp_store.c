@@ -50,8 +50,10 @@ typedef struct {
 
 static ngx_str_t *ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b,
     ngx_uint_t nargs, char *name);
+static ngx_str_t *ngx_http_cwmp_store_script(ngx_http_cwmp_store_batch_t *b,
+    ngx_uint_t script, ngx_str_t *device_id, char **keys, ngx_uint_t nargv);
 static ngx_int_t ngx_http_cwmp_store_key(ngx_http_request_t *r,
-    ngx_str_t *key, char *kind, ngx_str_t *id, ngx_uint_t tag, char *suffix);
+    ngx_str_t *key, ngx_str_t *device_id, char *name);
 static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
     ngx_http_cwmp_store_turn_t *turn);
@@ -70,6 +72,23 @@ static void ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op,
 static void ngx_http_cwmp_store_cleanup(void *data);
 
 
+/* each script's KEYS, in its order (redis-schema/scripts) */
+
+static char  *ngx_http_cwmp_store_open_keys[] = {
+    "", ":params", ":types", ":session", ":events", "devices", ":pending",
+    "results", NULL
+};
+
+static char  *ngx_http_cwmp_store_step_keys[] = {
+    ":session", ":tasks", ":params", ":types", ":tries", "results",
+    ":pending", "", NULL
+};
+
+static char  *ngx_http_cwmp_store_cpe_keys[] = {
+    ":session", "requests", ":pending", "results", NULL
+};
+
+
 ngx_int_t
 ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_http_cwmp_store_inform_t *inform,
@@ -77,38 +96,23 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 {
     u_char                       *p;
     size_t                        len;
-    ngx_str_t                     device, params, types, session, now;
-    ngx_str_t                     timeout, *a;
+    ngx_str_t                     now, timeout, *a;
     ngx_str_t                     software, hardware, model, events;
     ngx_uint_t                    i, n, ntypes, nfields, boot, bootstrap;
     ngx_http_cwmp_msg_t          *msg;
     ngx_http_cwmp_event_t        *ev;
     ngx_http_cwmp_param_t        *param;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
-    ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
     msg = inform->msg;
 
     b.r = r;
     b.cmds = cmds;
     b.ncmds = 0;
 
-    if (ngx_http_cwmp_store_key(r, &device, "device:", &inform->device_id, 1,
-                                "")
-        != NGX_OK
-        || ngx_http_cwmp_store_key(r, &params, "device:",
-                                   &inform->device_id, 1, ":params")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &types, "device:",
-                                   &inform->device_id, 1, ":types")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &session, "device:",
-                                   &inform->device_id, 1, ":session")
-           != NGX_OK
-        || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
-           != NGX_OK)
+    if (ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -198,32 +202,15 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     nfields = 8 + boot + bootstrap + (software.len != 0)
               + (hardware.len != 0) + (model.len != 0);
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 8 + 8 + 4 + 2 * nfields
-                                    + 2 * msg->params.nelts + 2 * ntypes
-                                    + 2 * msg->events.nelts,
-                                "EVALSHA");
-    if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[7], "device:", &inform->device_id,
-                                   1, ":events")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[8], "devices", NULL, 0, "")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[9], "device:", &inform->device_id,
-                                   1, ":pending")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[10], "results", NULL, 0, "")
-           != NGX_OK)
-    {
+    a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN,
+                                   &inform->device_id,
+                                   ngx_http_cwmp_store_open_keys,
+                                   8 + 4 + 2 * nfields
+                                   + 2 * msg->params.nelts + 2 * ntypes
+                                   + 2 * msg->events.nelts);
+    if (a == NULL) {
         return NGX_ERROR;
     }
-
-    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                       NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN);
-    ngx_str_set(&a[2], "8");
-    a[3] = device;
-    a[4] = params;
-    a[5] = types;
-    a[6] = session;
 
     n = 11;
 
@@ -333,10 +320,7 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_param_t        *param;
     ngx_http_cwmp_outcome_t      *o;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
-    ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
     b.r = r;
     b.cmds = cmds;
@@ -352,33 +336,13 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     o = step->outcome;
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 8 + 11 + (o ? 3 * o->params.nelts : 0),
-                                "EVALSHA");
-    if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
-                                   ":params")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[6], "device:", &step->device_id, 1,
-                                   ":types")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[7], "device:", &step->device_id, 1,
-                                   ":tries")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[8], "results", NULL, 0, "")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[9], "device:", &step->device_id, 1,
-                                   ":pending")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[10], "device:", &step->device_id, 1,
-                                   "")
-           != NGX_OK)
-    {
+    a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
+                                   &step->device_id,
+                                   ngx_http_cwmp_store_step_keys,
+                                   11 + (o ? 3 * o->params.nelts : 0));
+    if (a == NULL) {
         return NGX_ERROR;
     }
-
-    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                       NGX_HTTP_CWMP_SCRIPT_SESSION_STEP);
-    ngx_str_set(&a[2], "8");
 
     /* ARGV from a[11] */
 
@@ -421,16 +385,6 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_cwmp_store_key(r, &a[3], "device:", &step->device_id, 1,
-                                ":session")
-        != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[4], "device:", &step->device_id, 1,
-                                   ":tasks")
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_turn, handler,
                                       turn);
 }
@@ -446,27 +400,16 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
 {
     ngx_str_t                    *a, now;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
-    ngx_http_cwmp_main_conf_t    *mcf;
     ngx_http_cwmp_store_batch_t   b;
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
     b.r = r;
     b.cmds = cmds;
     b.ncmds = 0;
 
-    a = ngx_http_cwmp_store_cmd(&b, 3 + 4 + 9, "EVALSHA");
+    a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_CPE,
+                                   &step->device_id,
+                                   ngx_http_cwmp_store_cpe_keys, 9);
     if (a == NULL
-        || ngx_http_cwmp_store_key(r, &a[3], "device:", &step->device_id, 1,
-                                   ":session")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[4], "requests", NULL, 0, "")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[5], "device:", &step->device_id, 1,
-                                   ":pending")
-           != NGX_OK
-        || ngx_http_cwmp_store_key(r, &a[6], "results", NULL, 0, "")
-           != NGX_OK
         || ngx_http_cwmp_store_count(r, &a[8], step->session_timeout)
            != NGX_OK
         || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
@@ -475,9 +418,6 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    a[1] = *ngx_http_cwmp_redis_script(mcf->node,
-                                       NGX_HTTP_CWMP_SCRIPT_SESSION_CPE);
-    ngx_str_set(&a[2], "4");
     a[7] = step->token;
     a[9] = step->device_id;
     a[10] = *method;
@@ -534,40 +474,74 @@ ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b, ngx_uint_t nargs,
 }
 
 
-/* <prefix><kind>{<id>}<suffix>, <prefix><kind><id> untagged, or no id */
+/*
+ * A script call: EVALSHA <sha> <nkeys> <keys> and room for nargv more
+ * arguments.  A key name starting with ":" (or empty) is the device's,
+ * <prefix>device:{<ID>}<name>; any other is a global <prefix><name>.
+ */
+
+static ngx_str_t *
+ngx_http_cwmp_store_script(ngx_http_cwmp_store_batch_t *b, ngx_uint_t script,
+    ngx_str_t *device_id, char **keys, ngx_uint_t nargv)
+{
+    ngx_str_t                  *a;
+    ngx_uint_t                  i, n;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(b->r, ngx_http_cwmp_module);
+
+    for (n = 0; keys[n]; n++) { /* void */ }
+
+    a = ngx_http_cwmp_store_cmd(b, 3 + n + nargv, "EVALSHA");
+    if (a == NULL || ngx_http_cwmp_store_count(b->r, &a[2], n) != NGX_OK) {
+        return NULL;
+    }
+
+    a[1] = *ngx_http_cwmp_redis_script(mcf->node, script);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_cwmp_store_key(b->r, &a[3 + i], device_id, keys[i])
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return a;
+}
+
 
 static ngx_int_t
-ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key, char *kind,
-    ngx_str_t *id, ngx_uint_t tag, char *suffix)
+ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *device_id, char *name)
 {
     u_char                     *p;
-    size_t                      klen, slen;
+    size_t                      len;
+    ngx_uint_t                  device;
     ngx_http_cwmp_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
-    klen = ngx_strlen(kind);
-    slen = ngx_strlen(suffix);
+    len = ngx_strlen(name);
+    device = (len == 0 || name[0] == ':');
 
-    key->data = ngx_pnalloc(r->pool, mcf->prefix.len + klen
-                                     + (id ? id->len + 2 : 0) + slen);
+    key->data = ngx_pnalloc(r->pool, mcf->prefix.len + len
+                                     + (device ? sizeof("device:{}") - 1
+                                                 + device_id->len
+                                               : 0));
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(key->data, mcf->prefix.data, mcf->prefix.len);
-    p = ngx_cpymem(p, kind, klen);
 
-    if (id && tag) {
-        *p++ = '{';
-        p = ngx_cpymem(p, id->data, id->len);
+    if (device) {
+        p = ngx_cpymem(p, "device:{", sizeof("device:{") - 1);
+        p = ngx_cpymem(p, device_id->data, device_id->len);
         *p++ = '}';
-
-    } else if (id) {
-        p = ngx_cpymem(p, id->data, id->len);
     }
 
-    p = ngx_cpymem(p, suffix, slen);
+    p = ngx_cpymem(p, name, len);
 
     key->len = p - key->data;
 
