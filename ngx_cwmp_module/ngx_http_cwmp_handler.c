@@ -84,8 +84,9 @@ static ngx_int_t ngx_http_cwmp_waiting(ngx_http_request_t *r, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_fault(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_uint_t code, char *text);
 static ngx_int_t ngx_http_cwmp_unavailable(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_overloaded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_retry_later(ngx_http_request_t *r,
-    char *text);
+    char *text, time_t after);
 static ngx_int_t ngx_http_cwmp_refuse(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
 static ngx_int_t ngx_http_cwmp_refuse_text(ngx_http_request_t *r,
@@ -190,6 +191,21 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
         }
 
         return ngx_http_cwmp_unavailable(r);
+    }
+
+    if (ngx_http_cwmp_overloaded(r) == NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        /* a spread of retries, so that a storm does not come back whole */
+
+        r->keepalive = 0;
+
+        return ngx_http_cwmp_retry_later(r, "ACS overloaded, retry later\n",
+                                         lcf->retry_after
+                                         + ngx_random() % lcf->retry_after);
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_ctx_t));
@@ -484,7 +500,7 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
                       "is in progress");
         ngx_http_cwmp_finalize(r, ngx_http_cwmp_retry_later(r,
                                   "another session of this device is in "
-                                  "progress, retry later\n"));
+                                  "progress, retry later\n", 0));
         return;
     }
 
@@ -1035,14 +1051,83 @@ ngx_http_cwmp_unavailable(ngx_http_request_t *r)
                   "cwmp: redis unavailable, answering 503");
 
     return ngx_http_cwmp_retry_later(r,
-                                     "ACS storage unavailable, retry later\n");
+                                     "ACS storage unavailable, retry later\n",
+                                     0);
+}
+
+
+/*
+ * Load shedding.  A worker that has cwmp_shed_pending Redis operations
+ * pending turns away new sessions (a body, no session cookie, no session on
+ * the connection) before reading them: a 503 costs a fraction of a session,
+ * and the sessions already running keep their share of Redis and CPU, so none
+ * of them is lost to the storm.  One line when shedding starts, one when it
+ * ends, with the count.  The 503s close their connections and spread their
+ * Retry-After over [cwmp_retry_after, 2 * cwmp_retry_after).
+ */
+
+static ngx_uint_t  ngx_http_cwmp_shed;
+static ngx_uint_t  ngx_http_cwmp_shedding;
+
+
+static ngx_int_t
+ngx_http_cwmp_overloaded(ngx_http_request_t *r)
+{
+    ngx_str_t                   token, device_id;
+    ngx_uint_t                  pending, limit;
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (lcf->shed_pending == 0 || r->headers_in.content_length_n == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* hysteresis: once shedding, until the queue is down to half */
+
+    pending = ngx_http_cwmp_redis_pending(mcf->node);
+    limit = ngx_http_cwmp_shedding ? (ngx_uint_t) lcf->shed_pending / 2
+                                   : (ngx_uint_t) lcf->shed_pending;
+
+    if (pending < ngx_max(limit, 1)) {
+
+        if (ngx_http_cwmp_shedding) {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "cwmp: load is back under cwmp_shed_pending, "
+                          "%ui new sessions were shed", ngx_http_cwmp_shed);
+            ngx_http_cwmp_shedding = 0;
+            ngx_http_cwmp_shed = 0;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_cwmp_session_cookie(r, &token, &device_id) == NGX_OK
+        || ngx_http_cwmp_conn(r->connection, 0) != NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (!ngx_http_cwmp_shedding) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cwmp: overloaded, %ui Redis operations pending, "
+                      "answering new sessions 503 until under %i",
+                      pending, lcf->shed_pending);
+        ngx_http_cwmp_shedding = 1;
+    }
+
+    ngx_http_cwmp_shed++;
+
+    return NGX_OK;
 }
 
 
 /* 503 with Retry-After */
 
 static ngx_int_t
-ngx_http_cwmp_retry_later(ngx_http_request_t *r, char *text)
+ngx_http_cwmp_retry_later(ngx_http_request_t *r, char *text, time_t after)
 {
     ngx_str_t                  value, body;
     ngx_http_cwmp_loc_conf_t  *lcf;
@@ -1057,7 +1142,9 @@ ngx_http_cwmp_retry_later(ngx_http_request_t *r, char *text)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    value.len = ngx_sprintf(value.data, "%T", lcf->retry_after) - value.data;
+    value.len = ngx_sprintf(value.data, "%T",
+                            after ? after : lcf->retry_after)
+                - value.data;
 
     if (ngx_http_cwmp_header(r, "Retry-After", &value) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

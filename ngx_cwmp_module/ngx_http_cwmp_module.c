@@ -28,12 +28,15 @@ static char *ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cwmp_redis_address(ngx_conf_t *cf,
     ngx_http_cwmp_redis_conf_t *rc, ngx_str_t *value);
+static char *ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
 
 
 #define NGX_HTTP_CWMP_REDIS_DEFAULT  "127.0.0.1:6379"
+#define NGX_HTTP_CWMP_SHED_PENDING   256
 
 
 static ngx_conf_num_bounds_t  ngx_http_cwmp_retry_after_bounds = {
@@ -77,6 +80,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_cwmp_loc_conf_t, retry_after),
       &ngx_http_cwmp_retry_after_bounds },
+
+    { ngx_string("cwmp_shed_pending"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_shed_pending,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, shed_pending),
+      NULL },
 
       ngx_null_command
 };
@@ -189,6 +199,7 @@ ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
     lcf->max_body_size = NGX_CONF_UNSET_SIZE;
     lcf->session_timeout = NGX_CONF_UNSET_MSEC;
     lcf->retry_after = NGX_CONF_UNSET;
+    lcf->shed_pending = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -208,6 +219,8 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
                               30000);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 10);
+    ngx_conf_merge_value(conf->shed_pending, prev->shed_pending,
+                         NGX_HTTP_CWMP_SHED_PENDING);
 
     if (conf->session_timeout < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -256,6 +269,45 @@ ngx_http_cwmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cwmp_module);
     mcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "cwmp_shed_pending <n> | off": a worker with n Redis operations pending
+ * answers new sessions 503 + Retry-After; running sessions go on.
+ */
+
+static char *
+ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (lcf->shed_pending != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        lcf->shed_pending = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n < 1 || n > 1000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" takes \"off\" or a number of operations "
+                           "from 1 to 1000000, not \"%V\"",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->shed_pending = n;
 
     return NGX_CONF_OK;
 }

@@ -28,6 +28,7 @@ typedef struct {
     size_t                       max_body_size;
     ngx_msec_t                   session_timeout;
     time_t                       retry_after;
+    ngx_int_t                    shed_pending;  /* 0: never shed */
 } ngx_http_cwmp_loc_conf_t;
 
 

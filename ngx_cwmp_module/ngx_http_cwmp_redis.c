@@ -39,6 +39,7 @@ struct ngx_http_cwmp_redis_node_s {
     ngx_queue_t                   waiting;
     ngx_uint_t                    nwaiting;
     ngx_queue_t                   in_flight;
+    ngx_uint_t                    nin_flight;
     ngx_event_t                   connect_timer;   /* connect + handshake */
     ngx_event_t                   reconnect_timer;
     ngx_event_t                   watchdog;
@@ -189,6 +190,15 @@ ngx_http_cwmp_redis_available(ngx_http_cwmp_redis_node_t *node)
     }
 
     return NGX_OK;
+}
+
+
+/* operations this worker has sent or queued and not yet seen answered */
+
+ngx_uint_t
+ngx_http_cwmp_redis_pending(ngx_http_cwmp_redis_node_t *node)
+{
+    return node ? node->nin_flight + node->nwaiting : 0;
 }
 
 
@@ -424,6 +434,7 @@ ngx_http_cwmp_redis_send(ngx_http_cwmp_redis_node_t *node,
     op->sent = ngx_current_msec;
     op->in_flight = 1;
     ngx_queue_insert_tail(&node->in_flight, &op->queue);
+    node->nin_flight++;
 
     return NGX_OK;
 }
@@ -454,6 +465,7 @@ ngx_http_cwmp_redis_on_reply(redisAsyncContext *ac, void *reply,
 
     ngx_queue_remove(&op->queue);
     op->in_flight = 0;
+    op->node->nin_flight--;
 
     if (!op->finished) {
         ngx_http_cwmp_redis_finish(op, op->rc);

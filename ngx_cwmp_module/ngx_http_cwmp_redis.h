@@ -89,6 +89,7 @@ ngx_http_cwmp_redis_node_t *ngx_http_cwmp_redis_node_create(ngx_cycle_t *cycle,
     ngx_http_cwmp_redis_conf_t *conf);
 void ngx_http_cwmp_redis_node_destroy(ngx_http_cwmp_redis_node_t *node);
 ngx_int_t ngx_http_cwmp_redis_available(ngx_http_cwmp_redis_node_t *node);
+ngx_uint_t ngx_http_cwmp_redis_pending(ngx_http_cwmp_redis_node_t *node);
 ngx_str_t *ngx_http_cwmp_redis_script(ngx_http_cwmp_redis_node_t *node,
     ngx_uint_t i);
 void ngx_http_cwmp_redis_reset(ngx_http_cwmp_redis_node_t *node,

@@ -187,3 +187,23 @@ qr/\[emerg\] .*invalid parameter "timeout=never" in "cwmp_redis" directive/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"user=" needs "password=" in "cwmp_redis" directive/
+
+
+
+=== TEST 16: load shedding takes a count of operations or "off"
+--- config
+    location /cwmp { cwmp; cwmp_shed_pending 0; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cwmp_shed_pending" takes "off" or a number of operations from 1 to 1000000, not "0" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 17: load shedding off, and inherited
+--- config
+    cwmp_shed_pending off;
+    location /cwmp { cwmp; }
+    location /other { cwmp; cwmp_shed_pending 64; }
+--- request
+GET /cwmp
+--- error_code: 405

@@ -9,103 +9,19 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use IO::Socket::INET;
-use File::Path qw(make_path remove_tree);
-use Time::HiRes qw(sleep);
-use POSIX qw(WNOHANG);
 use Cwmp::Test;
+use Cwmp::Hosts;
 
-my $nginx = $ENV{TEST_NGINX_BINARY}
+$ENV{TEST_NGINX_BINARY}
     or plan skip_all => 'TEST_NGINX_BINARY is not set';
 
-my $redis = $ENV{TEST_NGINX_REDIS_PORT};
-my @ports = map { free_port($_) } 19801, 19901;
-my @pids;
+my @ports = map { Cwmp::Hosts::free_port($_) } 19801, 19901;
+my @roots;
 
-sub free_port {
-    my ($p) = @_;
-    while (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p)) {
-        $p++;
-    }
-    return $p;
-}
-
-sub start_nginx {
-    my ($i, $port) = @_;
-    my $root = "$Cwmp::Test::Top/t/servroot-host$i";
-    remove_tree($root);
-    make_path("$root/conf", "$root/logs");
-
-    my $load = $ENV{TEST_NGINX_LOAD_MODULES}
-               ? join('', map { "load_module $_;\n" }
-                              split ' ', $ENV{TEST_NGINX_LOAD_MODULES})
-               : '';
-
-    open my $out, '>', "$root/conf/nginx.conf" or die $!;
-    print $out <<_EOC_;
-$load
-daemon on;
-master_process off;
-worker_processes 1;
-error_log $root/logs/error.log info;
-pid $root/logs/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $root/client_body_temp;
-    cwmp_redis 127.0.0.1:$redis;
-    server {
-        listen 127.0.0.1:$port;
-        location / { cwmp; }
-    }
-}
-_EOC_
-    close $out;
-
-    system($nginx, '-p', "$root/", '-c', 'conf/nginx.conf') == 0
-        or die "nginx $i did not start\n";
-
-    for (1 .. 100) {
-        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $port);
-        sleep 0.02;
-    }
-
-    open my $in, '<', "$root/logs/nginx.pid" or die $!;
-    chomp(my $pid = <$in>);
-    return $pid;
-}
-
-# one HTTP/1.1 exchange on a new connection: (status, headers, body)
-sub post {
-    my ($port, $body, $cookie) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
-        or die "connect: $!";
-    my $req = "POST / HTTP/1.1\r\nHost: acs\r\nConnection: close\r\n"
-              . ($cookie ? "Cookie: $cookie\r\n" : '')
-              . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    print $s $req;
-    local $/;
-    my $raw = <$s>;
-    close $s;
-    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
-    return ($status, $head, $content);
-}
-
-END {
-    local $?;
-    for my $pid (@pids) {
-        kill 'QUIT', $pid;
-        for (1 .. 100) {
-            waitpid(-1, WNOHANG);
-            last unless kill 0, $pid;
-            sleep 0.02;
-        }
-    }
-}
+sub post { Cwmp::Hosts::post(@_) }
 
 Cwmp::Test::redis_flush();
-@pids = map { start_nginx($_, $ports[$_]) } 0, 1;
+@roots = map { Cwmp::Hosts::start("host$_", $ports[$_]) } 0, 1;
 
 my $dev = $Cwmp::Test::Device;
 Cwmp::Test::push_tasks($dev,
@@ -181,8 +97,7 @@ is($status, 400, 'an answer with another cwmp:ID is refused');
 }
 
 for my $i (0, 1) {
-    open my $in, '<', "$Cwmp::Test::Top/t/servroot-host$i/logs/error.log";
-    my @bad = grep { /\[(alert|crit|emerg|error)\]/ } <$in>;
+    my @bad = Cwmp::Hosts::errors($roots[$i]);
     is(scalar @bad, 0, "host $i: nothing at error or above") or diag(@bad);
 }
 

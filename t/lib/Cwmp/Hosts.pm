@@ -1,0 +1,125 @@
+package Cwmp::Hosts;
+
+# nginx instances a plain Perl test starts itself (what Test::Nginx's data
+# format cannot describe: two hosts, concurrent connections), and one
+# HTTP/1.1 exchange at a time against them.  Core Perl only.
+
+use strict;
+use warnings;
+
+use IO::Socket::INET;
+use File::Path qw(make_path remove_tree);
+use Time::HiRes qw(sleep);
+use POSIX qw(WNOHANG);
+use Cwmp::Test;
+
+my @pids;
+
+sub free_port {
+    my ($p) = @_;
+    while (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p)) {
+        $p++;
+    }
+    return $p;
+}
+
+# start(name, port, extra http{} directives): one worker, the test Redis,
+# "location / { cwmp; }"; returns the instance's root directory
+
+sub start {
+    my ($name, $port, $extra) = @_;
+    my $nginx = $ENV{TEST_NGINX_BINARY} or die "TEST_NGINX_BINARY is not set\n";
+    my $redis = $ENV{TEST_NGINX_REDIS_PORT};
+    my $root = "$Cwmp::Test::Top/t/servroot-$name";
+    remove_tree($root);
+    make_path("$root/conf", "$root/logs");
+
+    my $load = $ENV{TEST_NGINX_LOAD_MODULES}
+               ? join('', map { "load_module $_;\n" }
+                              split ' ', $ENV{TEST_NGINX_LOAD_MODULES})
+               : '';
+    $extra //= '';
+
+    open my $out, '>', "$root/conf/nginx.conf" or die $!;
+    print $out <<_EOC_;
+$load
+daemon on;
+master_process off;
+worker_processes 1;
+error_log $root/logs/error.log info;
+pid $root/logs/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $root/client_body_temp;
+    cwmp_redis 127.0.0.1:$redis;
+    $extra
+    server {
+        listen 127.0.0.1:$port;
+        location / { cwmp; }
+    }
+}
+_EOC_
+    close $out;
+
+    system($nginx, '-p', "$root/", '-c', 'conf/nginx.conf') == 0
+        or die "nginx $name did not start\n";
+
+    for (1 .. 100) {
+        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port);
+        sleep 0.02;
+    }
+
+    open my $in, '<', "$root/logs/nginx.pid" or die $!;
+    chomp(my $pid = <$in>);
+    push @pids, $pid;
+
+    return $root;
+}
+
+# a request on a new connection, sent, not yet read
+sub send_post {
+    my ($port, $body, $cookie) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    print $s "POST / HTTP/1.1\r\nHost: acs\r\nConnection: close\r\n"
+             . ($cookie ? "Cookie: $cookie\r\n" : '')
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    return $s;
+}
+
+# its response: (status, headers, body)
+sub response {
+    my ($s) = @_;
+    local $/;
+    my $raw = <$s>;
+    close $s;
+    my ($head, $content) = split /\r\n\r\n/, $raw // '', 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.1 (\d+)};
+    return ($status, $head, $content);
+}
+
+# one HTTP/1.1 exchange on a new connection: (status, headers, body)
+sub post { response(send_post(@_)) }
+
+# the lines of an instance's error log at error or above
+sub errors {
+    my ($root) = @_;
+    open my $in, '<', "$root/logs/error.log" or return ();
+    return grep { /\[(alert|crit|emerg|error)\]/ } <$in>;
+}
+
+END {
+    local $?;
+    for my $pid (@pids) {
+        kill 'QUIT', $pid;
+        for (1 .. 100) {
+            waitpid(-1, WNOHANG);
+            last unless kill 0, $pid;
+            sleep 0.02;
+        }
+    }
+}
+
+1;
