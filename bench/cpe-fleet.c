@@ -6,13 +6,14 @@
  * SetParameterValues status 0, an empty response otherwise) until 204.
  *
  *   cpe-fleet -p PORT -n DEVICES -c CONCURRENCY -d SECONDS
- *             [-s SERIAL_BASE] [-e "2 PERIODIC"] [-r RATE]
+ *             [-s SERIAL_BASE] [-e "2 PERIODIC"] [-r RATE] [-t TOTAL]
  *
  * Without -r, a closed loop: CONCURRENCY CPEs, each starting its next
  * session when the last one ends (the peak).  With -r, an open loop: a
  * new session every 1/RATE s, whatever the ACS does, at most CONCURRENCY
  * at once (a session due with none free is counted as "missed": the
- * generator, not the ACS, was the limit).
+ * generator, not the ACS, was the limit).  With -t, a closed loop of
+ * TOTAL sessions (SECONDS is then a cap), the rate over the time they took.
  *
  * Prints sessions/s, per-exchange latency percentiles and errors by kind,
  * and one line for scripts:
@@ -39,8 +40,10 @@
 
 
 #define BUF_SIZE      65536
-#define HIST_BUCKETS  4096            /* 10 us buckets: 0 .. 40.96 ms */
+/* 10 us buckets up to 40.96 ms, then 1 ms buckets up to 30 s */
+#define HIST_FINE     4096
 #define HIST_US       10
+#define HIST_BUCKETS  (HIST_FINE + 30000)
 
 
 typedef struct {
@@ -54,6 +57,7 @@ typedef struct {
     size_t      in_len;
     double      sent_at;
     int         accepted;             /* Inform answered 200 */
+    uint32_t    watching;             /* the epoll events asked for */
 } cpe_t;
 
 
@@ -64,10 +68,13 @@ static int          concurrency = 100, seconds = 10;
 static const char  *events = "2 PERIODIC";
 
 static double       rate;             /* sessions/s; 0: closed loop */
+static long         total, begun;     /* -t: a fixed number of sessions */
 
 static long         sessions, errors, shed, lost, exchanges, missed;
 static long         hist[HIST_BUCKETS + 1];
-static int          ep;
+static int          ep, nactive;
+static cpe_t      **idle;             /* open loop: the free slots */
+static int          nidle;
 static double       started, next_due;
 
 
@@ -88,6 +95,11 @@ record(double seconds_taken)
     long  b;
 
     b = (long) (seconds_taken * 1e6 / HIST_US);
+
+    if (b >= HIST_FINE) {
+        b = HIST_FINE + (b - HIST_FINE) / (1000 / HIST_US);
+    }
+
     hist[b < HIST_BUCKETS ? b : HIST_BUCKETS]++;
     exchanges++;
 }
@@ -104,11 +116,13 @@ percentile(double p)
     for (i = 0; i <= HIST_BUCKETS; i++) {
         seen += hist[i];
         if (seen > want) {
-            return (i + 1) * HIST_US / 1000.0;
+            return i < HIST_FINE ? (i + 1) * HIST_US / 1000.0
+                                 : HIST_FINE * HIST_US / 1000.0
+                                   + (i - HIST_FINE + 1);
         }
     }
 
-    return HIST_BUCKETS * HIST_US / 1000.0;
+    return HIST_FINE * HIST_US / 1000.0 + (HIST_BUCKETS - HIST_FINE);
 }
 
 
@@ -266,6 +280,7 @@ finish(cpe_t *c, int ok)
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
+    nactive--;
 
     if (ok && now() - started <= seconds) {
         sessions++;
@@ -273,7 +288,10 @@ finish(cpe_t *c, int ok)
 
     /* closed loop: the next session at once; open loop: when it is due */
 
-    if (rate == 0 && now() - started < seconds) {
+    if (rate > 0) {
+        idle[nidle++] = c;
+
+    } else if (now() - started < seconds && (total == 0 || begun < total)) {
         start(c);
     }
 }
@@ -304,6 +322,7 @@ start(cpe_t *c)
     int                  one = 1;
 
     c->device = next_device++ % devices;
+    begun++;
 
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -319,14 +338,22 @@ start(cpe_t *c)
         close(c->fd);
         c->fd = -1;
         errors++;
+
+        if (rate > 0) {
+            idle[nidle++] = c;
+        }
+
         return;
     }
 
+    nactive++;
     inform(c);
 
-    ev.events = EPOLLOUT | EPOLLIN;
+    /* writable once connected; then readable only, while a response is due */
+    ev.events = EPOLLOUT;
     ev.data.ptr = c;
     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+    c->watching = EPOLLOUT;
 }
 
 
@@ -376,12 +403,26 @@ response(cpe_t *c, char **body, size_t *len)
 
 
 static void
+watch(cpe_t *c, uint32_t events_mask)
+{
+    struct epoll_event  ev;
+
+    if (c->watching != events_mask) {
+        ev.events = events_mask;
+        ev.data.ptr = c;
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        c->watching = events_mask;
+    }
+}
+
+
+static void
 handle(cpe_t *c, uint32_t events_mask)
 {
     ssize_t  n;
-    size_t   len;
+    size_t   len, space;
     char    *body;
-    int      status;
+    int      status, eof;
     static char  empty[1];
 
     if (events_mask & (EPOLLERR | EPOLLHUP) && c->out_off < c->out_len) {
@@ -393,6 +434,7 @@ handle(cpe_t *c, uint32_t events_mask)
         n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
         if (n < 0) {
             if (errno == EAGAIN) {
+                watch(c, EPOLLOUT);
                 return;
             }
             fail(c, 0);
@@ -401,15 +443,29 @@ handle(cpe_t *c, uint32_t events_mask)
         c->out_off += n;
     }
 
+    watch(c, EPOLLIN);
+
+    if (!(events_mask & EPOLLIN)) {
+        /* just sent: the response comes with a later event */
+        return;
+    }
+
+    eof = 0;
+
     for ( ;; ) {
-        n = read(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+        space = sizeof(c->in) - 1 - c->in_len;
+        n = read(c->fd, c->in + c->in_len, space);
         if (n > 0) {
             c->in_len += n;
+            if ((size_t) n < space) {
+                break;
+            }
             continue;
         }
         if (n == 0) {
-            fail(c, 0);
-            return;
+            /* "Connection: close" after a whole response is fine */
+            eof = 1;
+            break;
         }
         if (errno == EAGAIN) {
             break;
@@ -420,6 +476,9 @@ handle(cpe_t *c, uint32_t events_mask)
 
     status = response(c, &body, &len);
     if (status < 0) {
+        if (eof) {
+            fail(c, 0);
+        }
         return;
     }
 
@@ -458,10 +517,10 @@ main(int argc, char **argv)
 {
     int                  opt, i, n, timeout;
     cpe_t               *cpes;
-    double               took;
+    double               took, span;
     struct epoll_event   evs[256];
 
-    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:t:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -471,18 +530,20 @@ main(int argc, char **argv)
         case 's': serial_base = atol(optarg); break;
         case 'e': events = optarg; break;
         case 'r': rate = atof(optarg); break;
+        case 't': total = atol(optarg); break;
         default:
             fprintf(stderr, "usage: cpe-fleet -p PORT -n DEVICES "
                     "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT] "
-                    "[-r RATE]\n");
+                    "[-r RATE] [-t TOTAL]\n");
             return 2;
         }
     }
 
     cpes = calloc(concurrency, sizeof(cpe_t));
+    idle = calloc(concurrency, sizeof(cpe_t *));
     ep = epoll_create1(0);
 
-    if (cpes == NULL || ep < 0) {
+    if (cpes == NULL || idle == NULL || ep < 0) {
         perror("cpe-fleet");
         return 1;
     }
@@ -494,7 +555,12 @@ main(int argc, char **argv)
         cpes[i].fd = -1;
 
         if (rate == 0) {
-            start(&cpes[i]);
+            if (total == 0 || begun < total) {
+                start(&cpes[i]);
+            }
+
+        } else {
+            idle[nidle++] = &cpes[i];
         }
     }
 
@@ -505,12 +571,8 @@ main(int argc, char **argv)
             /* the sessions due by now, each on a free slot */
 
             while (next_due <= now() && next_due - started < seconds) {
-                for (i = 0; i < concurrency && cpes[i].fd >= 0; i++) {
-                    /* void */
-                }
-
-                if (i < concurrency) {
-                    start(&cpes[i]);
+                if (nidle > 0) {
+                    start(idle[--nidle]);
 
                 } else {
                     missed++;
@@ -529,29 +591,30 @@ main(int argc, char **argv)
             handle(evs[i].data.ptr, evs[i].events);
         }
 
-        if (now() - started >= seconds) {
-            /* let the sessions in progress finish, then stop */
-            for (i = 0; i < concurrency && cpes[i].fd < 0; i++) {
-                /* void */
-            }
-            if (i == concurrency) {
-                break;
-            }
+        if ((now() - started >= seconds || (total && begun >= total))
+            && nactive == 0)
+        {
+            /* the sessions in progress have finished */
+            break;
         }
     }
 
     took = now() - started;
 
+    /* a fixed number of sessions: the rate over the time they took */
+
+    span = total ? took : seconds;
+
     printf("sessions %ld in %.1f s: %.0f/s; exchanges %ld; latency p50 %.2f "
            "ms, p99 %.2f ms, p99.9 %.2f ms; errors %ld, shed %ld, lost %ld, "
            "missed %ld\n",
-           sessions, took, sessions / (double) seconds, exchanges,
+           sessions, took, sessions / span, exchanges,
            percentile(0.50), percentile(0.99), percentile(0.999), errors,
            shed, lost, missed);
-    printf("FLEET sessions=%ld seconds=%d sessions_per_s=%.0f p50_ms=%.2f "
+    printf("FLEET sessions=%ld seconds=%.1f sessions_per_s=%.0f p50_ms=%.2f "
            "p99_ms=%.2f p999_ms=%.2f errors=%ld shed=%ld lost=%ld "
            "missed=%ld\n",
-           sessions, seconds, sessions / (double) seconds, percentile(0.50),
+           sessions, span, sessions / span, percentile(0.50),
            percentile(0.99), percentile(0.999), errors, shed, lost, missed);
 
     return 0;
