@@ -68,6 +68,8 @@ static ngx_int_t ngx_http_cwmp_step(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_str_t *answered,
     ngx_http_cwmp_outcome_t *outcome);
 static void ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_policies(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_dispatch(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static void ngx_http_cwmp_session_over(ngx_http_request_t *r);
@@ -583,8 +585,9 @@ static ngx_int_t
 ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     ngx_str_t *answered, ngx_http_cwmp_outcome_t *outcome)
 {
-    ngx_int_t                  rc;
-    ngx_http_cwmp_loc_conf_t  *lcf;
+    ngx_int_t                   rc;
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
 
@@ -610,6 +613,54 @@ ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     ctx->step.session_timeout = lcf->session_timeout;
     ctx->step.outcome = outcome;
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    ctx->step.rounds = mcf->policies.policies.nelts
+                       ? NGX_HTTP_CWMP_POLICY_ROUNDS : 0;
+    ctx->step.wanted = &mcf->policies.wanted;
+    ctx->step.campaigns = &mcf->policies.campaigns;
+    ctx->step.backoff_cap = mcf->policies.backoff_cap;
+    ngx_str_null(&ctx->step.plan);
+    ngx_str_null(&ctx->step.ops);
+
+    rc = ngx_http_cwmp_store_step(r, &ctx->step, &ctx->turn,
+                                  ngx_http_cwmp_step_done);
+
+    return ngx_http_cwmp_waiting(r, rc);
+}
+
+
+/*
+ * The policies' turn (no queued task left): what they want of the device,
+ * evaluated against what Redis sent, goes back in the same step's second
+ * call, which hands out the first of those tasks or ends the session.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_policies(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (ngx_http_cwmp_policy_plan(r, &mcf->policies, &ctx->turn.inputs,
+                                  &ctx->device_id, &ctx->step.plan,
+                                  &ctx->step.ops)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "cwmp: policy evaluation failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cwmp policies: plan %V, ops %V",
+                   &ctx->step.plan, &ctx->step.ops);
+
+    ctx->step.outcome = NULL;
+    ngx_str_null(&ctx->step.answered);
+
     rc = ngx_http_cwmp_store_step(r, &ctx->step, &ctx->turn,
                                   ngx_http_cwmp_step_done);
 
@@ -633,6 +684,15 @@ ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc)
 
     case 1:
         break;
+
+    case 2:
+        rc = ngx_http_cwmp_policies(r, ctx);
+
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_finalize(r, rc);
+        }
+
+        return;
 
     case 0:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

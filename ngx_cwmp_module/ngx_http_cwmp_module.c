@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_cwmp_redis_address(ngx_conf_t *cf,
     ngx_http_cwmp_redis_conf_t *rc, ngx_str_t *value);
 static char *ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_cwmp_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
@@ -80,6 +82,20 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_cwmp_loc_conf_t, retry_after),
       &ngx_http_cwmp_retry_after_bounds },
+
+    { ngx_string("cwmp_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_cwmp_policy,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_policy_backoff_cap"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, policies.backoff_cap),
+      NULL },
 
     { ngx_string("cwmp_shed_pending"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -149,6 +165,17 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.queue_max = NGX_CONF_UNSET_UINT;
+    mcf->policies.backoff_cap = NGX_CONF_UNSET;
+
+    if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
+                       sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
+        || ngx_array_init(&mcf->policies.wanted, cf->pool, 8,
+                          sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&mcf->policies.campaigns, cf->pool, 1,
+                          sizeof(ngx_str_t)) != NGX_OK)
+    {
+        return NULL;
+    }
 
     return mcf;
 }
@@ -175,6 +202,13 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
     ngx_conf_init_uint_value(mcf->redis.queue_max, 1024);
+    ngx_conf_init_value(mcf->policies.backoff_cap, 86400);
+
+    if (mcf->policies.backoff_cap < 300) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_policy_backoff_cap\" must be at least 5m");
+        return NGX_CONF_ERROR;
+    }
 
     mcf->redis.backoff_min = 100;
     mcf->redis.backoff_max = 2000;
@@ -310,6 +344,15 @@ ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     lcf->shed_pending = n;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_cwmp_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    return ngx_http_cwmp_policy_block(cf, &mcf->policies);
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_redis.h"
+#include "ngx_http_cwmp_policy.h"
 
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
     ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
     ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
     ngx_uint_t                   enabled;       /* a location has "cwmp" */
+    ngx_http_cwmp_policies_t     policies;
 } ngx_http_cwmp_main_conf_t;
 
 

@@ -63,6 +63,10 @@ static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_count(ngx_http_request_t *r,
     ngx_str_t *s, ngx_uint_t n);
+static ngx_int_t ngx_http_cwmp_store_inputs(ngx_http_request_t *r,
+    redisReply *rr, ngx_http_cwmp_store_inputs_t *in);
+static ngx_int_t ngx_http_cwmp_store_value(ngx_http_request_t *r,
+    redisReply *rr, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_copy(ngx_http_request_t *r,
     redisReply *rr, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
@@ -76,16 +80,18 @@ static void ngx_http_cwmp_store_cleanup(void *data);
 
 static char  *ngx_http_cwmp_store_open_keys[] = {
     "", ":params", ":types", ":session", ":events", "devices", ":pending",
-    "results", NULL
+    "results", ":policy", NULL
 };
 
 static char  *ngx_http_cwmp_store_step_keys[] = {
     ":session", ":tasks", ":params", ":types", ":tries", "results",
-    ":pending", "", NULL
+    ":pending", "", ":plan", ":tags", ":policy", NULL
 };
 
+
+
 static char  *ngx_http_cwmp_store_cpe_keys[] = {
-    ":session", "requests", ":pending", "results", NULL
+    ":session", "requests", ":pending", "results", ":policy", NULL
 };
 
 
@@ -212,7 +218,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    n = 11;
+    n = 0;
 
     a[n++] = inform->token;
     a[n++] = inform->held;
@@ -315,8 +321,8 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,
     ngx_http_cwmp_store_handler_pt handler)
 {
-    ngx_str_t                    *a, timeout, now;
-    ngx_uint_t                    i;
+    ngx_str_t                    *a, *argv, timeout, now;
+    ngx_uint_t                    i, nparams, nwanted, ncampaigns;
     ngx_http_cwmp_param_t        *param;
     ngx_http_cwmp_outcome_t      *o;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
@@ -335,54 +341,89 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     }
 
     o = step->outcome;
+    nparams = o ? o->params.nelts : 0;
+    nwanted = step->wanted ? step->wanted->nelts : 0;
+    ncampaigns = step->campaigns ? step->campaigns->nelts : 0;
 
     a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
                                    &step->device_id,
                                    ngx_http_cwmp_store_step_keys,
-                                   11 + (o ? 3 * o->params.nelts : 0));
+                                   11 + 3 * nparams + 7 + nwanted
+                                   + ncampaigns);
     if (a == NULL) {
         return NGX_ERROR;
     }
 
-    /* ARGV from a[11] */
+    /* argv[k] is ARGV[k] */
 
-    a[11] = step->token;
-    a[12] = step->answered;
-    a[13] = step->rpc_id;
-    a[14] = timeout;
-    a[15] = step->device_id;
-    a[19] = now;
+    argv = a - 1;
+
+    argv[1] = step->token;
+    argv[2] = step->answered;
+    argv[3] = step->rpc_id;
+    argv[4] = timeout;
+    argv[5] = step->device_id;
+    argv[9] = now;
 
     if (o == NULL) {
         /* the turn begins: no outcome */
-        ngx_str_null(&a[16]);
-        ngx_str_null(&a[17]);
-        ngx_str_set(&a[18], "0");
-        ngx_str_null(&a[20]);
-        ngx_str_set(&a[21], "0");
+        ngx_str_null(&argv[6]);
+        ngx_str_null(&argv[7]);
+        ngx_str_set(&argv[8], "0");
+        ngx_str_null(&argv[10]);
+        ngx_str_set(&argv[11], "0");
 
     } else {
-        a[16] = o->status;
-        a[17] = o->result;
-        ngx_str_set(&a[18], "0");
+        argv[6] = o->status;
+        argv[7] = o->result;
+        ngx_str_set(&argv[8], "0");
 
         if (o->apply) {
-            ngx_str_set(&a[18], "1");
+            ngx_str_set(&argv[8], "1");
         }
 
-        a[20] = o->answer;
+        argv[10] = o->answer;
 
-        if (ngx_http_cwmp_store_count(r, &a[21], o->params.nelts) != NGX_OK) {
+        if (ngx_http_cwmp_store_count(r, &argv[11], nparams) != NGX_OK) {
             return NGX_ERROR;
         }
 
         param = o->params.elts;
 
         for (i = 0; i < o->params.nelts; i++) {
-            a[22 + 3 * i] = param[i].name;
-            a[23 + 3 * i] = param[i].value;
-            a[24 + 3 * i] = param[i].type;
+            argv[12 + 3 * i] = param[i].name;
+            argv[13 + 3 * i] = param[i].value;
+            argv[14 + 3 * i] = param[i].type;
         }
+    }
+
+    /* the policies: what an evaluation needs, or what one found */
+
+    a = argv + 12 + 3 * nparams;
+
+    if (ngx_http_cwmp_store_count(r, &a[0], step->rounds) != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[3], (ngx_uint_t) step->backoff_cap)
+           != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[5], nwanted) != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[6 + nwanted], ncampaigns)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[1] = step->plan;
+    a[2] = step->ops;
+
+    if (ngx_http_cwmp_store_key(r, &a[4], NULL, "campaign:") != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nwanted; i++) {
+        a[6 + i] = ((ngx_str_t *) step->wanted->elts)[i];
+    }
+
+    for (i = 0; i < ncampaigns; i++) {
+        a[7 + nwanted + i] = ((ngx_str_t *) step->campaigns->elts)[i];
     }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_turn, handler,
@@ -410,7 +451,7 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
                                    &step->device_id,
                                    ngx_http_cwmp_store_cpe_keys, 9);
     if (a == NULL
-        || ngx_http_cwmp_store_count(r, &a[8], step->session_timeout)
+        || ngx_http_cwmp_store_count(r, &a[1], step->session_timeout)
            != NGX_OK
         || ngx_http_cwmp_store_count(r, &now, (ngx_uint_t) ngx_time())
            != NGX_OK)
@@ -418,23 +459,23 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    a[7] = step->token;
-    a[9] = step->device_id;
-    a[10] = *method;
-    a[11] = *args;
-    a[12] = now;
+    a[0] = step->token;
+    a[2] = step->device_id;
+    a[3] = *method;
+    a[4] = *args;
+    a[5] = now;
 
     /* a TransferComplete finishes the pending transfer it names */
 
     if (command_key && outcome) {
-        a[13] = *command_key;
-        a[14] = outcome->status;
-        a[15] = outcome->result;
+        a[6] = *command_key;
+        a[7] = outcome->status;
+        a[8] = outcome->result;
 
     } else {
-        ngx_str_null(&a[13]);
-        ngx_str_null(&a[14]);
-        ngx_str_null(&a[15]);
+        ngx_str_null(&a[6]);
+        ngx_str_null(&a[7]);
+        ngx_str_null(&a[8]);
     }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
@@ -476,7 +517,8 @@ ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_batch_t *b, ngx_uint_t nargs,
 
 /*
  * A script call: EVALSHA <sha> <nkeys> <keys> and room for nargv more
- * arguments.  A key name starting with ":" (or empty) is the device's,
+ * arguments, where the pointer returned points (ARGV[1] of the script).
+ * A key name starting with ":" (or empty) is the device's,
  * <prefix>device:{<ID>}<name>; any other is a global <prefix><name>.
  */
 
@@ -507,7 +549,7 @@ ngx_http_cwmp_store_script(ngx_http_cwmp_store_batch_t *b, ngx_uint_t script,
         }
     }
 
-    return a;
+    return a + 3 + n;
 }
 
 
@@ -729,9 +771,147 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_ERROR;
     }
 
-    if (rr->elements > 3 && rr->element[3]->type == REDIS_REPLY_STRING) {
-        return ngx_http_cwmp_store_copy(ctx->r, rr->element[3], &turn->types);
+    if (rr->elements > 3 && rr->element[3]->type == REDIS_REPLY_STRING
+        && ngx_http_cwmp_store_copy(ctx->r, rr->element[3], &turn->types)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
+
+    if (turn->status != 2) {
+        return NGX_OK;
+    }
+
+    return ngx_http_cwmp_store_inputs(ctx->r, rr, &turn->inputs);
+}
+
+
+/*
+ * The policies' inputs of session_step.lua: {2, "", ns, types, device
+ * fields, wanted values, tags, policy state (flat), campaigns (triples)}.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *rr,
+    ngx_http_cwmp_store_inputs_t *in)
+{
+    ngx_str_t                       *s;
+    ngx_uint_t                       i, j;
+    redisReply                      *e[5];
+    ngx_keyval_t                    *kv;
+    ngx_http_cwmp_store_campaign_t  *c;
+
+    if (rr->elements < 9) {
+        goto bad;
+    }
+
+    for (i = 0; i < 5; i++) {
+        e[i] = rr->element[4 + i];
+
+        if (e[i]->type != REDIS_REPLY_ARRAY) {
+            goto bad;
+        }
+    }
+
+    if (e[0]->elements != NGX_HTTP_CWMP_DEV_FIELDS
+        || e[3]->elements % 2 || e[4]->elements % 3)
+    {
+        goto bad;
+    }
+
+    for (i = 0; i < NGX_HTTP_CWMP_DEV_FIELDS; i++) {
+        if (ngx_http_cwmp_store_value(r, e[0]->element[i], &in->device[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_array_init(&in->values, r->pool, e[1]->elements + 1,
+                       sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&in->tags, r->pool, e[2]->elements + 1,
+                          sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&in->state, r->pool, e[3]->elements / 2 + 1,
+                          sizeof(ngx_keyval_t)) != NGX_OK
+        || ngx_array_init(&in->campaigns, r->pool, e[4]->elements / 3 + 1,
+                          sizeof(ngx_http_cwmp_store_campaign_t)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (j = 1; j < 3; j++) {
+        for (i = 0; i < e[j]->elements; i++) {
+            s = ngx_array_push(j == 1 ? &in->values : &in->tags);
+            if (s == NULL
+                || ngx_http_cwmp_store_value(r, e[j]->element[i], s)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    for (i = 0; i < e[3]->elements; i += 2) {
+        kv = ngx_array_push(&in->state);
+        if (kv == NULL
+            || ngx_http_cwmp_store_value(r, e[3]->element[i], &kv->key)
+               != NGX_OK
+            || ngx_http_cwmp_store_value(r, e[3]->element[i + 1], &kv->value)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < e[4]->elements; i += 3) {
+        c = ngx_array_push(&in->campaigns);
+        if (c == NULL
+            || ngx_http_cwmp_store_value(r, e[4]->element[i], &c->paused)
+               != NGX_OK
+            || ngx_http_cwmp_store_value(r, e[4]->element[i + 2], &c->device)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        c->in_progress = 0;
+
+        if (e[4]->element[i + 1]->type == REDIS_REPLY_STRING) {
+            c->in_progress = ngx_atoi((u_char *) e[4]->element[i + 1]->str,
+                                      e[4]->element[i + 1]->len);
+        }
+    }
+
+    return NGX_OK;
+
+bad:
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "redis answered the policies' turn unexpectedly");
+
+    return NGX_ERROR;
+}
+
+
+/* a string of a reply, or absent (.data NULL) for a nil; "" stays "" */
+
+static ngx_int_t
+ngx_http_cwmp_store_value(ngx_http_request_t *r, redisReply *rr,
+    ngx_str_t *s)
+{
+    if (rr->type == REDIS_REPLY_STRING) {
+        if (ngx_http_cwmp_store_copy(r, rr, s) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (s->data == NULL) {
+            s->data = (u_char *) "";
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_str_null(s);
 
     return NGX_OK;
 }

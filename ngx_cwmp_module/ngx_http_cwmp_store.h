@@ -38,15 +38,52 @@ typedef struct {
 } ngx_http_cwmp_store_inform_t;
 
 
+/* the device's fields the policies read, in session_step.lua's order */
+
+typedef enum {
+    NGX_HTTP_CWMP_DEV_OUI = 0,
+    NGX_HTTP_CWMP_DEV_PRODUCT_CLASS,
+    NGX_HTTP_CWMP_DEV_SERIAL_NUMBER,
+    NGX_HTTP_CWMP_DEV_MANUFACTURER,
+    NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION,
+    NGX_HTTP_CWMP_DEV_HARDWARE_VERSION,
+    NGX_HTTP_CWMP_DEV_DATA_MODEL,
+    NGX_HTTP_CWMP_DEV_LAST_EVENTS,
+    NGX_HTTP_CWMP_DEV_FIELDS
+} ngx_http_cwmp_dev_field_e;
+
+
+typedef struct {
+    ngx_str_t                    paused;        /* why, or empty */
+    ngx_int_t                    in_progress;
+    ngx_str_t                    device;        /* this device's state in it:
+                                                   in_progress, done, failed
+                                                   or empty */
+} ngx_http_cwmp_store_campaign_t;
+
+
+/* what the policies are evaluated against; .data NULL: absent */
+
+typedef struct {
+    ngx_str_t                    device[NGX_HTTP_CWMP_DEV_FIELDS];
+    ngx_array_t                  values;        /* ngx_str_t, per wanted */
+    ngx_array_t                  tags;          /* ngx_str_t */
+    ngx_array_t                  state;         /* ngx_keyval_t */
+    ngx_array_t                  campaigns;     /* ..._store_campaign_t */
+} ngx_http_cwmp_store_inputs_t;
+
+
 /* where the ACS turn stands, as session_step.lua answers */
 
 typedef struct {
     ngx_int_t                    status;        /* 1 ok, 0 not the caller's
                                                    session, -1 not an answer
-                                                   to the request in flight */
+                                                   to the request in flight,
+                                                   2 the policies' turn */
     ngx_str_t                    task;          /* the next task, or empty */
     ngx_str_t                    ns;            /* the CPE's namespace */
     ngx_str_t                    types;         /* cached types, JSON */
+    ngx_http_cwmp_store_inputs_t inputs;        /* status 2 */
 } ngx_http_cwmp_store_turn_t;
 
 
@@ -57,6 +94,16 @@ typedef struct {
     ngx_str_t                    rpc_id;        /* for the next request */
     ngx_msec_t                   session_timeout;
     ngx_http_cwmp_outcome_t     *outcome;       /* NULL: the turn begins */
+
+    ngx_uint_t                   rounds;        /* policy evaluations a
+                                                   session may have; 0: no
+                                                   policies */
+    ngx_array_t                 *wanted;        /* ngx_str_t */
+    ngx_array_t                 *campaigns;     /* ngx_str_t */
+    time_t                       backoff_cap;
+    ngx_str_t                    plan;          /* an evaluation's tasks,
+                                                   JSON; empty: none */
+    ngx_str_t                    ops;           /* and its operations */
 } ngx_http_cwmp_store_step_t;
 
 

@@ -64,13 +64,13 @@ ok($ttl > 18000 && $ttl <= 20000, "session expires with cwmp_session_timeout ($t
 
 
 
-=== TEST 2: a later Inform updates, first_inform stays, BOOTSTRAP is dated
+=== TEST 2: a later Inform updates, first_inform stays, BOOT is dated
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::redis('HSET', 'cwmp:device:{00AB12-HG%2D100-S1}',
                   'first_inform', '1000', 'custom', 'kept');
 --- request eval
-"POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP'],
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['1 BOOT'],
     params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
                 'xsd:string']])
 --- error_code: 200
@@ -79,8 +79,8 @@ my $d = redis_hash('cwmp:device:{00AB12-HG%2D100-S1}');
 is($d->{first_inform}, '1000', 'first_inform not overwritten');
 is($d->{custom}, 'kept', 'fields of other writers kept');
 is($d->{software_version}, 'V2.0', 'software_version updated');
-is($d->{last_events}, '0 BOOTSTRAP', 'last_events replaced');
-ok($d->{last_bootstrap}, 'last_bootstrap');
+is($d->{last_events}, '1 BOOT', 'last_events replaced');
+ok($d->{last_boot}, 'last_boot');
 is(redis('HGET', 'cwmp:device:{00AB12-HG%2D100-S1}:params',
          'InternetGatewayDevice.DeviceInfo.SoftwareVersion'), 'V2.0',
    'parameter updated');
@@ -133,3 +133,31 @@ redis refused command
 WRONGTYPE
 --- no_error_log
 [alert]
+
+
+
+=== TEST 6: 0 BOOTSTRAP: a reset or swapped device starts afresh
+--- init
+Cwmp::Test::end_sessions();
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+Cwmp::Test::redis('HSET', "$k:params", 'InternetGatewayDevice.X.Old', 'gone');
+Cwmp::Test::redis('HSET', "$k:types", 'InternetGatewayDevice.X.Old', 'xsd:int');
+Cwmp::Test::redis('HSET', "$k:policy", 'reboot:p', '1000');
+Cwmp::Test::redis('SADD', "$k:tags", 'vip');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP'])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+ok(redis_hash($k)->{last_bootstrap}, 'last_bootstrap');
+is(redis('HGET', "$k:params", 'InternetGatewayDevice.X.Old'), undef,
+   'cached parameters dropped');
+is(redis('HGET', "$k:types", 'InternetGatewayDevice.X.Old'), undef,
+   'cached types dropped');
+is(redis('EXISTS', "$k:policy"), 0, 'policy state dropped');
+is(redis('HGET', "$k:params",
+         'InternetGatewayDevice.DeviceInfo.HardwareVersion'), 'HW1',
+   'the Inform\'s own parameters stored');
+is(redis('SISMEMBER', "$k:tags", 'vip'), 1, 'tags (other systems\') kept');
+--- no_error_log
+[error]

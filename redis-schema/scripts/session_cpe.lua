@@ -5,6 +5,8 @@
 -- KEYS[2]  cwmp:requests (the stream of CPE requests)
 -- KEYS[3]  cwmp:device:{<ID>}:pending
 -- KEYS[4]  cwmp:results
+-- KEYS[5]  cwmp:device:{<ID>}:policy   a policy's transfer that failed is
+--          marked "failed:<policy>" there, for the next evaluation
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID
@@ -45,6 +47,9 @@ if ARGV[7] ~= '' then
                    'name', type(t.name) == 'string' and t.name or '',
                    'status', ARGV[8], 'result', ARGV[9], 'time', ARGV[6])
         redis.call('HDEL', KEYS[3], ARGV[7])
+        if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
+            redis.call('HSET', KEYS[5], 'failed:' .. t.policy, ARGV[9])
+        end
     end
 end
 

@@ -9,6 +9,7 @@
 -- KEYS[6]  cwmp:devices                   the index
 -- KEYS[7]  cwmp:device:{<ID>}:pending     tasks the CPE has yet to finish
 -- KEYS[8]  cwmp:results
+-- KEYS[9]  cwmp:device:{<ID>}:policy      the policies' state
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -26,6 +27,7 @@
 -- Returns 1 when the session is open, 0 when another one is in progress
 -- (nothing is stored: the CPE will send its Inform again).
 --
+-- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
 -- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
 -- pending task no CPE report finished within an hour gets a fault result.
 
@@ -50,6 +52,18 @@ local function pairs_at(key)
         end
     end
     i = i + 2 * n + 1
+end
+
+-- 0 BOOTSTRAP: a device reset or swapped; what was cached of it is gone,
+-- and the policies re-establish its service from scratch
+local e = i
+e = e + 2 * tonumber(ARGV[e]) + 1
+e = e + 2 * tonumber(ARGV[e]) + 1
+e = e + 2 * tonumber(ARGV[e]) + 1
+for k = 1, tonumber(ARGV[e]) do
+    if ARGV[e + 2 * k - 1] == '0 BOOTSTRAP' then
+        redis.call('DEL', KEYS[2], KEYS[3], KEYS[9])
+    end
 end
 
 redis.call('HSETNX', KEYS[1], 'first_inform', now)

@@ -11,6 +11,9 @@
 -- KEYS[6]  cwmp:results
 -- KEYS[7]  cwmp:device:{<ID>}:pending
 -- KEYS[8]  cwmp:device:{<ID>}            the summary (parameter_key)
+-- KEYS[9]  cwmp:device:{<ID>}:plan       the policies' tasks, this session
+-- KEYS[10] cwmp:device:{<ID>}:tags
+-- KEYS[11] cwmp:device:{<ID>}:policy     the policies' state per device
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -26,6 +29,27 @@
 --          for a task the ACS did not send): it must answer the task
 -- ARGV[11] n, then n (parameter, value, type) triples the answer
 --          reported (type "" when unknown)
+-- then, from P = 12 + 3n, the policies:
+-- ARGV[P]   the evaluations a session may have (0: no policies)
+-- ARGV[P+1] an evaluation's tasks, a JSON array ("" when this call does
+--           not carry one): queued in :plan, after the operators' tasks
+-- ARGV[P+2] its operations, a JSON array of arrays: {"tag_add", name},
+--           {"tag_remove", name}, {"enter", campaign}, {"done", campaign},
+--           {"fail", policy, detail JSON, rules}
+-- ARGV[P+3] the fault back-off cap, seconds
+-- ARGV[P+4] the campaign key prefix ("cwmp:campaign:")
+-- ARGV[P+5] m, then the m cached parameters the policies read
+-- then      c, then the c campaigns (policies with rollout limits)
+--
+-- When no task is left and an evaluation is due (the session's evaluations
+-- below ARGV[P], and this call carries none), returns {2, "", ns, "{}",
+-- device fields, wanted values, tags, policy state, campaigns}: nginx
+-- evaluates the policies and calls again with the outcome.
+--
+-- A policy task ({"policy": name, ...}) that faults sets the device's
+-- "fault:<name>" record (retry after 300 s x 2^(n-1), capped) and counts
+-- against the campaign's stop rules; one that succeeds applies its
+-- "marks" to the policy state and clears the record.
 --
 -- Returns {1, next task or "", ns, types}: "" when the session is over
 -- (and deleted), ns the CPE's CWMP namespace, types a JSON object of the
@@ -72,12 +96,73 @@ local function record(task, t, status, result)
                'status', status, 'result', result, 'time', ARGV[9])
 end
 
-local function dequeue(task)
+local function dequeue(task, queue)
     -- only now: a session that dies before this runs the task again
-    if redis.call('LINDEX', KEYS[2], 0) == task then
-        redis.call('LPOP', KEYS[2])
+    if redis.call('LINDEX', queue, 0) == task then
+        redis.call('LPOP', queue)
     end
-    redis.call('DEL', KEYS[5])
+    if queue == KEYS[2] then
+        redis.call('DEL', KEYS[5])
+    end
+end
+
+local P = 12 + 3 * (tonumber(ARGV[11]) or 0)
+local now = tonumber(ARGV[9])
+
+-- a campaign's failure, and its stop rules: {stop_after, ratio, of}
+local function campaign_failed(name, rules)
+    local key = ARGV[P + 4] .. name
+    local st = redis.call('HGET', key .. ':devices', ARGV[5])
+    if st == 'in_progress' then
+        redis.call('HINCRBY', key, 'in_progress', -1)
+    end
+    redis.call('HSET', key .. ':devices', ARGV[5], 'failed')
+    local failed = redis.call('HINCRBY', key, 'failed', 1)
+    local why
+    if type(rules) == 'table' then
+        local of = tonumber(rules[3]) or 0
+        if of > 0 then
+            redis.call('LPUSH', key .. ':recent', 0)
+            redis.call('LTRIM', key .. ':recent', 0, of - 1)
+        end
+        local after = tonumber(rules[1]) or 0
+        if after > 0 and failed >= after then
+            why = failed .. ' failures (stop_after_failures ' .. after .. ')'
+        elseif of > 0 and redis.call('LLEN', key .. ':recent') >= of then
+            local bad = 0
+            for _, v in ipairs(redis.call('LRANGE', key .. ':recent', 0, -1)) do
+                if v == '0' then
+                    bad = bad + 1
+                end
+            end
+            if bad / of >= (tonumber(rules[2]) or 2) then
+                why = bad .. ' of the last ' .. of .. ' devices failed'
+                      .. ' (stop_failure_ratio ' .. rules[2] .. ')'
+            end
+        end
+    end
+    if why and not redis.call('HGET', key, 'paused') then
+        redis.call('HSET', key, 'paused', why, 'paused_at', ARGV[9],
+                   'paused_by', ARGV[5])
+    end
+end
+
+-- a policy that failed on this device: retried after a back-off
+local function policy_fault(name, detail, rules)
+    local field = 'fault:' .. name
+    local count = 1
+    local ok, f = pcall(cjson.decode, redis.call('HGET', KEYS[11], field)
+                                      or '')
+    if ok and type(f) == 'table' and type(f.count) == 'number' then
+        count = f.count + 1
+    end
+    local delay = math.min(300 * 2 ^ (count - 1), tonumber(ARGV[P + 3]))
+    redis.call('HSET', KEYS[11], field, cjson.encode({
+        count = count, time = now, retry_at = now + delay,
+        fault = detail}))
+    if rules then
+        campaign_failed(name, rules)
+    end
 end
 
 if ARGV[6] ~= '' then
@@ -107,7 +192,11 @@ if ARGV[6] ~= '' then
             return {-1, ''}
         end
 
-        dequeue(task)
+        local queue = KEYS[2]
+        if t.policy then
+            queue = KEYS[9]
+        end
+        dequeue(task, queue)
 
         local later = false
 
@@ -132,6 +221,21 @@ if ARGV[6] ~= '' then
                                      answer = ARGV[7]}))
         else
             record(task, t, ARGV[6], ARGV[7])
+        end
+
+        -- a policy's task: its state follows the outcome
+        if type(t.policy) == 'string' then
+            if ARGV[6] == 'done' then
+                if type(t.marks) == 'table' then
+                    for k, v in pairs(t.marks) do
+                        redis.call('HSET', KEYS[11], k, tostring(v))
+                    end
+                end
+                redis.call('HDEL', KEYS[11], 'fault:' .. t.policy)
+            else
+                local ok, detail = pcall(cjson.decode, ARGV[7])
+                policy_fault(t.policy, ok and detail or ARGV[7], t.rules)
+            end
         end
 
         -- the ParameterKey a CPE applied (SPV, AddObject, DeleteObject)
@@ -235,25 +339,127 @@ if ARGV[6] ~= '' then
     end
 end
 
+-- an evaluation's outcome: its operations, then its tasks
+if ARGV[P + 1] ~= '' then
+    local ok, ops = pcall(cjson.decode, ARGV[P + 2])
+    for _, op in ipairs(ok and type(ops) == 'table' and ops or {}) do
+        local key = ARGV[P + 4] .. tostring(op[2])
+        if op[1] == 'tag_add' then
+            redis.call('SADD', KEYS[10], op[2])
+        elseif op[1] == 'tag_remove' then
+            redis.call('SREM', KEYS[10], op[2])
+        elseif op[1] == 'enter' then
+            if redis.call('HGET', key .. ':devices', ARGV[5])
+               ~= 'in_progress'
+            then
+                redis.call('HSET', key .. ':devices', ARGV[5], 'in_progress')
+                redis.call('HINCRBY', key, 'in_progress', 1)
+            end
+        elseif op[1] == 'done' then
+            if redis.call('HGET', key .. ':devices', ARGV[5])
+               == 'in_progress'
+            then
+                redis.call('HSET', key .. ':devices', ARGV[5], 'done')
+                redis.call('HINCRBY', key, 'in_progress', -1)
+                redis.call('HINCRBY', key, 'done', 1)
+                if type(op[3]) == 'table'
+                   and (tonumber(op[3][3]) or 0) > 0
+                then
+                    redis.call('LPUSH', key .. ':recent', 1)
+                    redis.call('LTRIM', key .. ':recent', 0, op[3][3] - 1)
+                end
+            end
+        elseif op[1] == 'fail' then
+            -- after the back-off, a firmware policy starts its attempts anew
+            redis.call('HDEL', KEYS[11], 'failed:' .. op[2],
+                       'firmware:' .. op[2])
+            redis.call('XADD', KEYS[6], 'MAXLEN', '~', '1000000', '*',
+                       'device', ARGV[5], 'task', 'policy:' .. op[2],
+                       'name', 'policy', 'status', 'fault',
+                       'result', cjson.encode(op[3]), 'time', ARGV[9])
+            policy_fault(op[2], op[3], op[4])
+        end
+    end
+
+    local ok2, plan = pcall(cjson.decode, ARGV[P + 1])
+    for _, t in ipairs(ok2 and type(plan) == 'table' and plan or {}) do
+        redis.call('RPUSH', KEYS[9], cjson.encode(t))
+    end
+end
+
 while true do
     local nxt = redis.call('LINDEX', KEYS[2], 0)
+    local queue = KEYS[2]
 
     if not nxt then
-        redis.call('DEL', KEYS[1])
+        nxt = redis.call('LINDEX', KEYS[9], 0)
+        queue = KEYS[9]
+    end
+
+    if not nxt then
+        -- the policies' turn, unless they have had it or this call ends it
+        local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0
+        if ARGV[P + 1] == '' and rounds < (tonumber(ARGV[P]) or 0) then
+            redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
+                       'rounds', rounds + 1)
+            redis.call('HDEL', KEYS[1], 'task')
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
+
+            local m = tonumber(ARGV[P + 5]) or 0
+            local values = {}
+            for k = 0, m - 1, 500 do
+                local names = {}
+                for j = k, math.min(k + 499, m - 1) do
+                    names[#names + 1] = ARGV[P + 6 + j]
+                end
+                local got = redis.call('HMGET', KEYS[3], unpack(names))
+                for j = 1, #names do
+                    values[#values + 1] = got[j]
+                end
+            end
+
+            local campaigns = {}
+            local c = tonumber(ARGV[P + 6 + m]) or 0
+            for k = 1, c do
+                local key = ARGV[P + 4] .. ARGV[P + 6 + m + k]
+                local h = redis.call('HMGET', key, 'paused', 'in_progress')
+                campaigns[#campaigns + 1] = h[1]
+                campaigns[#campaigns + 1] = h[2] or '0'
+                campaigns[#campaigns + 1] =
+                    redis.call('HGET', key .. ':devices', ARGV[5])
+            end
+
+            return {2, '', s[4] or '', '{}',
+                    redis.call('HMGET', KEYS[8], 'oui', 'product_class',
+                               'serial_number', 'manufacturer',
+                               'software_version', 'hardware_version',
+                               'data_model', 'last_events'),
+                    values, redis.call('SMEMBERS', KEYS[10]),
+                    redis.call('HGETALL', KEYS[11]), campaigns}
+        end
+
+        redis.call('DEL', KEYS[1], KEYS[9])
         return {1, '', ''}
     end
 
-    -- how many sessions this task was handed out in
-    local h = redis.sha1hex(nxt)
+    -- how many sessions this task was handed out in (a policy's task:
+    -- not counted, the plan is this session's own)
     local tries = 1
-    local prev = redis.call('GET', KEYS[5])
 
-    if prev and string.sub(prev, 1, 40) == h then
-        tries = (tonumber(string.sub(prev, 42)) or 0) + 1
+    if queue == KEYS[2] then
+        local h = redis.sha1hex(nxt)
+        local prev = redis.call('GET', KEYS[5])
+
+        if prev and string.sub(prev, 1, 40) == h then
+            tries = (tonumber(string.sub(prev, 42)) or 0) + 1
+        end
+
+        if tries <= MAX_TRIES then
+            redis.call('SET', KEYS[5], h .. ':' .. tries, 'EX', 604800)
+        end
     end
 
     if tries <= MAX_TRIES then
-        redis.call('SET', KEYS[5], h .. ':' .. tries, 'EX', 604800)
         redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
                    'task', nxt)
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -285,7 +491,7 @@ while true do
         return {1, nxt, s[4], types}
     end
 
-    dequeue(nxt)
+    dequeue(nxt, KEYS[2])
     record(nxt, decode(nxt), 'fault',
            cjson.encode({error = 'abandoned',
                          detail = 'no answer from the CPE in '

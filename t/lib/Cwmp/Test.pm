@@ -237,6 +237,7 @@ sub stop_server {
 our $Device = '00AB12-HG%2D100-S1';    # what inform() sends by default
 
 sub json { JSON::PP->new->canonical->encode($_[0]) }
+sub json_decode { eval { JSON::PP->new->decode($_[0] // '') } }
 
 # queue tasks (hashes, or raw strings) for a device
 sub push_tasks {
