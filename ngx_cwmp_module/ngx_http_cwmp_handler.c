@@ -658,6 +658,13 @@ ngx_http_cwmp_policies(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
                    "cwmp policies: plan %V, ops %V",
                    &ctx->step.plan, &ctx->step.ops);
 
+    /* nothing wanted: the session is over, its key expires on its own */
+
+    if (ctx->step.plan.len == 2 && ctx->step.ops.len == 2) {
+        ngx_http_cwmp_session_over(r);
+        return NGX_DONE;
+    }
+
     ctx->step.outcome = NULL;
     ngx_str_null(&ctx->step.answered);
 

@@ -53,8 +53,8 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
 
     /* session_open.lua */
     ngx_string(
-        "local cur = redis.call('HGET', KEYS[4], 'token')\n"
-        "if cur and cur ~= ARGV[2] then\n"
+        "local cur = redis.call('HMGET', KEYS[4], 'token', 'turn')\n"
+        "if cur[1] and cur[1] ~= ARGV[2] and cur[2] ~= 'policies' then\n"
         "    return 0\n"
         "end\n"
         "local now = ARGV[4]\n"
@@ -425,10 +425,11 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    if not nxt then\n"
         "        local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0\n"
         "        if ARGV[P + 1] == '' and rounds < (tonumber(ARGV[P]) or 0) then\n"
-        "            redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],\n"
+        "            redis.call('HSET', KEYS[1], 'turn', 'policies', 'rpc_id', ARGV[3],\n"
         "                       'rounds', rounds + 1)\n"
         "            redis.call('HDEL', KEYS[1], 'task')\n"
-        "            redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+        "            redis.call('PEXPIRE', KEYS[1],\n"
+        "                       math.min(tonumber(ARGV[4]) or 10000, 10000))\n"
         "            local m = tonumber(ARGV[P + 5]) or 0\n"
         "            local values = {}\n"
         "            for k = 0, m - 1, 500 do\n"

@@ -44,7 +44,9 @@
 -- When no task is left and an evaluation is due (the session's evaluations
 -- below ARGV[P], and this call carries none), returns {2, "", ns, "{}",
 -- device fields, wanted values, tags, policy state, campaigns}: nginx
--- evaluates the policies and calls again with the outcome.
+-- evaluates the policies and calls again with the outcome, or, when they
+-- want nothing, ends the session at once (turn "policies": it expires
+-- within 10 s and session_open may replace it).
 --
 -- A policy task ({"policy": name, ...}) that faults sets the device's
 -- "fault:<name>" record (retry after 300 s x 2^(n-1), capped) and counts
@@ -400,10 +402,13 @@ while true do
         -- the policies' turn, unless they have had it or this call ends it
         local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0
         if ARGV[P + 1] == '' and rounds < (tonumber(ARGV[P]) or 0) then
-            redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
+            -- when the policies want nothing, nginx ends the session without
+            -- another call: it expires soon, and an Inform may replace it
+            redis.call('HSET', KEYS[1], 'turn', 'policies', 'rpc_id', ARGV[3],
                        'rounds', rounds + 1)
             redis.call('HDEL', KEYS[1], 'task')
-            redis.call('PEXPIRE', KEYS[1], ARGV[4])
+            redis.call('PEXPIRE', KEYS[1],
+                       math.min(tonumber(ARGV[4]) or 10000, 10000))
 
             local m = tonumber(ARGV[P + 5]) or 0
             local values = {}
