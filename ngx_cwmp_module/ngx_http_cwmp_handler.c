@@ -39,6 +39,10 @@ typedef struct {
     ngx_uint_t                   skipped;
     ngx_str_t                    use_version;   /* UseCWMPVersion */
 
+    /* the policies at the Inform: the wanted values read, by index */
+    ngx_array_t                  candidates;    /* ngx_uint_t */
+    ngx_array_t                  wanted;        /* ngx_str_t */
+
     ngx_str_t                    rpc_out;       /* what the ACS answered */
 } ngx_http_cwmp_ctx_t;
 
@@ -62,6 +66,10 @@ static ngx_int_t ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_inform(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static void ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_policy_inform(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx, ngx_http_cwmp_store_inform_t *inform);
+static ngx_int_t ngx_http_cwmp_policy_values(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx, ngx_http_cwmp_policies_t *policies);
 static ngx_int_t ngx_http_cwmp_empty_post(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_step(ngx_http_request_t *r,
@@ -378,6 +386,7 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     ngx_str_t                      device_id;
     ngx_http_cwmp_msg_t           *msg;
     ngx_http_cwmp_loc_conf_t      *lcf;
+    ngx_http_cwmp_main_conf_t     *mcf;
     ngx_http_cwmp_store_inform_t  *inform;
 
     msg = &ctx->msg;
@@ -480,19 +489,117 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         inform->session_timeout = (ngx_msec_t) timeout * 1000;
     }
 
-    rc = ngx_http_cwmp_store_inform(r, inform, ngx_http_cwmp_inform_done);
+    /* with policies in force, what they read comes back with the store */
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (mcf->policies.policies.nelts
+        && ngx_http_cwmp_policy_inform(r, ctx, inform) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_cwmp_store_inform(r, inform, &ctx->turn,
+                                    ngx_http_cwmp_inform_done);
 
     return ngx_http_cwmp_waiting(r, rc);
+}
+
+
+/*
+ * The policies at an Inform: those its device's fields leave in play say
+ * which cached values session_open.lua sends back with the store.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_policy_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
+    ngx_http_cwmp_store_inform_t *inform)
+{
+    ngx_str_t                  *name, *all;
+    ngx_uint_t                  i, *k;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (ngx_http_cwmp_store_fields(r, &ctx->msg, ctx->turn.inputs.device)
+        != NGX_OK
+        || ngx_http_cwmp_policy_candidates(r, &mcf->policies,
+                                           ctx->turn.inputs.device,
+                                           &ctx->device_id, &ctx->candidates)
+           != NGX_OK
+        || ngx_array_init(&ctx->wanted, r->pool, ctx->candidates.nelts + 1,
+                          sizeof(ngx_str_t)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    all = mcf->policies.wanted.elts;
+    k = ctx->candidates.elts;
+
+    for (i = 0; i < ctx->candidates.nelts; i++) {
+        name = ngx_array_push(&ctx->wanted);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = all[k[i]];
+    }
+
+    inform->wanted = &ctx->wanted;
+    inform->campaigns = &mcf->policies.campaigns;
+
+    return NGX_OK;
+}
+
+
+/* the values read at the Inform, back in the wanted list's order */
+
+static ngx_int_t
+ngx_http_cwmp_policy_values(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
+    ngx_http_cwmp_policies_t *policies)
+{
+    ngx_str_t    *got, *all;
+    ngx_uint_t    i, *k;
+    ngx_array_t  *values;
+
+    values = &ctx->turn.inputs.values;
+
+    if (values->nelts != ctx->candidates.nelts) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "redis sent %ui values for %ui names", values->nelts,
+                      ctx->candidates.nelts);
+        return NGX_ERROR;
+    }
+
+    all = ngx_pcalloc(r->pool, (policies->wanted.nelts + 1)
+                               * sizeof(ngx_str_t));
+    if (all == NULL) {
+        return NGX_ERROR;
+    }
+
+    got = values->elts;
+    k = ctx->candidates.elts;
+
+    for (i = 0; i < ctx->candidates.nelts; i++) {
+        all[k[i]] = got[i];
+    }
+
+    values->elts = all;
+    values->nelts = policies->wanted.nelts;
+    values->nalloc = policies->wanted.nelts + 1;
+
+    return NGX_OK;
 }
 
 
 static void
 ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
 {
-    u_char                *p;
-    ngx_str_t              out, cookie;
-    ngx_http_cwmp_ctx_t   *ctx;
-    ngx_http_cwmp_conn_t  *conn;
+    u_char                     *p;
+    ngx_str_t                   out, cookie;
+    ngx_http_cwmp_ctx_t        *ctx;
+    ngx_http_cwmp_conn_t       *conn;
+    ngx_http_cwmp_main_conf_t  *mcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
 
@@ -513,6 +620,43 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "cwmp inform stored, session %V", &ctx->token);
+
+    /* the policies, evaluated at once: a plan waits for the ACS turn */
+
+    if (ctx->turn.status == 1) {
+        ctx->turn.status = 0;
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+        if (ngx_http_cwmp_policy_values(r, ctx, &mcf->policies) != NGX_OK) {
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (ngx_http_cwmp_policy_plan(r, &mcf->policies, &ctx->turn.inputs,
+                                      &ctx->device_id, &ctx->step.plan,
+                                      &ctx->step.ops)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "cwmp: policy evaluation failed");
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (ctx->step.plan.len != 2 || ctx->step.ops.len != 2) {
+            rc = ngx_http_cwmp_store_plan(r, &ctx->device_id,
+                                          &ctx->step.plan, &ctx->step.ops,
+                                          ngx_http_cwmp_inform_done);
+
+            rc = ngx_http_cwmp_waiting(r, rc);
+
+            if (rc != NGX_DONE) {
+                ngx_http_cwmp_finalize(r, rc);
+            }
+
+            return;
+        }
+    }
 
     if (ngx_http_cwmp_soap_inform_response(r, &ctx->msg, &ctx->use_version,
                                            &out)
@@ -615,9 +759,15 @@ ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
+    /*
+     * The names of the values the policies read go along when a task's
+     * outcome may start an evaluation; at the turn's beginning Redis asks
+     * for them in the rare case it needs them (a failed transfer).
+     */
+
     ctx->step.rounds = mcf->policies.policies.nelts
                        ? NGX_HTTP_CWMP_POLICY_ROUNDS : 0;
-    ctx->step.wanted = &mcf->policies.wanted;
+    ctx->step.wanted = outcome ? &mcf->policies.wanted : NULL;
     ctx->step.campaigns = &mcf->policies.campaigns;
     ctx->step.backoff_cap = mcf->policies.backoff_cap;
     ngx_str_null(&ctx->step.plan);
@@ -678,7 +828,8 @@ ngx_http_cwmp_policies(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 static void
 ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc)
 {
-    ngx_http_cwmp_ctx_t  *ctx;
+    ngx_http_cwmp_ctx_t        *ctx;
+    ngx_http_cwmp_main_conf_t  *mcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
 
@@ -695,6 +846,20 @@ ngx_http_cwmp_step_done(ngx_http_request_t *r, ngx_int_t rc)
     case 2:
         rc = ngx_http_cwmp_policies(r, ctx);
 
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_finalize(r, rc);
+        }
+
+        return;
+
+    case 3:
+        /* the policies' names, asked for: the same step again with them */
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+        ctx->step.wanted = &mcf->policies.wanted;
+
+        rc = ngx_http_cwmp_waiting(r, ngx_http_cwmp_store_step(r, &ctx->step,
+                                          &ctx->turn,
+                                          ngx_http_cwmp_step_done));
         if (rc != NGX_DONE) {
             ngx_http_cwmp_finalize(r, rc);
         }

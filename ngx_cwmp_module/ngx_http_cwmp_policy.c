@@ -73,6 +73,7 @@ typedef enum {
 /* how a policy stands on a device */
 
 typedef enum {
+    NGX_HTTP_CWMP_POLICY_ERROR = -1,
     NGX_HTTP_CWMP_POLICY_SATISFIED = 0,
     NGX_HTTP_CWMP_POLICY_WORK,                  /* tasks planned */
     NGX_HTTP_CWMP_POLICY_WAITING                /* a transfer or back-off */
@@ -123,6 +124,8 @@ struct ngx_http_cwmp_policy_s {
     ngx_str_t                    name;
     ngx_array_t                  matches;       /* ngx_http_cwmp_match_t */
     ngx_array_t                  actions;       /* ngx_http_cwmp_action_t */
+    ngx_array_t                  params;        /* ngx_uint_t: the wanted
+                                                   values it reads */
     ngx_int_t                    campaign;      /* index, -1: none */
     ngx_uint_t                   max_in_progress;
     ngx_uint_t                   stop_after;
@@ -157,19 +160,20 @@ static char *ngx_http_cwmp_policy_action(ngx_conf_t *cf,
 static ngx_int_t ngx_http_cwmp_policy_window(ngx_str_t *s,
     ngx_http_cwmp_match_t *m);
 static ngx_int_t ngx_http_cwmp_policy_want(ngx_conf_t *cf,
-    ngx_http_cwmp_policies_t *policies, ngx_str_t *path);
+    ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *path);
 static ngx_array_t *ngx_http_cwmp_policy_template(ngx_conf_t *cf,
-    ngx_http_cwmp_policies_t *policies, ngx_str_t *value);
+    ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *value);
 static ngx_int_t ngx_http_cwmp_policy_field(ngx_str_t *name);
 static ngx_uint_t ngx_http_cwmp_policy_number(ngx_conf_t *cf, ngx_str_t *s,
     ngx_uint_t max, ngx_uint_t *n);
 
 static ngx_int_t ngx_http_cwmp_policy_matches(ngx_http_cwmp_eval_t *ev,
-    ngx_http_cwmp_policy_t *p);
+    ngx_http_cwmp_policy_t *p, ngx_uint_t partial);
 static ngx_int_t ngx_http_cwmp_policy_compare(ngx_http_cwmp_match_t *m,
     ngx_str_t *value);
 static ngx_http_cwmp_standing_e ngx_http_cwmp_policy_eval(
-    ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p, json_t **tasks);
+    ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p);
+static ngx_int_t ngx_http_cwmp_policy_push(json_t **list, json_t *item);
 static json_t *ngx_http_cwmp_policy_task(ngx_http_cwmp_policy_t *p,
     const char *name);
 static ngx_int_t ngx_http_cwmp_policy_expand(ngx_http_cwmp_eval_t *ev,
@@ -252,7 +256,9 @@ ngx_http_cwmp_policy_block(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies)
     if (ngx_array_init(&p->matches, cf->pool, 4,
                        sizeof(ngx_http_cwmp_match_t)) != NGX_OK
         || ngx_array_init(&p->actions, cf->pool, 4,
-                          sizeof(ngx_http_cwmp_action_t)) != NGX_OK)
+                          sizeof(ngx_http_cwmp_action_t)) != NGX_OK
+        || ngx_array_init(&p->params, cf->pool, 4, sizeof(ngx_uint_t))
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -445,7 +451,7 @@ ngx_http_cwmp_policy_match(ngx_conf_t *cf,
 
     } else if (nargs == 5 && ngx_strcmp(value[1].data, "param") == 0) {
         m->what = NGX_HTTP_CWMP_MATCH_PARAM;
-        field = ngx_http_cwmp_policy_want(cf, ctx->policies, &value[2]);
+        field = ngx_http_cwmp_policy_want(cf, ctx, &value[2]);
         if (field == NGX_ERROR) {
             return NGX_CONF_ERROR;
         }
@@ -541,8 +547,8 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
     {
         a->type = NGX_HTTP_CWMP_ACT_VALUE;
         a->path = value[1];
-        a->param[0] = ngx_http_cwmp_policy_want(cf, ctx->policies, &value[1]);
-        a->parts = ngx_http_cwmp_policy_template(cf, ctx->policies, &value[2]);
+        a->param[0] = ngx_http_cwmp_policy_want(cf, ctx, &value[1]);
+        a->parts = ngx_http_cwmp_policy_template(cf, ctx, &value[2]);
 
         if (a->param[0] == NGX_ERROR || a->parts == NULL) {
             return NGX_CONF_ERROR;
@@ -673,11 +679,11 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
                 ngx_str_set(&s, "true");
             }
 
-            a->param[0] = ngx_http_cwmp_policy_want(cf, ctx->policies,
+            a->param[0] = ngx_http_cwmp_policy_want(cf, ctx,
                                                     &a->path);
-            a->param[1] = ngx_http_cwmp_policy_want(cf, ctx->policies,
+            a->param[1] = ngx_http_cwmp_policy_want(cf, ctx,
                                                     &a->path181);
-            a->parts = ngx_http_cwmp_policy_template(cf, ctx->policies, &s);
+            a->parts = ngx_http_cwmp_policy_template(cf, ctx, &s);
 
             if (a->param[0] == NGX_ERROR || a->param[1] == NGX_ERROR
                 || a->parts == NULL)
@@ -729,11 +735,14 @@ ngx_http_cwmp_policy_window(ngx_str_t *s, ngx_http_cwmp_match_t *m)
 /* the index of a cached parameter the policies read, added once */
 
 static ngx_int_t
-ngx_http_cwmp_policy_want(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies,
+ngx_http_cwmp_policy_want(ngx_conf_t *cf, ngx_http_cwmp_policy_conf_ctx_t *ctx,
     ngx_str_t *path)
 {
-    ngx_str_t   *name;
-    ngx_uint_t   i;
+    ngx_str_t                 *name;
+    ngx_uint_t                 i, *index;
+    ngx_http_cwmp_policies_t  *policies;
+
+    policies = ctx->policies;
 
     if (path->len == 0 || path->len > 256 || path->data[path->len - 1] == '.'
         || ngx_strlchr(path->data, path->data + path->len, ' '))
@@ -747,18 +756,29 @@ ngx_http_cwmp_policy_want(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies,
 
     for (i = 0; i < policies->wanted.nelts; i++) {
         if (ngx_http_cwmp_policy_same(&name[i], path)) {
-            return i;
+            break;
         }
     }
 
-    name = ngx_array_push(&policies->wanted);
-    if (name == NULL) {
+    if (i == policies->wanted.nelts) {
+        name = ngx_array_push(&policies->wanted);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = *path;
+    }
+
+    /* and the policy's own list: only a device's candidates are read */
+
+    index = ngx_array_push(&ctx->policy->params);
+    if (index == NULL) {
         return NGX_ERROR;
     }
 
-    *name = *path;
+    *index = i;
 
-    return policies->wanted.nelts - 1;
+    return i;
 }
 
 
@@ -766,7 +786,7 @@ ngx_http_cwmp_policy_want(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies,
 
 static ngx_array_t *
 ngx_http_cwmp_policy_template(ngx_conf_t *cf,
-    ngx_http_cwmp_policies_t *policies, ngx_str_t *value)
+    ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *value)
 {
     u_char                *p, *end, *start;
     ngx_str_t              name;
@@ -819,7 +839,7 @@ ngx_http_cwmp_policy_template(ngx_conf_t *cf,
             name.data = start;
             name.len = p++ - start;
 
-            part->param = ngx_http_cwmp_policy_want(cf, policies, &name);
+            part->param = ngx_http_cwmp_policy_want(cf, ctx, &name);
             if (part->param == NGX_ERROR) {
                 return NULL;
             }
@@ -896,14 +916,82 @@ ngx_http_cwmp_policy_number(ngx_conf_t *cf, ngx_str_t *s, ngx_uint_t max,
 
 /* evaluation ---------------------------------------------------------- */
 
+/*
+ * At an Inform, before Redis is asked: the policies the device's own
+ * fields, events, the time and its share leave in play, and the cached
+ * values they read (the indexes into the wanted list).  A device sees the
+ * cost of the policies written for it, not of all of them.
+ */
+
+ngx_int_t
+ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
+    ngx_http_cwmp_policies_t *policies, ngx_str_t *device,
+    ngx_str_t *device_id, ngx_array_t *index)
+{
+    u_char                        *seen;
+    ngx_uint_t                     i, j, *k, *e;
+    ngx_http_cwmp_eval_t           ev;
+    ngx_http_cwmp_policy_t       **pp;
+    ngx_http_cwmp_store_inputs_t   in;
+
+    if (ngx_array_init(index, r->pool, policies->wanted.nelts + 1,
+                       sizeof(ngx_uint_t)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    seen = ngx_pcalloc(r->pool, policies->wanted.nelts + 1);
+    if (seen == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_cwmp_eval_t));
+    ngx_memzero(&in, sizeof(ngx_http_cwmp_store_inputs_t));
+    ngx_memcpy(in.device, device, sizeof(in.device));
+
+    ev.r = r;
+    ev.policies = policies;
+    ev.in = &in;
+    ev.device_id = device_id;
+    ev.now = ngx_time();
+
+    pp = policies->policies.elts;
+
+    for (i = 0; i < policies->policies.nelts; i++) {
+        if (ngx_http_cwmp_policy_matches(&ev, pp[i], 1) != NGX_OK) {
+            continue;
+        }
+
+        k = pp[i]->params.elts;
+
+        for (j = 0; j < pp[i]->params.nelts; j++) {
+            if (seen[k[j]]) {
+                continue;
+            }
+
+            seen[k[j]] = 1;
+
+            e = ngx_array_push(index);
+            if (e == NULL) {
+                return NGX_ERROR;
+            }
+
+            *e = k[j];
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_cwmp_policy_plan(ngx_http_request_t *r,
     ngx_http_cwmp_policies_t *policies, ngx_http_cwmp_store_inputs_t *in,
     ngx_str_t *device_id, ngx_str_t *plan, ngx_str_t *ops)
 {
-    json_t                          *tasks, *all, *op, *detail;
+    json_t                          *all, *op, *detail;
     ngx_int_t                        rc;
-    ngx_uint_t                       i, k;
+    ngx_uint_t                       i, k, in_progress;
     ngx_str_t                       *fail;
     ngx_http_cwmp_eval_t             ev;
     ngx_http_cwmp_policy_t         **pp, *p;
@@ -920,7 +1008,6 @@ ngx_http_cwmp_policy_plan(ngx_http_request_t *r,
 
     rc = NGX_ERROR;
     all = NULL;
-    tasks = NULL;
 
     ev.ops = json_array();
     if (ev.ops == NULL) {
@@ -973,53 +1060,41 @@ ngx_http_cwmp_policy_plan(ngx_http_request_t *r,
             continue;
         }
 
-        if (ngx_http_cwmp_policy_matches(&ev, p) != NGX_OK) {
+        if (ngx_http_cwmp_policy_matches(&ev, p, 0) != NGX_OK) {
             continue;
         }
 
-        tasks = json_array();
-        if (tasks == NULL) {
-            goto done;
-        }
+        /* a device new to a campaign: within its limit only */
 
-        standing = ngx_http_cwmp_policy_eval(&ev, p, &tasks);
+        in_progress = c && c->device.len == sizeof("in_progress") - 1
+                      && ngx_strncmp(c->device.data, "in_progress",
+                                     c->device.len) == 0;
 
-        if (tasks == NULL) {
-            goto done;
-        }
-
-        if (c && standing == NGX_HTTP_CWMP_POLICY_WORK
-            && !(c->device.len == sizeof("in_progress") - 1
-                 && ngx_strncmp(c->device.data, "in_progress", c->device.len)
-                    == 0))
+        if (c && !in_progress && p->max_in_progress
+            && (ngx_uint_t) c->in_progress >= p->max_in_progress)
         {
-            /* a device new to the campaign: within its limit only */
+            continue;
+        }
 
-            if (p->max_in_progress
-                && (ngx_uint_t) c->in_progress >= p->max_in_progress)
-            {
-                json_decref(tasks);
-                tasks = NULL;
-                continue;
-            }
+        standing = ngx_http_cwmp_policy_eval(&ev, p);
 
+        if (standing == NGX_HTTP_CWMP_POLICY_ERROR) {
+            goto done;
+        }
+
+        if (c && standing == NGX_HTTP_CWMP_POLICY_WORK && !in_progress) {
             c->in_progress++;
             json_array_append_new(ev.ops, json_pack("[s, s%]", "enter",
                                                     p->name.data,
                                                     p->name.len));
 
         } else if (c && standing == NGX_HTTP_CWMP_POLICY_SATISFIED
-                   && c->device.len == sizeof("in_progress") - 1
-                   && ngx_strncmp(c->device.data, "in_progress",
-                                  c->device.len) == 0)
+                   && in_progress)
         {
             json_array_append_new(ev.ops, json_pack("[s, s%, o]", "done",
                                   p->name.data, p->name.len,
                                   ngx_http_cwmp_policy_rules(p)));
         }
-
-        json_decref(tasks);
-        tasks = NULL;
     }
 
     all = json_array();
@@ -1067,17 +1142,15 @@ done:
         json_decref(all);
     }
 
-    if (tasks) {
-        json_decref(tasks);
-    }
-
     return rc;
 }
 
 
+/* partial: what Redis holds (parameters, tags) is not known yet */
+
 static ngx_int_t
 ngx_http_cwmp_policy_matches(ngx_http_cwmp_eval_t *ev,
-    ngx_http_cwmp_policy_t *p)
+    ngx_http_cwmp_policy_t *p, ngx_uint_t partial)
 {
     u_char                 *s, *e, *comma, buf[NGX_INT_T_LEN + 130];
     uint32_t                hash;
@@ -1103,6 +1176,10 @@ ngx_http_cwmp_policy_matches(ngx_http_cwmp_eval_t *ev,
             break;
 
         case NGX_HTTP_CWMP_MATCH_PARAM:
+            if (partial) {
+                break;
+            }
+
             value = ev->in->values.elts;
 
             if (m[i].param >= ev->in->values.nelts
@@ -1143,6 +1220,10 @@ ngx_http_cwmp_policy_matches(ngx_http_cwmp_eval_t *ev,
             break;
 
         case NGX_HTTP_CWMP_MATCH_TAG:
+            if (partial) {
+                break;
+            }
+
             if (ngx_http_cwmp_policy_has(&ev->in->tags, &m[i].value)
                 == m[i].negate)
             {
@@ -1247,31 +1328,27 @@ ngx_http_cwmp_policy_truth(ngx_str_t *s)
  */
 
 static ngx_http_cwmp_standing_e
-ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
-    json_t **tasks)
+ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
 {
     u_char                   *buf, *last;
     json_t                   *reads, *sets, *attrs, *t, *marks, *later;
     time_t                    at, age;
     ngx_str_t                *values, *st, path, want, mark, *root;
     ngx_int_t                 param, attempts;
-    ngx_uint_t                i, d181, waiting, truth;
+    ngx_uint_t                i, d181, waiting, truth, ntasks;
     ngx_http_cwmp_action_t   *a;
 
     values = ev->in->values.elts;
     waiting = 0;
+    ntasks = 0;
 
-    reads = json_array();
-    sets = json_array();
-    attrs = json_array();
-    marks = json_object();
-    later = json_array();
+    /* made when first needed: most policies on most devices want nothing */
 
-    if (reads == NULL || sets == NULL || attrs == NULL || marks == NULL
-        || later == NULL)
-    {
-        goto failed;
-    }
+    reads = NULL;
+    sets = NULL;
+    attrs = NULL;
+    marks = NULL;
+    later = NULL;
 
     /* a fault on this device: nothing until its back-off is over */
 
@@ -1288,11 +1365,6 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
         }
 
         if (at > ev->now) {
-            json_decref(reads);
-            json_decref(sets);
-            json_decref(attrs);
-            json_decref(marks);
-            json_decref(later);
             return NGX_HTTP_CWMP_POLICY_WAITING;
         }
     }
@@ -1325,8 +1397,13 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
             }
 
             if (values[param].data == NULL) {
-                json_array_append_new(reads,
-                                      ngx_http_cwmp_policy_str(&path));
+                if (ngx_http_cwmp_policy_push(&reads,
+                                              ngx_http_cwmp_policy_str(&path))
+                    != NGX_OK)
+                {
+                    goto failed;
+                }
+
                 break;
             }
 
@@ -1346,7 +1423,10 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
                 : json_pack("[o, o]", ngx_http_cwmp_policy_str(&path),
                             ngx_http_cwmp_policy_str(&want));
 
-            json_array_append_new(sets, t);
+            if (ngx_http_cwmp_policy_push(&sets, t) != NGX_OK) {
+                goto failed;
+            }
+
             break;
 
         case NGX_HTTP_CWMP_ACT_REFRESH:
@@ -1396,7 +1476,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
                                 json_pack("{s%: I}", buf, last - buf,
                                           (json_int_t) ev->now));
             json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_READ], t);
-            json_array_append(*tasks, t);
+            ntasks++;
             break;
 
         case NGX_HTTP_CWMP_ACT_NOTIFICATION:
@@ -1408,9 +1488,20 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
                 break;
             }
 
-            json_array_append_new(attrs, json_pack("{s: o, s: i}",
-                "name", ngx_http_cwmp_policy_str(&a[i].path),
-                "notification", (int) a[i].level));
+            if (ngx_http_cwmp_policy_push(&attrs, json_pack("{s: o, s: i}",
+                    "name", ngx_http_cwmp_policy_str(&a[i].path),
+                    "notification", (int) a[i].level))
+                != NGX_OK)
+            {
+                goto failed;
+            }
+
+            if (marks == NULL) {
+                marks = json_object();
+                if (marks == NULL) {
+                    goto failed;
+                }
+            }
 
             buf = ngx_pnalloc(ev->r->pool,
                               sizeof("notification:") - 1 + a[i].path.len);
@@ -1458,9 +1549,13 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
             json_object_set_new(t, "marks",
                                 json_pack("{s%: I}", mark.data, mark.len,
                                           (json_int_t) ev->now));
-            json_array_append_new(later,
-                                  json_pack("[i, o]",
-                                            NGX_HTTP_CWMP_CLASS_REBOOT, t));
+            if (ngx_http_cwmp_policy_push(&later,
+                    json_pack("[i, o]", NGX_HTTP_CWMP_CLASS_REBOOT, t))
+                != NGX_OK)
+            {
+                goto failed;
+            }
+
             break;
 
         case NGX_HTTP_CWMP_ACT_FIRMWARE:
@@ -1542,9 +1637,13 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
             json_object_set_new(t, "marks",
                                 json_pack("{s%: s%}", mark.data, mark.len,
                                           buf, last - buf));
-            json_array_append_new(later,
-                                  json_pack("[i, o]",
-                                            NGX_HTTP_CWMP_CLASS_DOWNLOAD, t));
+            if (ngx_http_cwmp_policy_push(&later,
+                    json_pack("[i, o]", NGX_HTTP_CWMP_CLASS_DOWNLOAD, t))
+                != NGX_OK)
+            {
+                goto failed;
+            }
+
             break;
         }
     }
@@ -1559,7 +1658,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
 
         json_object_set(t, "parameterNames", reads);
         json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_READ], t);
-        json_array_append(*tasks, t);
+        ntasks++;
 
     } else if (json_array_size(sets)) {
         /* values are set once all are known: one RPC */
@@ -1570,7 +1669,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
 
         json_object_set(t, "parameterValues", sets);
         json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_SET], t);
-        json_array_append(*tasks, t);
+        ntasks++;
     }
 
     /*
@@ -1588,7 +1687,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
         json_array_append(ev->classes[json_integer_value(
                                           json_array_get(t, 0))],
                           json_array_get(t, 1));
-        json_array_append(*tasks, json_array_get(t, 1));
+        ntasks++;
     }
 
     if (json_array_size(attrs)) {
@@ -1601,7 +1700,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
         json_object_set(t, "marks", marks);
         json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_ATTRIBUTES],
                               t);
-        json_array_append(*tasks, t);
+        ntasks++;
     }
 
     json_decref(reads);
@@ -1610,7 +1709,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p,
     json_decref(marks);
     json_decref(later);
 
-    if (json_array_size(*tasks)) {
+    if (ntasks) {
         return NGX_HTTP_CWMP_POLICY_WORK;
     }
 
@@ -1639,10 +1738,28 @@ failed:
         json_decref(later);
     }
 
-    json_decref(*tasks);
-    *tasks = NULL;
+    return NGX_HTTP_CWMP_POLICY_ERROR;
+}
 
-    return NGX_HTTP_CWMP_POLICY_WAITING;
+
+/* appends, making the list first when needed; the item is stolen */
+
+static ngx_int_t
+ngx_http_cwmp_policy_push(json_t **list, json_t *item)
+{
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (*list == NULL) {
+        *list = json_array();
+        if (*list == NULL) {
+            json_decref(item);
+            return NGX_ERROR;
+        }
+    }
+
+    return json_array_append_new(*list, item) == 0 ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1811,6 +1928,12 @@ ngx_http_cwmp_policy_dump(ngx_http_request_t *r, json_t *json, ngx_str_t *out)
 {
     char    *s;
     size_t   len;
+
+    if (json_is_array(json) && json_array_size(json) == 0) {
+        /* the common answer, without the serializer */
+        ngx_str_set(out, "[]");
+        return NGX_OK;
+    }
 
     s = json_dumps(json, JSON_COMPACT);
     if (s == NULL) {

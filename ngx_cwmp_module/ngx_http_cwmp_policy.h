@@ -41,6 +41,14 @@ char *ngx_http_cwmp_policy_block(ngx_conf_t *cf,
     ngx_http_cwmp_policies_t *policies);
 
 /*
+ * The wanted values (indexes) of the policies a device's Inform leaves in
+ * play: only those are read from Redis at the Inform.
+ */
+ngx_int_t ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
+    ngx_http_cwmp_policies_t *policies, ngx_str_t *device,
+    ngx_str_t *device_id, ngx_array_t *index);
+
+/*
  * The tasks the policies in force want for a device (a JSON array, "[]"
  * when none) and the operations on its tags, policy state and campaigns
  * (a JSON array of arrays), in session_step.lua's terms.

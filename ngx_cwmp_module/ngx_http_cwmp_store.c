@@ -64,7 +64,7 @@ static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
 static ngx_int_t ngx_http_cwmp_store_count(ngx_http_request_t *r,
     ngx_str_t *s, ngx_uint_t n);
 static ngx_int_t ngx_http_cwmp_store_inputs(ngx_http_request_t *r,
-    redisReply *rr, ngx_http_cwmp_store_inputs_t *in);
+    redisReply *device, redisReply **lists, ngx_http_cwmp_store_inputs_t *in);
 static ngx_int_t ngx_http_cwmp_store_value(ngx_http_request_t *r,
     redisReply *rr, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_copy(ngx_http_request_t *r,
@@ -80,7 +80,7 @@ static void ngx_http_cwmp_store_cleanup(void *data);
 
 static char  *ngx_http_cwmp_store_open_keys[] = {
     "", ":params", ":types", ":session", ":events", "devices", ":pending",
-    "results", ":policy", NULL
+    "results", ":policy", ":tags", NULL
 };
 
 static char  *ngx_http_cwmp_store_step_keys[] = {
@@ -97,14 +97,14 @@ static char  *ngx_http_cwmp_store_cpe_keys[] = {
 
 ngx_int_t
 ngx_http_cwmp_store_inform(ngx_http_request_t *r,
-    ngx_http_cwmp_store_inform_t *inform,
+    ngx_http_cwmp_store_inform_t *inform, ngx_http_cwmp_store_turn_t *turn,
     ngx_http_cwmp_store_handler_pt handler)
 {
-    u_char                       *p;
-    size_t                        len;
     ngx_str_t                     now, timeout, *a;
     ngx_str_t                     software, hardware, model, events;
     ngx_uint_t                    i, n, ntypes, nfields, boot, bootstrap;
+    ngx_uint_t                    nwanted, ncampaigns;
+    ngx_str_t                     device[NGX_HTTP_CWMP_DEV_FIELDS];
     ngx_http_cwmp_msg_t          *msg;
     ngx_http_cwmp_event_t        *ev;
     ngx_http_cwmp_param_t        *param;
@@ -123,16 +123,22 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* the events, "0 BOOTSTRAP,1 BOOT" */
+    /* the events, and what the summary keeps of the parameters */
+
+    if (ngx_http_cwmp_store_fields(r, msg, device) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    software = device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION];
+    hardware = device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION];
+    model = device[NGX_HTTP_CWMP_DEV_DATA_MODEL];
+    events = device[NGX_HTTP_CWMP_DEV_LAST_EVENTS];
 
     boot = 0;
     bootstrap = 0;
     ev = msg->events.elts;
-    len = 0;
 
     for (i = 0; i < msg->events.nelts; i++) {
-        len += ev[i].code.len + 1;
-
         if (ngx_strncmp(ev[i].code.data, "1 BOOT", ev[i].code.len) == 0
             && ev[i].code.len == 6)
         {
@@ -145,29 +151,6 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         }
     }
 
-    events.data = ngx_pnalloc(r->pool, len);
-    if (events.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = events.data;
-
-    for (i = 0; i < msg->events.nelts; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, ev[i].code.data, ev[i].code.len);
-    }
-
-    events.len = p - events.data;
-
-    /* what the summary keeps of the parameters */
-
-    ngx_str_null(&software);
-    ngx_str_null(&hardware);
-    ngx_str_null(&model);
-
     param = msg->params.elts;
     ntypes = 0;
 
@@ -177,30 +160,6 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         {
             ntypes++;
         }
-
-        p = ngx_strlchr(param[i].name.data,
-                        param[i].name.data + param[i].name.len, '.');
-        if (p == NULL) {
-            continue;
-        }
-
-        if (model.len == 0) {
-            model.data = param[i].name.data;
-            model.len = p - param[i].name.data;
-        }
-
-        len = param[i].name.data + param[i].name.len - p;
-
-        if (len == sizeof(".DeviceInfo.SoftwareVersion") - 1
-            && ngx_strncmp(p, ".DeviceInfo.SoftwareVersion", len) == 0)
-        {
-            software = param[i].value;
-
-        } else if (len == sizeof(".DeviceInfo.HardwareVersion") - 1
-                   && ngx_strncmp(p, ".DeviceInfo.HardwareVersion", len) == 0)
-        {
-            hardware = param[i].value;
-        }
     }
 
     /* one script: stored, and the session opened, unless one is open */
@@ -208,12 +167,16 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     nfields = 8 + boot + bootstrap + (software.len != 0)
               + (hardware.len != 0) + (model.len != 0);
 
+    nwanted = inform->wanted ? inform->wanted->nelts : 0;
+    ncampaigns = inform->campaigns ? inform->campaigns->nelts : 0;
+
     a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN,
                                    &inform->device_id,
                                    ngx_http_cwmp_store_open_keys,
                                    8 + 4 + 2 * nfields
                                    + 2 * msg->params.nelts + 2 * ntypes
-                                   + 2 * msg->events.nelts);
+                                   + 2 * msg->events.nelts
+                                   + 4 + nwanted + ncampaigns);
     if (a == NULL) {
         return NGX_ERROR;
     }
@@ -305,7 +268,156 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
         a[n++] = ev[i].command_key;
     }
 
+    /* the policies: what they read of the device comes back */
+
+    ngx_str_set(&a[n], "0");
+
+    if (inform->wanted && turn) {
+        ngx_str_set(&a[n], "1");
+        ngx_memcpy(turn->inputs.device, device, sizeof(device));
+    }
+
+    n++;
+
+    if (ngx_http_cwmp_store_key(r, &a[n++], NULL, "campaign:") != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[n++], nwanted) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nwanted; i++) {
+        a[n++] = ((ngx_str_t *) inform->wanted->elts)[i];
+    }
+
+    if (ngx_http_cwmp_store_count(r, &a[n++], ncampaigns) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ncampaigns; i++) {
+        a[n++] = ((ngx_str_t *) inform->campaigns->elts)[i];
+    }
+
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
+                                      turn);
+}
+
+
+/*
+ * The device's fields as the summary keeps them, from its Inform: the
+ * DeviceId, SoftwareVersion and HardwareVersion, the data model's root,
+ * the events ("0 BOOTSTRAP,1 BOOT").  Absent ones have .data NULL.
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_fields(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
+    ngx_str_t *device)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_str_t              *f;
+    ngx_uint_t              i;
+    ngx_http_cwmp_event_t  *ev;
+    ngx_http_cwmp_param_t  *param;
+
+    for (i = 0; i < NGX_HTTP_CWMP_DEV_FIELDS; i++) {
+        ngx_str_null(&device[i]);
+    }
+
+    device[NGX_HTTP_CWMP_DEV_OUI] = msg->oui;
+    device[NGX_HTTP_CWMP_DEV_PRODUCT_CLASS] = msg->product_class;
+    device[NGX_HTTP_CWMP_DEV_SERIAL_NUMBER] = msg->serial_number;
+    device[NGX_HTTP_CWMP_DEV_MANUFACTURER] = msg->manufacturer;
+
+    ev = msg->events.elts;
+    len = 0;
+
+    for (i = 0; i < msg->events.nelts; i++) {
+        len += ev[i].code.len + 1;
+    }
+
+    f = &device[NGX_HTTP_CWMP_DEV_LAST_EVENTS];
+
+    f->data = ngx_pnalloc(r->pool, len + 1);
+    if (f->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = f->data;
+
+    for (i = 0; i < msg->events.nelts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, ev[i].code.data, ev[i].code.len);
+    }
+
+    f->len = p - f->data;
+
+    param = msg->params.elts;
+
+    for (i = 0; i < msg->params.nelts; i++) {
+        p = ngx_strlchr(param[i].name.data,
+                        param[i].name.data + param[i].name.len, '.');
+        if (p == NULL) {
+            continue;
+        }
+
+        f = &device[NGX_HTTP_CWMP_DEV_DATA_MODEL];
+
+        if (f->data == NULL) {
+            f->data = param[i].name.data;
+            f->len = p - param[i].name.data;
+        }
+
+        len = param[i].name.data + param[i].name.len - p;
+
+        if (len == sizeof(".DeviceInfo.SoftwareVersion") - 1
+            && ngx_strncmp(p, ".DeviceInfo.SoftwareVersion", len) == 0)
+        {
+            device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION] = param[i].value;
+
+        } else if (len == sizeof(".DeviceInfo.HardwareVersion") - 1
+                   && ngx_strncmp(p, ".DeviceInfo.HardwareVersion", len) == 0)
+        {
+            device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION] = param[i].value;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The policies' plan found at an Inform, kept in the session for the ACS
+ * turn: session_step.lua queues it when the turn begins.
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_plan(ngx_http_request_t *r, ngx_str_t *device_id,
+    ngx_str_t *plan, ngx_str_t *ops, ngx_http_cwmp_store_handler_pt handler)
+{
+    ngx_str_t                    *a;
+    ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_store_batch_t   b;
+
+    b.r = r;
+    b.cmds = cmds;
+    b.ncmds = 0;
+
+    a = ngx_http_cwmp_store_cmd(&b, 6, "HSET");
+    if (a == NULL
+        || ngx_http_cwmp_store_key(r, &a[1], device_id, ":session") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&a[2], "plan");
+    a[3] = *plan;
+    ngx_str_set(&a[4], "ops");
+    a[5] = *ops;
+
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_check, handler,
                                       NULL);
 }
 
@@ -413,6 +525,11 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     a[1] = step->plan;
     a[2] = step->ops;
+
+    if (step->wanted == NULL && step->rounds) {
+        /* not sent: session_step.lua asks for them when it needs them */
+        ngx_str_set(&a[5], "-");
+    }
 
     if (ngx_http_cwmp_store_key(r, &a[4], NULL, "campaign:") != NGX_OK) {
         return NGX_ERROR;
@@ -698,12 +815,29 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     ctx = op->data;
     rr = reply;
 
+    /* {1, wanted values, tags, policy state, campaigns} with policies */
+
+    if (rr->type == REDIS_REPLY_ARRAY && ctx->turn && rr->elements == 5
+        && rr->element[0]->type == REDIS_REPLY_INTEGER)
+    {
+        ctx->busy = (rr->element[0]->integer == 0);
+        ctx->turn->status = 1;
+
+        return ngx_http_cwmp_store_inputs(ctx->r, NULL, &rr->element[1],
+                                          &ctx->turn->inputs);
+    }
+
     if (rr->type != REDIS_REPLY_INTEGER) {
         (void) ngx_http_cwmp_store_check(op, i, reply);
         return NGX_ERROR;
     }
 
     ctx->busy = (rr->integer == 0);
+
+    if (ctx->turn) {
+        /* busy, or no policies: nothing to evaluate */
+        ctx->turn->status = 0;
+    }
 
     return NGX_OK;
 }
@@ -782,18 +916,26 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_OK;
     }
 
-    return ngx_http_cwmp_store_inputs(ctx->r, rr, &turn->inputs);
+    if (rr->elements < 9) {
+        ngx_log_error(NGX_LOG_ALERT, ctx->r->connection->log, 0,
+                      "redis answered the policies' turn unexpectedly");
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cwmp_store_inputs(ctx->r, rr->element[4], &rr->element[5],
+                                      &turn->inputs);
 }
 
 
 /*
- * The policies' inputs of session_step.lua: {2, "", ns, types, device
- * fields, wanted values, tags, policy state (flat), campaigns (triples)}.
+ * The policies' inputs, as session_open.lua and session_step.lua send them:
+ * the device's fields (session_step only: the Inform has them), the wanted
+ * values, tags, policy state (flat) and campaigns (triples).
  */
 
 static ngx_int_t
-ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *rr,
-    ngx_http_cwmp_store_inputs_t *in)
+ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *device,
+    redisReply **lists, ngx_http_cwmp_store_inputs_t *in)
 {
     ngx_str_t                       *s;
     ngx_uint_t                       i, j;
@@ -801,29 +943,34 @@ ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *rr,
     ngx_keyval_t                    *kv;
     ngx_http_cwmp_store_campaign_t  *c;
 
-    if (rr->elements < 9) {
-        goto bad;
-    }
+    e[0] = device;
 
-    for (i = 0; i < 5; i++) {
-        e[i] = rr->element[4 + i];
+    for (i = 1; i < 5; i++) {
+        e[i] = lists[i - 1];
 
         if (e[i]->type != REDIS_REPLY_ARRAY) {
             goto bad;
         }
     }
 
-    if (e[0]->elements != NGX_HTTP_CWMP_DEV_FIELDS
-        || e[3]->elements % 2 || e[4]->elements % 3)
-    {
+    if (e[3]->elements % 2 || e[4]->elements % 3) {
         goto bad;
     }
 
-    for (i = 0; i < NGX_HTTP_CWMP_DEV_FIELDS; i++) {
-        if (ngx_http_cwmp_store_value(r, e[0]->element[i], &in->device[i])
-            != NGX_OK)
+    if (device) {
+        if (device->type != REDIS_REPLY_ARRAY
+            || device->elements != NGX_HTTP_CWMP_DEV_FIELDS)
         {
-            return NGX_ERROR;
+            goto bad;
+        }
+
+        for (i = 0; i < NGX_HTTP_CWMP_DEV_FIELDS; i++) {
+            if (ngx_http_cwmp_store_value(r, device->element[i],
+                                          &in->device[i])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -887,7 +1034,7 @@ ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *rr,
 bad:
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                  "redis answered the policies' turn unexpectedly");
+                  "redis answered the policies' inputs unexpectedly");
 
     return NGX_ERROR;
 }

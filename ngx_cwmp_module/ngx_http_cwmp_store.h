@@ -35,6 +35,9 @@ typedef struct {
     ngx_str_t                    version;       /* "1.0" ... */
     ngx_http_cwmp_msg_t         *msg;
     ngx_msec_t                   session_timeout;
+    ngx_array_t                 *wanted;        /* ngx_str_t; NULL: no
+                                                   policies */
+    ngx_array_t                 *campaigns;     /* ngx_str_t */
 } ngx_http_cwmp_store_inform_t;
 
 
@@ -112,7 +115,12 @@ typedef struct {
  * (answer at once); NGX_ERROR: out of memory.
  */
 ngx_int_t ngx_http_cwmp_store_inform(ngx_http_request_t *r,
-    ngx_http_cwmp_store_inform_t *inform,
+    ngx_http_cwmp_store_inform_t *inform, ngx_http_cwmp_store_turn_t *turn,
+    ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_fields(ngx_http_request_t *r,
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *device);
+ngx_int_t ngx_http_cwmp_store_plan(ngx_http_request_t *r,
+    ngx_str_t *device_id, ngx_str_t *plan, ngx_str_t *ops,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_int_t ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,

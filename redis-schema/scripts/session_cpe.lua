@@ -48,7 +48,9 @@ if ARGV[7] ~= '' then
                    'status', ARGV[8], 'result', ARGV[9], 'time', ARGV[6])
         redis.call('HDEL', KEYS[3], ARGV[7])
         if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
+            -- the policies look at it when this session's turn comes
             redis.call('HSET', KEYS[5], 'failed:' .. t.policy, ARGV[9])
+            redis.call('HSET', KEYS[1], 'recheck', 1)
         end
     end
 end

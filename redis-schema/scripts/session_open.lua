@@ -10,6 +10,7 @@
 -- KEYS[7]  cwmp:device:{<ID>}:pending     tasks the CPE has yet to finish
 -- KEYS[8]  cwmp:results
 -- KEYS[9]  cwmp:device:{<ID>}:policy      the policies' state
+-- KEYS[10] cwmp:device:{<ID>}:tags
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -23,9 +24,15 @@
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n (event code, CommandKey) pairs
+-- then     "1" when policies are in force ("0" otherwise), the campaign key
+--          prefix ("cwmp:campaign:"), m, then the m cached parameters the
+--          policies read, c, then the c campaigns
 --
 -- Returns 1 when the session is open, 0 when another one is in progress
--- (nothing is stored: the CPE will send its Inform again).
+-- (nothing is stored: the CPE will send its Inform again).  With policies,
+-- an open session returns {1, wanted values, tags, policy state (flat),
+-- campaigns (paused, in_progress, this device's state)}: nginx evaluates
+-- them at once.
 --
 -- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
 -- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
@@ -66,6 +73,9 @@ for k = 1, tonumber(ARGV[e]) do
         redis.call('DEL', KEYS[2], KEYS[3], KEYS[9])
     end
 end
+
+-- where the policies' arguments start
+local P = e + 2 * tonumber(ARGV[e]) + 1
 
 redis.call('HSETNX', KEYS[1], 'first_inform', now)
 pairs_at(KEYS[1])
@@ -127,4 +137,32 @@ redis.call('PEXPIRE', KEYS[4], ARGV[3])
 
 redis.call('ZADD', KEYS[6], now, ARGV[7])
 
-return 1
+if ARGV[P] ~= '1' then
+    return 1
+end
+
+-- what the policies read: the wanted cached values, tags, state, campaigns
+local m = tonumber(ARGV[P + 2])
+local values = {}
+for k = 0, m - 1, 500 do
+    local names = {}
+    for j = k, math.min(k + 499, m - 1) do
+        names[#names + 1] = ARGV[P + 3 + j]
+    end
+    local got = redis.call('HMGET', KEYS[2], unpack(names))
+    for j = 1, #names do
+        values[#values + 1] = got[j]
+    end
+end
+
+local campaigns = {}
+for k = 1, tonumber(ARGV[P + 3 + m]) do
+    local key = ARGV[P + 1] .. ARGV[P + 3 + m + k]
+    local h = redis.call('HMGET', key, 'paused', 'in_progress')
+    campaigns[#campaigns + 1] = h[1]
+    campaigns[#campaigns + 1] = h[2] or '0'
+    campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])
+end
+
+return {1, values, redis.call('SMEMBERS', KEYS[10]),
+        redis.call('HGETALL', KEYS[9]), campaigns}

@@ -38,11 +38,16 @@
 --           {"fail", policy, detail JSON, rules}
 -- ARGV[P+3] the fault back-off cap, seconds
 -- ARGV[P+4] the campaign key prefix ("cwmp:campaign:")
--- ARGV[P+5] m, then the m cached parameters the policies read
+-- ARGV[P+5] m, then the m cached parameters the policies read ("-": not
+--           sent, as when the turn begins; returns {3, ""} when they are
+--           needed, and nginx calls again with them)
 -- then      c, then the c campaigns (policies with rollout limits)
 --
--- When no task is left and an evaluation is due (the session's evaluations
--- below ARGV[P], and this call carries none), returns {2, "", ns, "{}",
+-- The policies are evaluated at the Inform (session_open.lua); a plan found
+-- then waits in the session's "plan" and "ops" fields for the turn to
+-- begin.  When no task is left and an evaluation is due again (a task ran
+-- in this call, the session's evaluations are below ARGV[P], and this call
+-- carries none), returns {2, "", ns, "{}",
 -- device fields, wanted values, tags, policy state, campaigns}: nginx
 -- evaluates the policies and calls again with the outcome, or, when they
 -- want nothing, ends the session at once (turn "policies": it expires
@@ -70,7 +75,8 @@
 
 local MAX_TRIES = 3
 
-local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns')
+local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
+                     'plan', 'ops', 'recheck')
 
 if s[1] ~= ARGV[1] then
     return {0, ''}
@@ -110,6 +116,17 @@ end
 
 local P = 12 + 3 * (tonumber(ARGV[11]) or 0)
 local now = tonumber(ARGV[9])
+
+-- an evaluation's outcome: this call's, or the one made at the Inform
+local plan, ops = ARGV[P + 1], ARGV[P + 2]
+if plan == '' and s[5] then
+    plan, ops = s[5], s[6] or '[]'
+    redis.call('HDEL', KEYS[1], 'plan', 'ops')
+end
+
+-- a task's outcome stored by this call (or a transfer the CPE reported
+-- failed, session_cpe.lua): the policies look again after
+local worked = s[7] == '1'
 
 -- a campaign's failure, and its stop rules: {stop_after, ratio, of}
 local function campaign_failed(name, rules)
@@ -199,6 +216,7 @@ if ARGV[6] ~= '' then
             queue = KEYS[9]
         end
         dequeue(task, queue)
+        worked = true
 
         local later = false
 
@@ -342,9 +360,9 @@ if ARGV[6] ~= '' then
 end
 
 -- an evaluation's outcome: its operations, then its tasks
-if ARGV[P + 1] ~= '' then
-    local ok, ops = pcall(cjson.decode, ARGV[P + 2])
-    for _, op in ipairs(ok and type(ops) == 'table' and ops or {}) do
+if plan ~= '' then
+    local ok, list = pcall(cjson.decode, ops)
+    for _, op in ipairs(ok and type(list) == 'table' and list or {}) do
         local key = ARGV[P + 4] .. tostring(op[2])
         if op[1] == 'tag_add' then
             redis.call('SADD', KEYS[10], op[2])
@@ -383,8 +401,8 @@ if ARGV[P + 1] ~= '' then
         end
     end
 
-    local ok2, plan = pcall(cjson.decode, ARGV[P + 1])
-    for _, t in ipairs(ok2 and type(plan) == 'table' and plan or {}) do
+    local ok2, tasks = pcall(cjson.decode, plan)
+    for _, t in ipairs(ok2 and type(tasks) == 'table' and tasks or {}) do
         redis.call('RPUSH', KEYS[9], cjson.encode(t))
     end
 end
@@ -399,14 +417,20 @@ while true do
     end
 
     if not nxt then
-        -- the policies' turn, unless they have had it or this call ends it
+        -- the policies' turn, when tasks ran since they last looked (they
+        -- did at the Inform), unless this call carries their outcome
         local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0
-        if ARGV[P + 1] == '' and rounds < (tonumber(ARGV[P]) or 0) then
+        if worked and plan == '' and rounds < (tonumber(ARGV[P]) or 0) then
+            if ARGV[P + 5] == '-' then
+                -- the wanted names were left out: asked for, nothing done
+                return {3, ''}
+            end
+
             -- when the policies want nothing, nginx ends the session without
             -- another call: it expires soon, and an Inform may replace it
             redis.call('HSET', KEYS[1], 'turn', 'policies', 'rpc_id', ARGV[3],
                        'rounds', rounds + 1)
-            redis.call('HDEL', KEYS[1], 'task')
+            redis.call('HDEL', KEYS[1], 'task', 'recheck')
             redis.call('PEXPIRE', KEYS[1],
                        math.min(tonumber(ARGV[4]) or 10000, 10000))
 
