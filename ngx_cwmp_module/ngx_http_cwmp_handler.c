@@ -547,6 +547,7 @@ ngx_http_cwmp_policy_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 
     inform->wanted = &ctx->wanted;
     inform->campaigns = &mcf->policies.campaigns;
+    inform->tags = mcf->policies.tags;
 
     return NGX_OK;
 }

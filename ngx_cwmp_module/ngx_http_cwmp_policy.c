@@ -407,6 +407,7 @@ ngx_http_cwmp_policy_match(ngx_conf_t *cf,
         if (ngx_strcmp(value[1].data + m->negate, "tag") == 0) {
             m->what = NGX_HTTP_CWMP_MATCH_TAG;
             m->value = value[2];
+            ctx->policies->tags = 1;
             return NGX_CONF_OK;
         }
 
@@ -608,6 +609,7 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
         }
 
         a->path = value[2];
+        ctx->policies->tags = 1;
         return NGX_CONF_OK;
     }
 

@@ -34,6 +34,7 @@ typedef struct {
                                                    policies with rollout
                                                    limits */
     time_t                       backoff_cap;
+    ngx_uint_t                   tags;          /* a policy reads tags */
 } ngx_http_cwmp_policies_t;
 
 

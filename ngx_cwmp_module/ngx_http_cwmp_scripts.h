@@ -134,7 +134,7 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "           'turn', 'cpe')\n"
         "redis.call('PEXPIRE', KEYS[4], ARGV[3])\n"
         "redis.call('ZADD', KEYS[6], now, ARGV[7])\n"
-        "if ARGV[P] ~= '1' then\n"
+        "if ARGV[P] ~= '1' and ARGV[P] ~= '2' then\n"
         "    return 1\n"
         "end\n"
         "local m = tonumber(ARGV[P + 2])\n"
@@ -157,7 +157,8 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    campaigns[#campaigns + 1] = h[2] or '0'\n"
         "    campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])\n"
         "end\n"
-        "return {1, values, redis.call('SMEMBERS', KEYS[10]),\n"
+        "return {1, values,\n"
+        "        ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},\n"
         "        redis.call('HGETALL', KEYS[9]), campaigns}\n"
     ),
 

@@ -273,7 +273,13 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_str_set(&a[n], "0");
 
     if (inform->wanted && turn) {
-        ngx_str_set(&a[n], "1");
+        if (inform->tags) {
+            ngx_str_set(&a[n], "2");
+
+        } else {
+            ngx_str_set(&a[n], "1");
+        }
+
         ngx_memcpy(turn->inputs.device, device, sizeof(device));
     }
 

@@ -38,6 +38,7 @@ typedef struct {
     ngx_array_t                 *wanted;        /* ngx_str_t; NULL: no
                                                    policies */
     ngx_array_t                 *campaigns;     /* ngx_str_t */
+    ngx_uint_t                   tags;          /* the tags are read */
 } ngx_http_cwmp_store_inform_t;
 
 

@@ -24,7 +24,8 @@
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n (event code, CommandKey) pairs
--- then     "1" when policies are in force ("0" otherwise), the campaign key
+-- then     "1" when policies are in force, "2" when they also read tags
+--          ("0" otherwise), the campaign key
 --          prefix ("cwmp:campaign:"), m, then the m cached parameters the
 --          policies read, c, then the c campaigns
 --
@@ -137,7 +138,7 @@ redis.call('PEXPIRE', KEYS[4], ARGV[3])
 
 redis.call('ZADD', KEYS[6], now, ARGV[7])
 
-if ARGV[P] ~= '1' then
+if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
     return 1
 end
 
@@ -164,5 +165,6 @@ for k = 1, tonumber(ARGV[P + 3 + m]) do
     campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])
 end
 
-return {1, values, redis.call('SMEMBERS', KEYS[10]),
+return {1, values,
+        ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},
         redis.call('HGETALL', KEYS[9]), campaigns}
