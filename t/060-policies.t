@@ -573,3 +573,81 @@ if ($req == 5) {
     my $f = Cwmp::Test::json_decode(redis('HGET', "$main::K:policy", 'fault:fw4'));
     is($f->{count}, 1, 'a fault record with its back-off');
 }
+
+
+
+=== TEST 28: the shipped TR-098 baseline provisions a fresh device in its first session
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[main::inform(events => ['0 BOOTSTRAP'],
+              params => [['InternetGatewayDevice.ManagementServer.PeriodicInformInterval', '300', 'xsd:unsignedInt']]),
+ "POST /cwmp\n",
+ main::gpv(['InternetGatewayDevice.DeviceInfo.UpTime', '12', 'xsd:unsignedInt']),
+ main::gpv(['InternetGatewayDevice.ManagementServer.PeriodicInformEnable', 'false', 'xsd:boolean']),
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
+ main::answer('SetParameterAttributesResponse', '')]
+--- error_code eval
+[200, 200, 200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.DeviceInfo.</string>}s,
+ qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</string>}s,
+ qr{<cwmp:SetParameterValues>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</Name>\r\n<Value xsi:type="xsd:boolean">true</Value>}s,
+ qr{<cwmp:SetParameterAttributes>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestURL</Name>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 5) {
+    is(redis('SISMEMBER', "$main::K:tags", 'managed'), 1, 'tagged managed');
+    is(scalar(grep { $_->{status} ne 'done' } @{ main::policy_results() }), 0,
+       'every policy task done');
+}
+
+
+
+=== TEST 29: the TR-098 baseline's second session sends nothing
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
+--- pipelined_requests eval
+[main::inform(params => [['InternetGatewayDevice.ManagementServer.PeriodicInformInterval', '86400', 'xsd:unsignedInt']]),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+
+
+
+=== TEST 30: the shipped TR-181 baseline provisions a fresh TR-181 device, then sends nothing
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
+    include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
+            ['Device.DeviceInfo.HardwareVersion', 'HW1', 'xsd:string'],
+            ['Device.ManagementServer.ConnectionRequestURL', 'http://192.0.2.1:7547/cr', 'xsd:string']);
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP'], params => \@p181),
+ "POST /cwmp\n",
+ main::gpv(['Device.DeviceInfo.UpTime', '12', 'xsd:unsignedInt']),
+ main::gpv(['Device.ManagementServer.PeriodicInformInterval', '3600', 'xsd:unsignedInt'],
+           ['Device.ManagementServer.PeriodicInformEnable', '1', 'xsd:boolean']),
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
+ main::answer('SetParameterAttributesResponse', ''),
+ "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => \@p181),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 200, 200, 200, 204, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:GetParameterValues>.*<string>Device.DeviceInfo.</string>}s,
+ qr{<cwmp:GetParameterValues>.*<string>Device.ManagementServer.PeriodicInformInterval</string>\r\n<string>Device.ManagementServer.PeriodicInformEnable</string>}s,
+ qr{<cwmp:SetParameterValues>\r\n<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct\[1\]">.*<Name>Device.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>}s,
+ qr{<cwmp:SetParameterAttributes>.*<Name>Device.ManagementServer.ConnectionRequestURL</Name>}s,
+ qr/\A\z/, qr/InformResponse/, qr/\A\z/]

@@ -23,11 +23,12 @@ sub free_port {
     return $p;
 }
 
-# start(name, port, extra http{} directives): one worker, the test Redis,
-# "location / { cwmp; }"; returns the instance's root directory
+# start(name, port, extra http{} directives, master => 1): one worker,
+# the test Redis, "location / { cwmp; }"; returns the instance's root
+# directory.  With master, "nginx -s reload" works (reload() below).
 
 sub start {
-    my ($name, $port, $extra) = @_;
+    my ($name, $port, $extra, %o) = @_;
     my $nginx = $ENV{TEST_NGINX_BINARY} or die "TEST_NGINX_BINARY is not set\n";
     my $redis = $ENV{TEST_NGINX_REDIS_PORT};
     my $root = "$Cwmp::Test::Top/t/servroot-$name";
@@ -44,7 +45,7 @@ sub start {
     print $out <<_EOC_;
 $load
 daemon on;
-master_process off;
+master_process @{[ $o{master} ? 'on' : 'off' ]};
 worker_processes 1;
 error_log $root/logs/error.log info;
 pid $root/logs/nginx.pid;
@@ -76,6 +77,23 @@ _EOC_
     push @pids, $pid;
 
     return $root;
+}
+
+# rewrite an instance's extra http{} directives and reload it: the old
+# worker exits once its connections are done, the new one serves the rest
+
+sub reload {
+    my ($root, $old, $new) = @_;
+    my $conf = "$root/conf/nginx.conf";
+    open my $in, '<', $conf or die $!;
+    my $text = do { local $/; <$in> };
+    close $in;
+    $text =~ s/\Q$old\E/$new/ or die "reload: \"$old\" not in $conf\n";
+    open my $out, '>', $conf or die $!;
+    print $out $text;
+    close $out;
+    system($ENV{TEST_NGINX_BINARY}, '-p', "$root/", '-c', 'conf/nginx.conf',
+           '-s', 'reload') == 0 or die "nginx -s reload failed\n";
 }
 
 # a request on a new connection, sent, not yet read
