@@ -39,9 +39,11 @@ typedef struct {
     ngx_uint_t                   skipped;
     ngx_str_t                    use_version;   /* UseCWMPVersion */
 
-    /* the policies at the Inform: the wanted values read, by index */
+    /* the policies at the Inform: the wanted values and objects read */
     ngx_array_t                  candidates;    /* ngx_uint_t */
     ngx_array_t                  wanted;        /* ngx_str_t */
+    ngx_array_t                  object_index;  /* ngx_uint_t */
+    ngx_array_t                  objects;       /* ngx_str_t */
 
     ngx_str_t                    rpc_out;       /* what the ACS answered */
 } ngx_http_cwmp_ctx_t;
@@ -525,12 +527,28 @@ ngx_http_cwmp_policy_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
         != NGX_OK
         || ngx_http_cwmp_policy_candidates(r, &mcf->policies,
                                            ctx->turn.inputs.device,
-                                           &ctx->device_id, &ctx->candidates)
+                                           &ctx->device_id, &ctx->candidates,
+                                           &ctx->object_index)
            != NGX_OK
         || ngx_array_init(&ctx->wanted, r->pool, ctx->candidates.nelts + 1,
-                          sizeof(ngx_str_t)) != NGX_OK)
+                          sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&ctx->objects, r->pool,
+                          ctx->object_index.nelts + 1, sizeof(ngx_str_t))
+           != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    all = mcf->policies.objects.elts;
+    k = ctx->object_index.elts;
+
+    for (i = 0; i < ctx->object_index.nelts; i++) {
+        name = ngx_array_push(&ctx->objects);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = all[k[i]];
     }
 
     all = mcf->policies.wanted.elts;
@@ -547,6 +565,7 @@ ngx_http_cwmp_policy_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 
     inform->wanted = &ctx->wanted;
     inform->campaigns = &mcf->policies.campaigns;
+    inform->objects = &ctx->objects;
     inform->tags = mcf->policies.tags;
 
     return NGX_OK;
@@ -561,7 +580,7 @@ ngx_http_cwmp_policy_values(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 {
     ngx_str_t    *got, *all;
     ngx_uint_t    i, *k;
-    ngx_array_t  *values;
+    ngx_array_t  *values, *objects;
 
     values = &ctx->turn.inputs.values;
 
@@ -588,6 +607,34 @@ ngx_http_cwmp_policy_values(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     values->elts = all;
     values->nelts = policies->wanted.nelts;
     values->nalloc = policies->wanted.nelts + 1;
+
+    /* and the objects' instances */
+
+    values = &ctx->turn.inputs.objects;
+
+    if (values->nelts != ctx->object_index.nelts) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "redis sent %ui objects for %ui names", values->nelts,
+                      ctx->object_index.nelts);
+        return NGX_ERROR;
+    }
+
+    objects = ngx_pcalloc(r->pool, (policies->objects.nelts + 1)
+                                   * sizeof(ngx_array_t));
+    if (objects == NULL) {
+        return NGX_ERROR;
+    }
+
+    k = ctx->object_index.elts;
+
+    for (i = 0; i < ctx->object_index.nelts; i++) {
+        objects[k[i]] = ((ngx_array_t *) values->elts)[i];
+    }
+
+    values->elts = objects;
+    values->nelts = policies->objects.nelts;
+    values->nalloc = policies->objects.nelts + 1;
+    values->size = sizeof(ngx_array_t);
 
     return NGX_OK;
 }
@@ -770,6 +817,7 @@ ngx_http_cwmp_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
                        ? NGX_HTTP_CWMP_POLICY_ROUNDS : 0;
     ctx->step.wanted = outcome ? &mcf->policies.wanted : NULL;
     ctx->step.campaigns = &mcf->policies.campaigns;
+    ctx->step.objects = &mcf->policies.objects;
     ctx->step.backoff_cap = mcf->policies.backoff_cap;
     ngx_str_null(&ctx->step.plan);
     ngx_str_null(&ctx->step.ops);

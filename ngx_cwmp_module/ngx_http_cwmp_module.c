@@ -172,6 +172,8 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
         || ngx_array_init(&mcf->policies.wanted, cf->pool, 8,
                           sizeof(ngx_str_t)) != NGX_OK
         || ngx_array_init(&mcf->policies.campaigns, cf->pool, 1,
+                          sizeof(ngx_str_t)) != NGX_OK
+        || ngx_array_init(&mcf->policies.objects, cf->pool, 1,
                           sizeof(ngx_str_t)) != NGX_OK)
     {
         return NULL;

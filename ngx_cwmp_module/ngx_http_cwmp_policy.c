@@ -54,7 +54,9 @@ typedef enum {
     NGX_HTTP_CWMP_ACT_TAG_ADD,
     NGX_HTTP_CWMP_ACT_TAG_REMOVE,
     NGX_HTTP_CWMP_ACT_REBOOT,
-    NGX_HTTP_CWMP_ACT_FIRMWARE
+    NGX_HTTP_CWMP_ACT_FIRMWARE,
+    NGX_HTTP_CWMP_ACT_INSTANCES,
+    NGX_HTTP_CWMP_ACT_INSTANCE
 } ngx_http_cwmp_act_e;
 
 
@@ -62,6 +64,8 @@ typedef enum {
 
 typedef enum {
     NGX_HTTP_CWMP_CLASS_READ = 0,
+    NGX_HTTP_CWMP_CLASS_DELETE,
+    NGX_HTTP_CWMP_CLASS_ADD,
     NGX_HTTP_CWMP_CLASS_SET,
     NGX_HTTP_CWMP_CLASS_ATTRIBUTES,
     NGX_HTTP_CWMP_CLASS_DOWNLOAD,
@@ -117,7 +121,21 @@ typedef struct {
     ngx_str_t                    version;       /* FIRMWARE */
     ngx_str_t                    url;
     ngx_str_t                    file_type;
+    ngx_uint_t                   object;        /* INSTANCE(S): index */
+    ngx_uint_t                   count;         /* INSTANCES */
+    ngx_str_t                    key;           /* INSTANCE: the key's name,
+                                                   parts its value */
+    ngx_array_t                 *values;        /* INSTANCE: the other
+                                                   ngx_http_cwmp_value_t */
 } ngx_http_cwmp_action_t;
+
+
+/* a value of a new instance: a name relative to it, a template */
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_array_t                 *parts;
+} ngx_http_cwmp_value_t;
 
 
 struct ngx_http_cwmp_policy_s {
@@ -126,6 +144,8 @@ struct ngx_http_cwmp_policy_s {
     ngx_array_t                  actions;       /* ngx_http_cwmp_action_t */
     ngx_array_t                  params;        /* ngx_uint_t: the wanted
                                                    values it reads */
+    ngx_array_t                  objects;       /* ngx_uint_t: the objects
+                                                   whose instances it reads */
     ngx_int_t                    campaign;      /* index, -1: none */
     ngx_uint_t                   max_in_progress;
     ngx_uint_t                   stop_after;
@@ -161,6 +181,8 @@ static ngx_int_t ngx_http_cwmp_policy_window(ngx_str_t *s,
     ngx_http_cwmp_match_t *m);
 static ngx_int_t ngx_http_cwmp_policy_want(ngx_conf_t *cf,
     ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *path);
+static ngx_int_t ngx_http_cwmp_policy_object(ngx_conf_t *cf,
+    ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *path);
 static ngx_array_t *ngx_http_cwmp_policy_template(ngx_conf_t *cf,
     ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *value);
 static ngx_int_t ngx_http_cwmp_policy_field(ngx_str_t *name);
@@ -174,6 +196,8 @@ static ngx_int_t ngx_http_cwmp_policy_compare(ngx_http_cwmp_match_t *m,
 static ngx_http_cwmp_standing_e ngx_http_cwmp_policy_eval(
     ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p);
 static ngx_int_t ngx_http_cwmp_policy_push(json_t **list, json_t *item);
+static ngx_int_t ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_http_cwmp_action_t *a);
 static json_t *ngx_http_cwmp_policy_task(ngx_http_cwmp_policy_t *p,
     const char *name);
 static ngx_int_t ngx_http_cwmp_policy_expand(ngx_http_cwmp_eval_t *ev,
@@ -258,6 +282,8 @@ ngx_http_cwmp_policy_block(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies)
         || ngx_array_init(&p->actions, cf->pool, 4,
                           sizeof(ngx_http_cwmp_action_t)) != NGX_OK
         || ngx_array_init(&p->params, cf->pool, 4, sizeof(ngx_uint_t))
+           != NGX_OK
+        || ngx_array_init(&p->objects, cf->pool, 1, sizeof(ngx_uint_t))
            != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -519,6 +545,8 @@ invalid:
  * reboot;
  * periodic_inform <seconds>;
  * firmware <version> <url> [<file type>];
+ * instances <object.> <n>;
+ * instance <object.> <key> <value> [<name> <value>]...;
  */
 
 static char *
@@ -529,6 +557,7 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
     ngx_str_t               *value, s;
     ngx_int_t                i;
     ngx_uint_t               nargs, n;
+    ngx_http_cwmp_value_t   *v;
     ngx_http_cwmp_action_t  *a;
 
     value = cf->args->elts;
@@ -637,6 +666,64 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
                                "invalid firmware URL \"%V\": http:// or "
                                "https:// expected", &a->url);
             return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if ((ngx_strcmp(value[0].data, "instances") == 0 && nargs == 3)
+        || (ngx_strcmp(value[0].data, "instance") == 0 && nargs >= 4
+            && nargs % 2 == 0))
+    {
+        /* instances <object.> <n>;  instance <object.> <key> <value> ... */
+
+        if (value[1].len < 2 || value[1].data[value[1].len - 1] != '.'
+            || value[1].len > 256
+            || ngx_strlchr(value[1].data, value[1].data + value[1].len, '*'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid object name \"%V\": a path ending "
+                               "in \".\" expected", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        a->path = value[1];
+        i = ngx_http_cwmp_policy_object(cf, ctx, &value[1]);
+        if (i == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        a->object = i;
+
+        if (value[0].len == sizeof("instances") - 1) {
+            a->type = NGX_HTTP_CWMP_ACT_INSTANCES;
+
+            return ngx_http_cwmp_policy_number(cf, &value[2], 1000,
+                                               &a->count)
+                   ? NGX_CONF_OK : NGX_CONF_ERROR;
+        }
+
+        a->type = NGX_HTTP_CWMP_ACT_INSTANCE;
+        a->key = value[2];
+        a->parts = ngx_http_cwmp_policy_template(cf, ctx, &value[3]);
+        a->values = ngx_array_create(cf->pool, 2,
+                                     sizeof(ngx_http_cwmp_value_t));
+
+        if (a->parts == NULL || a->values == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        for (n = 4; n < nargs; n += 2) {
+            v = ngx_array_push(a->values);
+            if (v == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            v->name = value[n];
+            v->parts = ngx_http_cwmp_policy_template(cf, ctx, &value[n + 1]);
+            if (v->parts == NULL) {
+                return NGX_CONF_ERROR;
+            }
         }
 
         return NGX_CONF_OK;
@@ -774,6 +861,45 @@ ngx_http_cwmp_policy_want(ngx_conf_t *cf, ngx_http_cwmp_policy_conf_ctx_t *ctx,
     /* and the policy's own list: only a device's candidates are read */
 
     index = ngx_array_push(&ctx->policy->params);
+    if (index == NULL) {
+        return NGX_ERROR;
+    }
+
+    *index = i;
+
+    return i;
+}
+
+
+/* the index of an object whose instances the policies read, added once */
+
+static ngx_int_t
+ngx_http_cwmp_policy_object(ngx_conf_t *cf,
+    ngx_http_cwmp_policy_conf_ctx_t *ctx, ngx_str_t *path)
+{
+    ngx_str_t                 *name;
+    ngx_uint_t                 i, *index;
+    ngx_http_cwmp_policies_t  *policies;
+
+    policies = ctx->policies;
+    name = policies->objects.elts;
+
+    for (i = 0; i < policies->objects.nelts; i++) {
+        if (ngx_http_cwmp_policy_same(&name[i], path)) {
+            break;
+        }
+    }
+
+    if (i == policies->objects.nelts) {
+        name = ngx_array_push(&policies->objects);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        *name = *path;
+    }
+
+    index = ngx_array_push(&ctx->policy->objects);
     if (index == NULL) {
         return NGX_ERROR;
     }
@@ -928,9 +1054,9 @@ ngx_http_cwmp_policy_number(ngx_conf_t *cf, ngx_str_t *s, ngx_uint_t max,
 ngx_int_t
 ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
     ngx_http_cwmp_policies_t *policies, ngx_str_t *device,
-    ngx_str_t *device_id, ngx_array_t *index)
+    ngx_str_t *device_id, ngx_array_t *index, ngx_array_t *objects)
 {
-    u_char                        *seen;
+    u_char                        *seen, *seen_object;
     ngx_uint_t                     i, j, *k, *e;
     ngx_http_cwmp_eval_t           ev;
     ngx_http_cwmp_policy_t       **pp;
@@ -943,7 +1069,12 @@ ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
     }
 
     seen = ngx_pcalloc(r->pool, policies->wanted.nelts + 1);
-    if (seen == NULL) {
+    seen_object = ngx_pcalloc(r->pool, policies->objects.nelts + 1);
+
+    if (seen == NULL || seen_object == NULL
+        || ngx_array_init(objects, r->pool, policies->objects.nelts + 1,
+                          sizeof(ngx_uint_t)) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -974,6 +1105,23 @@ ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
             seen[k[j]] = 1;
 
             e = ngx_array_push(index);
+            if (e == NULL) {
+                return NGX_ERROR;
+            }
+
+            *e = k[j];
+        }
+
+        k = pp[i]->objects.elts;
+
+        for (j = 0; j < pp[i]->objects.nelts; j++) {
+            if (seen_object[k[j]]) {
+                continue;
+            }
+
+            seen_object[k[j]] = 1;
+
+            e = ngx_array_push(objects);
             if (e == NULL) {
                 return NGX_ERROR;
             }
@@ -1110,6 +1258,8 @@ ngx_http_cwmp_policy_plan(ngx_http_request_t *r,
 
         if (k >= NGX_HTTP_CWMP_CLASS_DOWNLOAD
             && (json_array_size(ev.classes[NGX_HTTP_CWMP_CLASS_READ])
+                || json_array_size(ev.classes[NGX_HTTP_CWMP_CLASS_DELETE])
+                || json_array_size(ev.classes[NGX_HTTP_CWMP_CLASS_ADD])
                 || json_array_size(ev.classes[NGX_HTTP_CWMP_CLASS_SET])))
         {
             break;
@@ -1337,12 +1487,13 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
     time_t                    at, age;
     ngx_str_t                *values, *st, path, want, mark, *root;
     ngx_int_t                 param, attempts;
-    ngx_uint_t                i, d181, waiting, truth, ntasks;
+    ngx_uint_t                i, d181, waiting, truth, ntasks, pending;
     ngx_http_cwmp_action_t   *a;
 
     values = ev->in->values.elts;
     waiting = 0;
     ntasks = 0;
+    pending = 0;
 
     /* made when first needed: most policies on most devices want nothing */
 
@@ -1560,6 +1711,33 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
 
             break;
 
+        case NGX_HTTP_CWMP_ACT_INSTANCES:
+        case NGX_HTTP_CWMP_ACT_INSTANCE:
+            switch (ngx_http_cwmp_policy_instances(ev, p, &a[i])) {
+
+            case NGX_ERROR:
+                goto failed;
+
+            case NGX_AGAIN:
+                /* the object is fetched first: it is a read */
+                pending = 1;
+                ntasks++;
+                break;
+
+            case NGX_DONE:
+                ntasks++;
+                break;
+
+            case NGX_BUSY:
+                waiting = 1;
+                break;
+
+            default: /* NGX_OK: as declared */
+                break;
+            }
+
+            break;
+
         case NGX_HTTP_CWMP_ACT_FIRMWARE:
             st = &ev->in->device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION];
 
@@ -1679,7 +1857,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
      * still has to read and set: a reboot must not come before them.
      */
 
-    if (json_array_size(reads)) {
+    if (json_array_size(reads) || pending) {
         json_array_clear(attrs);
         json_array_clear(later);
     }
@@ -1762,6 +1940,206 @@ ngx_http_cwmp_policy_push(json_t **list, json_t *item)
     }
 
     return json_array_append_new(*list, item) == 0 ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * instances <object.> <n>, instance <object.> <key> <value> ...: counted on
+ * a fresh copy of the object (a refreshObject first, and again after each
+ * AddObject or DeleteObject, whose marks make the copy stale).  NGX_OK:
+ * as declared; NGX_AGAIN: fetched first; NGX_DONE: tasks planned;
+ * NGX_BUSY: a value it needs is not known; NGX_ERROR.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_http_cwmp_action_t *a)
+{
+    u_char                 *buf, *last, *dot, *q;
+    json_t                 *t, *pv;
+    ngx_str_t              *st, leaf, want, v;
+    ngx_int_t               n;
+    ngx_uint_t              i, j, k, count, *nums, exists;
+    ngx_array_t            *known;
+    ngx_keyval_t           *kv;
+    ngx_http_cwmp_value_t  *value;
+
+    buf = ngx_pnalloc(ev->r->pool, sizeof("refresh:") - 1 + a->path.len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_sprintf(buf, "refresh:%V", &a->path);
+
+    st = ngx_http_cwmp_policy_state(ev, "refresh:", &a->path);
+
+    if (st == NULL || (st->len == 1 && st->data[0] == '0')) {
+        t = ngx_http_cwmp_policy_task(p, "refreshObject");
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_object_set_new(t, "objectName",
+                            ngx_http_cwmp_policy_str(&a->path));
+        json_object_set_new(t, "marks", json_pack("{s%: I}", buf, last - buf,
+                                                  (json_int_t) ev->now));
+        json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_READ], t);
+
+        return NGX_AGAIN;
+    }
+
+    /* the instance numbers the cache has, ascending, once each */
+
+    known = (a->object < ev->in->objects.nelts)
+            ? &((ngx_array_t *) ev->in->objects.elts)[a->object] : NULL;
+
+    nums = ngx_pnalloc(ev->r->pool,
+                       ((known ? known->nelts : 0) + 1) * sizeof(ngx_uint_t));
+    if (nums == NULL) {
+        return NGX_ERROR;
+    }
+
+    count = 0;
+    exists = 0;
+
+    if (a->type == NGX_HTTP_CWMP_ACT_INSTANCE
+        && ngx_http_cwmp_policy_expand(ev, a->parts, &want) != NGX_OK)
+    {
+        return NGX_BUSY;
+    }
+
+    kv = known ? known->elts : NULL;
+
+    for (i = 0; known && i < known->nelts; i++) {
+        if (kv[i].key.len <= a->path.len) {
+            continue;
+        }
+
+        q = kv[i].key.data + a->path.len;
+        dot = ngx_strlchr(q, kv[i].key.data + kv[i].key.len, '.');
+        if (dot == NULL) {
+            continue;
+        }
+
+        n = ngx_atoi(q, dot - q);
+        if (n == NGX_ERROR) {
+            continue;
+        }
+
+        leaf.data = dot + 1;
+        leaf.len = kv[i].key.data + kv[i].key.len - leaf.data;
+
+        if (a->type == NGX_HTTP_CWMP_ACT_INSTANCE
+            && ngx_http_cwmp_policy_same(&leaf, &a->key)
+            && ngx_http_cwmp_policy_same(&kv[i].value, &want))
+        {
+            exists = 1;
+        }
+
+        for (j = 0; j < count && nums[j] < (ngx_uint_t) n; j++) {
+            /* void */
+        }
+
+        if (j < count && nums[j] == (ngx_uint_t) n) {
+            continue;
+        }
+
+        for (k = count; k > j; k--) {
+            nums[k] = nums[k - 1];
+        }
+
+        nums[j] = n;
+        count++;
+    }
+
+    if (a->type == NGX_HTTP_CWMP_ACT_INSTANCE) {
+        if (exists) {
+            return NGX_OK;
+        }
+
+        /* AddObject, then the key and the values on the new instance */
+
+        pv = json_array();
+        if (pv == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_array_append_new(pv, json_pack("[o, o]",
+                                            ngx_http_cwmp_policy_str(&a->key),
+                                            ngx_http_cwmp_policy_str(&want)));
+
+        value = a->values->elts;
+
+        for (i = 0; i < a->values->nelts; i++) {
+            if (ngx_http_cwmp_policy_expand(ev, value[i].parts, &v)
+                != NGX_OK)
+            {
+                json_decref(pv);
+                return NGX_BUSY;
+            }
+
+            json_array_append_new(pv, json_pack("[o, o]",
+                                      ngx_http_cwmp_policy_str(&value[i].name),
+                                      ngx_http_cwmp_policy_str(&v)));
+        }
+
+        t = ngx_http_cwmp_policy_task(p, "addObject");
+        if (t == NULL) {
+            json_decref(pv);
+            return NGX_ERROR;
+        }
+
+        json_object_set_new(t, "objectName",
+                            ngx_http_cwmp_policy_str(&a->path));
+        json_object_set_new(t, "parameterValues", pv);
+        json_object_set_new(t, "marks", json_pack("{s%: i}", buf, last - buf,
+                                                  0));
+        json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_ADD], t);
+
+        return NGX_DONE;
+    }
+
+    if (count == a->count) {
+        return NGX_OK;
+    }
+
+    for (i = count; i < a->count; i++) {
+        t = ngx_http_cwmp_policy_task(p, "addObject");
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_object_set_new(t, "objectName",
+                            ngx_http_cwmp_policy_str(&a->path));
+        json_object_set_new(t, "marks", json_pack("{s%: i}", buf, last - buf,
+                                                  0));
+        json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_ADD], t);
+    }
+
+    /* too many: the newest go */
+
+    for (i = count; i > a->count; i--) {
+        t = ngx_http_cwmp_policy_task(p, "deleteObject");
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        v.data = ngx_pnalloc(ev->r->pool, a->path.len + NGX_INT_T_LEN + 1);
+        if (v.data == NULL) {
+            json_decref(t);
+            return NGX_ERROR;
+        }
+
+        v.len = ngx_sprintf(v.data, "%V%ui.", &a->path, nums[i - 1])
+                - v.data;
+
+        json_object_set_new(t, "objectName", ngx_http_cwmp_policy_str(&v));
+        json_object_set_new(t, "marks", json_pack("{s%: i}", buf, last - buf,
+                                                  0));
+        json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_DELETE], t);
+    }
+
+    return NGX_DONE;
 }
 
 

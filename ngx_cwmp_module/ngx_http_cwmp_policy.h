@@ -33,6 +33,9 @@ typedef struct {
     ngx_array_t                  campaigns;     /* ngx_str_t: names of the
                                                    policies with rollout
                                                    limits */
+    ngx_array_t                  objects;       /* ngx_str_t: objects whose
+                                                   cached instances the
+                                                   policies read */
     time_t                       backoff_cap;
     ngx_uint_t                   tags;          /* a policy reads tags */
 } ngx_http_cwmp_policies_t;
@@ -42,12 +45,12 @@ char *ngx_http_cwmp_policy_block(ngx_conf_t *cf,
     ngx_http_cwmp_policies_t *policies);
 
 /*
- * The wanted values (indexes) of the policies a device's Inform leaves in
- * play: only those are read from Redis at the Inform.
+ * The wanted values and objects (indexes) of the policies a device's
+ * Inform leaves in play: only those are read from Redis at the Inform.
  */
 ngx_int_t ngx_http_cwmp_policy_candidates(ngx_http_request_t *r,
     ngx_http_cwmp_policies_t *policies, ngx_str_t *device,
-    ngx_str_t *device_id, ngx_array_t *index);
+    ngx_str_t *device_id, ngx_array_t *index, ngx_array_t *objects);
 
 /*
  * The tasks the policies in force want for a device (a JSON array, "[]"

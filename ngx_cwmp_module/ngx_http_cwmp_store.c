@@ -103,7 +103,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
     ngx_str_t                     now, timeout, *a;
     ngx_str_t                     software, hardware, model, events;
     ngx_uint_t                    i, n, ntypes, nfields, boot, bootstrap;
-    ngx_uint_t                    nwanted, ncampaigns;
+    ngx_uint_t                    nwanted, ncampaigns, nobjects;
     ngx_str_t                     device[NGX_HTTP_CWMP_DEV_FIELDS];
     ngx_http_cwmp_msg_t          *msg;
     ngx_http_cwmp_event_t        *ev;
@@ -169,6 +169,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
     nwanted = inform->wanted ? inform->wanted->nelts : 0;
     ncampaigns = inform->campaigns ? inform->campaigns->nelts : 0;
+    nobjects = inform->objects ? inform->objects->nelts : 0;
 
     a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN,
                                    &inform->device_id,
@@ -176,7 +177,7 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
                                    8 + 4 + 2 * nfields
                                    + 2 * msg->params.nelts + 2 * ntypes
                                    + 2 * msg->events.nelts
-                                   + 4 + nwanted + ncampaigns);
+                                   + 5 + nwanted + ncampaigns + nobjects);
     if (a == NULL) {
         return NGX_ERROR;
     }
@@ -301,6 +302,14 @@ ngx_http_cwmp_store_inform(ngx_http_request_t *r,
 
     for (i = 0; i < ncampaigns; i++) {
         a[n++] = ((ngx_str_t *) inform->campaigns->elts)[i];
+    }
+
+    if (ngx_http_cwmp_store_count(r, &a[n++], nobjects) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nobjects; i++) {
+        a[n++] = ((ngx_str_t *) inform->objects->elts)[i];
     }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_opened, handler,
@@ -440,7 +449,7 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     ngx_http_cwmp_store_handler_pt handler)
 {
     ngx_str_t                    *a, *argv, timeout, now;
-    ngx_uint_t                    i, nparams, nwanted, ncampaigns;
+    ngx_uint_t                    i, nparams, nwanted, ncampaigns, nobjects;
     ngx_http_cwmp_param_t        *param;
     ngx_http_cwmp_outcome_t      *o;
     ngx_http_cwmp_redis_cmd_t     cmds[1];
@@ -462,12 +471,13 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
     nparams = o ? o->params.nelts : 0;
     nwanted = step->wanted ? step->wanted->nelts : 0;
     ncampaigns = step->campaigns ? step->campaigns->nelts : 0;
+    nobjects = (step->wanted && step->objects) ? step->objects->nelts : 0;
 
     a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
                                    &step->device_id,
                                    ngx_http_cwmp_store_step_keys,
-                                   11 + 3 * nparams + 7 + nwanted
-                                   + ncampaigns);
+                                   11 + 3 * nparams + 8 + nwanted
+                                   + ncampaigns + nobjects);
     if (a == NULL) {
         return NGX_ERROR;
     }
@@ -547,6 +557,16 @@ ngx_http_cwmp_store_step(ngx_http_request_t *r,
 
     for (i = 0; i < ncampaigns; i++) {
         a[7 + nwanted + i] = ((ngx_str_t *) step->campaigns->elts)[i];
+    }
+
+    a += 7 + nwanted + ncampaigns;
+
+    if (ngx_http_cwmp_store_count(r, &a[0], nobjects) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < nobjects; i++) {
+        a[1 + i] = ((ngx_str_t *) step->objects->elts)[i];
     }
 
     return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_turn, handler,
@@ -821,9 +841,9 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     ctx = op->data;
     rr = reply;
 
-    /* {1, wanted values, tags, policy state, campaigns} with policies */
+    /* {1, wanted values, tags, policy state, campaigns, objects} */
 
-    if (rr->type == REDIS_REPLY_ARRAY && ctx->turn && rr->elements == 5
+    if (rr->type == REDIS_REPLY_ARRAY && ctx->turn && rr->elements == 6
         && rr->element[0]->type == REDIS_REPLY_INTEGER)
     {
         ctx->busy = (rr->element[0]->integer == 0);
@@ -922,7 +942,7 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_OK;
     }
 
-    if (rr->elements < 9) {
+    if (rr->elements < 10) {
         ngx_log_error(NGX_LOG_ALERT, ctx->r->connection->log, 0,
                       "redis answered the policies' turn unexpectedly");
         return NGX_ERROR;
@@ -936,7 +956,8 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 /*
  * The policies' inputs, as session_open.lua and session_step.lua send them:
  * the device's fields (session_step only: the Inform has them), the wanted
- * values, tags, policy state (flat) and campaigns (triples).
+ * values, tags, policy state (flat), campaigns (triples) and, per object,
+ * its instances' cached leaves.
  */
 
 static ngx_int_t
@@ -945,17 +966,55 @@ ngx_http_cwmp_store_inputs(ngx_http_request_t *r, redisReply *device,
 {
     ngx_str_t                       *s;
     ngx_uint_t                       i, j;
-    redisReply                      *e[5];
+    redisReply                      *e[6], *o;
+    ngx_array_t                     *a;
     ngx_keyval_t                    *kv;
     ngx_http_cwmp_store_campaign_t  *c;
 
     e[0] = device;
 
-    for (i = 1; i < 5; i++) {
+    for (i = 1; i < 6; i++) {
         e[i] = lists[i - 1];
 
         if (e[i]->type != REDIS_REPLY_ARRAY) {
             goto bad;
+        }
+    }
+
+    /* per object, its instances' leaves: [name, value, ...] */
+
+    if (ngx_array_init(&in->objects, r->pool, e[5]->elements + 1,
+                       sizeof(ngx_array_t)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < e[5]->elements; i++) {
+        o = e[5]->element[i];
+
+        if (o->type != REDIS_REPLY_ARRAY || o->elements % 2) {
+            goto bad;
+        }
+
+        a = ngx_array_push(&in->objects);
+        if (a == NULL
+            || ngx_array_init(a, r->pool, o->elements / 2 + 1,
+                              sizeof(ngx_keyval_t)) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (j = 0; j < o->elements; j += 2) {
+            kv = ngx_array_push(a);
+            if (kv == NULL
+                || ngx_http_cwmp_store_value(r, o->element[j], &kv->key)
+                   != NGX_OK
+                || ngx_http_cwmp_store_value(r, o->element[j + 1],
+                                             &kv->value)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 

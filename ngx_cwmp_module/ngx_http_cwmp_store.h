@@ -38,6 +38,7 @@ typedef struct {
     ngx_array_t                 *wanted;        /* ngx_str_t; NULL: no
                                                    policies */
     ngx_array_t                 *campaigns;     /* ngx_str_t */
+    ngx_array_t                 *objects;       /* ngx_str_t */
     ngx_uint_t                   tags;          /* the tags are read */
 } ngx_http_cwmp_store_inform_t;
 
@@ -74,6 +75,10 @@ typedef struct {
     ngx_array_t                  tags;          /* ngx_str_t */
     ngx_array_t                  state;         /* ngx_keyval_t */
     ngx_array_t                  campaigns;     /* ..._store_campaign_t */
+    ngx_array_t                  objects;       /* ngx_array_t of
+                                                   ngx_keyval_t per object:
+                                                   its cached <object>.<n>.
+                                                   <leaf> values */
 } ngx_http_cwmp_store_inputs_t;
 
 
@@ -104,6 +109,7 @@ typedef struct {
                                                    policies */
     ngx_array_t                 *wanted;        /* ngx_str_t */
     ngx_array_t                 *campaigns;     /* ngx_str_t */
+    ngx_array_t                 *objects;       /* ngx_str_t */
     time_t                       backoff_cap;
     ngx_str_t                    plan;          /* an evaluation's tasks,
                                                    JSON; empty: none */

@@ -651,3 +651,96 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
  qr{<cwmp:SetParameterValues>\r\n<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct\[1\]">.*<Name>Device.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>}s,
  qr{<cwmp:SetParameterAttributes>.*<Name>Device.ManagementServer.ConnectionRequestURL</Name>}s,
  qr/\A\z/, qr/InformResponse/, qr/\A\z/]
+
+
+
+=== TEST 31: instances: counted on a fresh copy, added up to the number, counted again
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 2; }
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[main::inform(), "POST /cwmp\n",
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'a', 'xsd:string']),
+ main::answer('AddObjectResponse', '<InstanceNumber>5</InstanceNumber><Status>0</Status>'),
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'a', 'xsd:string'],
+           ['InternetGatewayDevice.X.Rule.5.Name', '', 'xsd:string'])]
+--- error_code eval
+[200, 200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.X.Rule.</string>}s,
+ qr{<cwmp:AddObject>\r\n<ObjectName>InternetGatewayDevice.X.Rule.</ObjectName>}s,
+ qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.X.Rule.</string>}s,
+ qr/\A\z/]
+
+
+
+=== TEST 32: instances: the newest go when there are too many
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 1; }
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[main::inform(), "POST /cwmp\n",
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'a', 'xsd:string'],
+           ['InternetGatewayDevice.X.Rule.7.Name', 'c', 'xsd:string'],
+           ['InternetGatewayDevice.X.Rule.5.Name', 'b', 'xsd:string']),
+ main::answer('DeleteObjectResponse', '<Status>0</Status>'),
+ main::answer('DeleteObjectResponse', '<Status>0</Status>'),
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'a', 'xsd:string'])]
+--- error_code eval
+[200, 200, 200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:GetParameterValues>/,
+ qr{<cwmp:DeleteObject>\r\n<ObjectName>InternetGatewayDevice.X.Rule.7.</ObjectName>}s,
+ qr{<cwmp:DeleteObject>\r\n<ObjectName>InternetGatewayDevice.X.Rule.5.</ObjectName>}s,
+ qr/<cwmp:GetParameterValues>/, qr/\A\z/]
+
+
+
+=== TEST 33: instance with a key: added with its values when no instance has it
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy voip-rule {
+        instance InternetGatewayDevice.X.Rule. Name voip Port 5060 Label "$serial_number";
+    }
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[main::inform(), "POST /cwmp\n",
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'web', 'xsd:string']),
+ main::answer('AddObjectResponse', '<InstanceNumber>4</InstanceNumber><Status>0</Status>'),
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
+ main::gpv(['InternetGatewayDevice.X.Rule.1.Name', 'web', 'xsd:string'],
+           ['InternetGatewayDevice.X.Rule.4.Name', 'voip', 'xsd:string']),
+ main::inform(), "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 200, 200, 200, 204, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/<cwmp:GetParameterValues>/,
+ qr{<cwmp:AddObject>\r\n<ObjectName>InternetGatewayDevice.X.Rule.</ObjectName>}s,
+ qr{<cwmp:SetParameterValues>.*<Name>InternetGatewayDevice.X.Rule.4.Name</Name>\r\n<Value xsi:type="xsd:string">voip</Value>.*<Name>InternetGatewayDevice.X.Rule.4.Port</Name>\r\n<Value xsi:type="xsd:string">5060</Value>.*<Name>InternetGatewayDevice.X.Rule.4.Label</Name>\r\n<Value xsi:type="xsd:string">S1</Value>}s,
+ qr/<cwmp:GetParameterValues>/, qr/\A\z/, qr/InformResponse/, qr/\A\z/]
+--- redis_check
+if ($req == 7) {
+    my $r = main::policy_results();
+    is_deeply([map { "$_->{task} $_->{name} $_->{status}" } @$r],
+              ['policy:voip-rule refreshObject done',
+               'policy:voip-rule addObject done',
+               'policy:voip-rule setParameterValues done',
+               'policy:voip-rule refreshObject done'],
+              'all the policy\'s, in order');
+}
+
+
+
+=== TEST 34: instance and instances: bad object names are refused
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy p { instances InternetGatewayDevice.X.Rule 2; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid object name "InternetGatewayDevice.X.Rule": a path ending in "\." expected in \S+nginx\.conf:\d+/

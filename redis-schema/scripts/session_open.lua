@@ -27,13 +27,15 @@
 -- then     "1" when policies are in force, "2" when they also read tags
 --          ("0" otherwise), the campaign key
 --          prefix ("cwmp:campaign:"), m, then the m cached parameters the
---          policies read, c, then the c campaigns
+--          policies read, c, then the c campaigns, o, then the o objects
+--          whose instances they count
 --
 -- Returns 1 when the session is open, 0 when another one is in progress
 -- (nothing is stored: the CPE will send its Inform again).  With policies,
 -- an open session returns {1, wanted values, tags, policy state (flat),
--- campaigns (paused, in_progress, this device's state)}: nginx evaluates
--- them at once.
+-- campaigns (paused, in_progress, this device's state), objects (per
+-- object, its cached <object><n>.<leaf> names and values)}: nginx
+-- evaluates them at once.
 --
 -- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
 -- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
@@ -156,8 +158,9 @@ for k = 0, m - 1, 500 do
     end
 end
 
+local c = tonumber(ARGV[P + 3 + m])
 local campaigns = {}
-for k = 1, tonumber(ARGV[P + 3 + m]) do
+for k = 1, c do
     local key = ARGV[P + 1] .. ARGV[P + 3 + m + k]
     local h = redis.call('HMGET', key, 'paused', 'in_progress')
     campaigns[#campaigns + 1] = h[1]
@@ -165,6 +168,31 @@ for k = 1, tonumber(ARGV[P + 3 + m]) do
     campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])
 end
 
+-- an object's cached instances: the <object><n>.<leaf> fields and values
+local function instances(object)
+    local out = {}
+    local pat = '^' .. string.gsub(object, '%p', '%%%0') .. '%d+%.[^.]+$'
+    local glob = string.gsub(object, '[%*%?%[%]\\]', '\\%0') .. '*'
+    local cursor = '0'
+    repeat
+        local r = redis.call('HSCAN', KEYS[2], cursor, 'MATCH', glob,
+                             'COUNT', 1000)
+        cursor = r[1]
+        for j = 1, #r[2], 2 do
+            if string.match(r[2][j], pat) then
+                out[#out + 1] = r[2][j]
+                out[#out + 1] = r[2][j + 1]
+            end
+        end
+    until cursor == '0'
+    return out
+end
+
+local objects = {}
+for k = 1, tonumber(ARGV[P + 4 + m + c]) do
+    objects[k] = instances(ARGV[P + 4 + m + c + k])
+end
+
 return {1, values,
         ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},
-        redis.call('HGETALL', KEYS[9]), campaigns}
+        redis.call('HGETALL', KEYS[9]), campaigns, objects}

@@ -42,13 +42,14 @@
 --           sent, as when the turn begins; returns {3, ""} when they are
 --           needed, and nginx calls again with them)
 -- then      c, then the c campaigns (policies with rollout limits)
+-- then      o, then the o objects whose instances the policies count
 --
 -- The policies are evaluated at the Inform (session_open.lua); a plan found
 -- then waits in the session's "plan" and "ops" fields for the turn to
 -- begin.  When no task is left and an evaluation is due again (a task ran
 -- in this call, the session's evaluations are below ARGV[P], and this call
 -- carries none), returns {2, "", ns, "{}",
--- device fields, wanted values, tags, policy state, campaigns}: nginx
+-- device fields, wanted values, tags, policy state, campaigns, objects}: nginx
 -- evaluates the policies and calls again with the outcome, or, when they
 -- want nothing, ends the session at once (turn "policies": it expires
 -- within 10 s and session_open may replace it).
@@ -164,6 +165,26 @@ local function campaign_failed(name, rules)
         redis.call('HSET', key, 'paused', why, 'paused_at', ARGV[9],
                    'paused_by', ARGV[5])
     end
+end
+
+-- an object's cached instances: the <object><n>.<leaf> fields and values
+local function instances(object)
+    local out = {}
+    local pat = '^' .. string.gsub(object, '%p', '%%%0') .. '%d+%.[^.]+$'
+    local glob = string.gsub(object, '[%*%?%[%]\\]', '\\%0') .. '*'
+    local cursor = '0'
+    repeat
+        local r = redis.call('HSCAN', KEYS[3], cursor, 'MATCH', glob,
+                             'COUNT', 1000)
+        cursor = r[1]
+        for j = 1, #r[2], 2 do
+            if string.match(r[2][j], pat) then
+                out[#out + 1] = r[2][j]
+                out[#out + 1] = r[2][j + 1]
+            end
+        end
+    until cursor == '0'
+    return out
 end
 
 -- a policy that failed on this device: retried after a back-off
@@ -337,10 +358,18 @@ if ARGV[6] ~= '' then
                 if type(id) ~= 'string' or id == '' then
                     id = string.sub(redis.sha1hex(task), 1, 16)
                 end
-                redis.call('LPUSH', KEYS[2], cjson.encode({
-                    id = id .. '.values', name = 'setParameterValues',
-                    parameterValues = values,
-                    parameterKey = t.parameterKey}))
+                if t.policy then
+                    -- a policy's: next in the session's plan, the policy's
+                    redis.call('LPUSH', KEYS[9], cjson.encode({
+                        id = id, policy = t.policy, rules = t.rules,
+                        name = 'setParameterValues',
+                        parameterValues = values}))
+                else
+                    redis.call('LPUSH', KEYS[2], cjson.encode({
+                        id = id .. '.values', name = 'setParameterValues',
+                        parameterValues = values,
+                        parameterKey = t.parameterKey}))
+                end
             end
         end
     end
@@ -458,13 +487,18 @@ while true do
                     redis.call('HGET', key .. ':devices', ARGV[5])
             end
 
+            local objects = {}
+            for k = 1, tonumber(ARGV[P + 7 + m + c]) or 0 do
+                objects[k] = instances(ARGV[P + 7 + m + c + k])
+            end
+
             return {2, '', s[4] or '', '{}',
                     redis.call('HMGET', KEYS[8], 'oui', 'product_class',
                                'serial_number', 'manufacturer',
                                'software_version', 'hardware_version',
                                'data_model', 'last_events'),
                     values, redis.call('SMEMBERS', KEYS[10]),
-                    redis.call('HGETALL', KEYS[11]), campaigns}
+                    redis.call('HGETALL', KEYS[11]), campaigns, objects}
         end
 
         redis.call('DEL', KEYS[1], KEYS[9])
