@@ -595,7 +595,7 @@ Cwmp::Test::redis_flush();
 [200, 200, 200, 200, 200, 204]
 --- response_body_like eval
 [qr/InformResponse/,
- qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.DeviceInfo.</string>}s,
+ qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.DeviceInfo.UpTime</string>}s,
  qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</string>}s,
  qr{<cwmp:SetParameterValues>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</Name>\r\n<Value xsi:type="xsd:boolean">true</Value>}s,
  qr{<cwmp:SetParameterAttributes>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestURL</Name>}s,
@@ -646,7 +646,7 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
 [200, 200, 200, 200, 200, 204, 200, 204]
 --- response_body_like eval
 [qr/InformResponse/,
- qr{<cwmp:GetParameterValues>.*<string>Device.DeviceInfo.</string>}s,
+ qr{<cwmp:GetParameterValues>.*<string>Device.DeviceInfo.UpTime</string>}s,
  qr{<cwmp:GetParameterValues>.*<string>Device.ManagementServer.PeriodicInformInterval</string>\r\n<string>Device.ManagementServer.PeriodicInformEnable</string>}s,
  qr{<cwmp:SetParameterValues>\r\n<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct\[1\]">.*<Name>Device.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>}s,
  qr{<cwmp:SetParameterAttributes>.*<Name>Device.ManagementServer.ConnectionRequestURL</Name>}s,
