@@ -32,6 +32,10 @@ static char *ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cwmp_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
@@ -95,6 +99,48 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cwmp_main_conf_t, policies.backoff_cap),
+      NULL },
+
+    { ngx_string("cwmp_connreq"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, connreq.enable),
+      NULL },
+
+    { ngx_string("cwmp_connreq_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, connreq.timeout),
+      NULL },
+
+    { ngx_string("cwmp_connreq_window"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, connreq.window),
+      NULL },
+
+    { ngx_string("cwmp_connreq_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, connreq.max),
+      NULL },
+
+    { ngx_string("cwmp_connreq_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_connreq_allow,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_connreq_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_cwmp_connreq_credentials,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("cwmp_shed_pending"),
@@ -166,6 +212,10 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.queue_max = NGX_CONF_UNSET_UINT;
     mcf->policies.backoff_cap = NGX_CONF_UNSET;
+    mcf->connreq.enable = NGX_CONF_UNSET;
+    mcf->connreq.timeout = NGX_CONF_UNSET_MSEC;
+    mcf->connreq.window = NGX_CONF_UNSET_MSEC;
+    mcf->connreq.max = NGX_CONF_UNSET_UINT;
 
     if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
                        sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
@@ -205,6 +255,16 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
     ngx_conf_init_uint_value(mcf->redis.queue_max, 1024);
     ngx_conf_init_value(mcf->policies.backoff_cap, 86400);
+    ngx_conf_init_value(mcf->connreq.enable, 0);
+    ngx_conf_init_msec_value(mcf->connreq.timeout, 2000);
+    ngx_conf_init_msec_value(mcf->connreq.window, 5000);
+    ngx_conf_init_uint_value(mcf->connreq.max, 64);
+
+    if (mcf->connreq.max == 0 || mcf->connreq.max > 10000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_connreq_max\" must be from 1 to 10000");
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->policies.backoff_cap < 300) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -355,6 +415,74 @@ ngx_http_cwmp_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_cwmp_main_conf_t *mcf = conf;
 
     return ngx_http_cwmp_policy_block(cf, &mcf->policies);
+}
+
+
+/* "cwmp_connreq_allow 10.0.0.0/8": where ConnectionRequestURLs may point */
+
+static char *
+ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_int_t    rc;
+    ngx_str_t   *value;
+    ngx_cidr_t  *cidr;
+
+    value = cf->args->elts;
+
+    if (mcf->connreq.allow == NULL) {
+        mcf->connreq.allow = ngx_array_create(cf->pool, 2,
+                                              sizeof(ngx_cidr_t));
+        if (mcf->connreq.allow == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cidr = ngx_array_push(mcf->connreq.allow);
+    if (cidr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = ngx_ptocidr(&value[1], cidr);
+
+    if (rc == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid network \"%V\" in \"%V\"", &value[1],
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "low address bits of %V are meaningless",
+                           &value[1]);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_connreq_credentials <user> <password>": when Redis has none */
+
+static char *
+ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->connreq.password.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->connreq.username = value[1];
+    mcf->connreq.password = value[2];
+
+    return NGX_CONF_OK;
 }
 
 
@@ -578,6 +706,13 @@ ngx_http_cwmp_init_process(ngx_cycle_t *cycle)
 
     mcf->node = ngx_http_cwmp_redis_node_create(cycle, &mcf->redis);
     if (mcf->node == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cwmp_connreq_init_process(cycle, &mcf->connreq, mcf->node,
+                                           &mcf->prefix)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

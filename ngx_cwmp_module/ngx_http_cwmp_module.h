@@ -14,6 +14,7 @@
 
 #include "ngx_http_cwmp_redis.h"
 #include "ngx_http_cwmp_policy.h"
+#include "ngx_http_cwmp_connreq.h"
 
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
     ngx_uint_t                   enabled;       /* a location has "cwmp" */
     ngx_http_cwmp_policies_t     policies;
+    ngx_http_cwmp_connreq_conf_t connreq;
 } ngx_http_cwmp_main_conf_t;
 
 

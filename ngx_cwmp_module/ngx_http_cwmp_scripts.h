@@ -9,13 +9,30 @@
 #define _NGX_HTTP_CWMP_SCRIPTS_H_INCLUDED_
 
 
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  0
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  1
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  2
-#define NGX_HTTP_CWMP_NSCRIPTS  3
+#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  0
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  1
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  2
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  3
+#define NGX_HTTP_CWMP_NSCRIPTS  4
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
+
+    /* connreq_prepare.lua */
+    ngx_string(
+        "local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')\n"
+        "if not s[1] then\n"
+        "    return {'unknown', '', '', '', ''}\n"
+        "end\n"
+        "if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then\n"
+        "    return {'rate_limited', '', '', '', ''}\n"
+        "end\n"
+        "local ms = s[1] .. '.ManagementServer.'\n"
+        "local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',\n"
+        "                     ms .. 'ConnectionRequestUsername')\n"
+        "local c = redis.call('HMGET', KEYS[3], 'username', 'password')\n"
+        "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or ''}\n"
+    ),
 
     /* session_cpe.lua */
     ngx_string(

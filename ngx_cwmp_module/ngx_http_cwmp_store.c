@@ -54,6 +54,8 @@ static ngx_str_t *ngx_http_cwmp_store_script(ngx_http_cwmp_store_batch_t *b,
     ngx_uint_t script, ngx_str_t *device_id, char **keys, ngx_uint_t nargv);
 static ngx_int_t ngx_http_cwmp_store_key(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *device_id, char *name);
+static ngx_int_t ngx_http_cwmp_store_pkey(ngx_pool_t *pool, ngx_str_t *prefix,
+    ngx_str_t *key, ngx_str_t *device_id, char *name);
 static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
     ngx_http_cwmp_store_turn_t *turn);
@@ -700,17 +702,27 @@ static ngx_int_t
 ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *device_id, char *name)
 {
-    u_char                     *p;
-    size_t                      len;
-    ngx_uint_t                  device;
     ngx_http_cwmp_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
+    return ngx_http_cwmp_store_pkey(r->pool, &mcf->prefix, key, device_id,
+                                    name);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_pkey(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
+    ngx_str_t *device_id, char *name)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   device;
+
     len = ngx_strlen(name);
     device = (len == 0 || name[0] == ':');
 
-    key->data = ngx_pnalloc(r->pool, mcf->prefix.len + len
+    key->data = ngx_pnalloc(pool, prefix->len + len
                                      + (device ? sizeof("device:{}") - 1
                                                  + device_id->len
                                                : 0));
@@ -718,7 +730,7 @@ ngx_http_cwmp_store_key(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(key->data, mcf->prefix.data, mcf->prefix.len);
+    p = ngx_cpymem(key->data, prefix->data, prefix->len);
 
     if (device) {
         p = ngx_cpymem(p, "device:{", sizeof("device:{") - 1);
@@ -1183,4 +1195,199 @@ ngx_http_cwmp_store_cleanup(void *data)
         ngx_http_cwmp_redis_cancel(ctx->op);
         ctx->op = NULL;
     }
+}
+
+
+/*
+ * Connection requests (ngx_http_cwmp_connreq.c): each call makes an op of
+ * one step, for the caller to submit; args live in "pool".
+ */
+
+#define ngx_http_cwmp_store_arg(a, s)                                        \
+    (a)->data = (u_char *) (s); (a)->len = ngx_strlen(s)
+
+
+/* the entries of cwmp:connreq for this consumer: new ones, or taken over */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_str_t *consumer, ngx_uint_t count, ngx_uint_t claim, ngx_log_t *log)
+{
+    ngx_str_t                  *a, key, n;
+    ngx_http_cwmp_redis_cmd_t   cmd;
+
+    a = ngx_palloc(pool, 10 * sizeof(ngx_str_t));
+    n.data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+
+    if (a == NULL || n.data == NULL
+        || ngx_http_cwmp_store_pkey(pool, prefix, &key, NULL, "connreq")
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    n.len = ngx_sprintf(n.data, "%ui", count) - n.data;
+
+    cmd.args = a;
+
+    if (claim) {
+        /* an entry a dead worker took, idle for 30 s, is served here */
+        ngx_http_cwmp_store_arg(&a[0], "XAUTOCLAIM");
+        a[1] = key;
+        ngx_http_cwmp_store_arg(&a[2], "cwmp");
+        a[3] = *consumer;
+        ngx_http_cwmp_store_arg(&a[4], "30000");
+        ngx_http_cwmp_store_arg(&a[5], "0-0");
+        ngx_http_cwmp_store_arg(&a[6], "COUNT");
+        a[7] = n;
+        cmd.nargs = 8;
+
+    } else {
+        ngx_http_cwmp_store_arg(&a[0], "XREADGROUP");
+        ngx_http_cwmp_store_arg(&a[1], "GROUP");
+        ngx_http_cwmp_store_arg(&a[2], "cwmp");
+        a[3] = *consumer;
+        ngx_http_cwmp_store_arg(&a[4], "COUNT");
+        a[5] = n;
+        ngx_http_cwmp_store_arg(&a[6], "STREAMS");
+        a[7] = key;
+        ngx_http_cwmp_store_arg(&a[8], ">");
+        cmd.nargs = 9;
+    }
+
+    return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
+}
+
+
+/* the consumer group, from the stream's start (MKSTREAM: none yet) */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_connreq_group(ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_log_t *log)
+{
+    ngx_str_t                  *a;
+    ngx_http_cwmp_redis_cmd_t   cmd;
+
+    a = ngx_palloc(pool, 6 * sizeof(ngx_str_t));
+    if (a == NULL
+        || ngx_http_cwmp_store_pkey(pool, prefix, &a[2], NULL, "connreq")
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    ngx_http_cwmp_store_arg(&a[0], "XGROUP");
+    ngx_http_cwmp_store_arg(&a[1], "CREATE");
+    ngx_http_cwmp_store_arg(&a[3], "cwmp");
+    ngx_http_cwmp_store_arg(&a[4], "0");
+    ngx_http_cwmp_store_arg(&a[5], "MKSTREAM");
+
+    cmd.args = a;
+    cmd.nargs = 6;
+
+    return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
+}
+
+
+/* connreq_prepare.lua: coalesced, or where and how to reach the device */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_connreq_prepare(ngx_http_cwmp_redis_node_t *node,
+    ngx_str_t *prefix, ngx_pool_t *pool, ngx_str_t *device_id,
+    ngx_msec_t window, ngx_log_t *log)
+{
+    ngx_str_t                  *a;
+    ngx_uint_t                  i;
+    ngx_http_cwmp_redis_cmd_t   cmd;
+
+    static char  *keys[] = { "", ":params", ":connreq", ":crlock" };
+
+    a = ngx_palloc(pool, 8 * sizeof(ngx_str_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    ngx_http_cwmp_store_arg(&a[0], "EVALSHA");
+    a[1] = *ngx_http_cwmp_redis_script(node,
+                                       NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE);
+    ngx_http_cwmp_store_arg(&a[2], "4");
+
+    for (i = 0; i < 4; i++) {
+        if (ngx_http_cwmp_store_pkey(pool, prefix, &a[3 + i], device_id,
+                                     keys[i])
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    a[7].data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+    if (a[7].data == NULL) {
+        return NULL;
+    }
+
+    a[7].len = ngx_sprintf(a[7].data, "%M", window) - a[7].data;
+
+    cmd.args = a;
+    cmd.nargs = 8;
+
+    return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
+}
+
+
+/* the outcome in cwmp:results, and the entry acknowledged */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_str_t *device_id, ngx_str_t *entry, ngx_str_t *status,
+    ngx_str_t *result, ngx_log_t *log)
+{
+    u_char                     *p;
+    ngx_str_t                  *a, *b;
+    ngx_http_cwmp_redis_cmd_t   cmds[2];
+
+    a = ngx_palloc(pool, 19 * sizeof(ngx_str_t));
+    b = ngx_palloc(pool, 4 * sizeof(ngx_str_t));
+    p = ngx_pnalloc(pool, sizeof("connreq:") - 1 + entry->len + NGX_TIME_T_LEN);
+
+    if (a == NULL || b == NULL || p == NULL
+        || ngx_http_cwmp_store_pkey(pool, prefix, &a[1], NULL, "results")
+           != NGX_OK
+        || ngx_http_cwmp_store_pkey(pool, prefix, &b[1], NULL, "connreq")
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    ngx_http_cwmp_store_arg(&a[0], "XADD");
+    ngx_http_cwmp_store_arg(&a[2], "MAXLEN");
+    ngx_http_cwmp_store_arg(&a[3], "~");
+    ngx_http_cwmp_store_arg(&a[4], "1000000");
+    ngx_http_cwmp_store_arg(&a[5], "*");
+    ngx_http_cwmp_store_arg(&a[6], "device");
+    a[7] = *device_id;
+    ngx_http_cwmp_store_arg(&a[8], "task");
+    a[9].data = p;
+    a[9].len = ngx_sprintf(p, "connreq:%V", entry) - p;
+    p += a[9].len;
+    ngx_http_cwmp_store_arg(&a[10], "name");
+    ngx_http_cwmp_store_arg(&a[11], "connectionRequest");
+    ngx_http_cwmp_store_arg(&a[12], "status");
+    a[13] = *status;
+    ngx_http_cwmp_store_arg(&a[14], "result");
+    a[15] = *result;
+    ngx_http_cwmp_store_arg(&a[16], "time");
+    a[17].data = p;
+    a[17].len = ngx_sprintf(p, "%T", ngx_time()) - p;
+
+    ngx_http_cwmp_store_arg(&b[0], "XACK");
+    ngx_http_cwmp_store_arg(&b[2], "cwmp");
+    b[3] = *entry;
+
+    cmds[0].args = a;
+    cmds[0].nargs = 18;
+    cmds[1].args = b;
+    cmds[1].nargs = 4;
+
+    return ngx_http_cwmp_redis_op_create(cmds, 2, log);
 }

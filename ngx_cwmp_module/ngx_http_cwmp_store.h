@@ -17,6 +17,7 @@
 
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_task.h"
+#include "ngx_http_cwmp_redis.h"
 
 
 /*
@@ -137,6 +138,18 @@ ngx_int_t ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
     ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome,
     ngx_http_cwmp_store_handler_pt handler);
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
+
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix,
+    ngx_pool_t *pool, ngx_str_t *consumer, ngx_uint_t count,
+    ngx_uint_t claim, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_group(
+    ngx_str_t *prefix, ngx_pool_t *pool, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_prepare(
+    ngx_http_cwmp_redis_node_t *node, ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_str_t *device_id, ngx_msec_t window, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix,
+    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *entry,
+    ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

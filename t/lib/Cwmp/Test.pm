@@ -225,6 +225,73 @@ sub fake_server {
     POSIX::_exit(0);
 }
 
+# A CPE's connection request server: HTTP digest (qop=auth; algorithm MD5,
+# or SHA-256 with sha256 => 1) with $o{password}; every request is a line
+# in $o{log}: "challenge", "ok <user>" or "bad <user>".  Answers for 30 s.
+
+sub cpe_server {
+    my ($port, %o) = @_;
+    require Digest::MD5;
+    require Digest::SHA;
+
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Proto => 'tcp',
+                                  Listen => 16, ReuseAddr => 1)
+        or die "cannot listen on $port: $!\n";
+
+    my $pid = fork;
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid) {
+        close $l;
+        return $pid;
+    }
+
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm 30;
+
+    my $alg = $o{sha256} ? 'SHA-256' : 'MD5';
+    my $h = $o{sha256} ? \&Digest::SHA::sha256_hex : \&Digest::MD5::md5_hex;
+    my $nonce = 'n' . int(rand(1e9));
+
+    while (my $c = $l->accept) {
+        my $req = '';
+        while ($req !~ /\r\n\r\n/) {
+            sysread($c, my $buf, 4096) or last;
+            $req .= $buf;
+        }
+        my ($uri) = $req =~ m{^GET (\S+) HTTP/1\.1};
+        my ($auth) = $req =~ /^Authorization: Digest (.*?)\r$/mi;
+        my $line = 'challenge';
+        my $ok = 0;
+        if ($auth) {
+            my %p = $auth =~ /(\w+)="?([^",]*)"?/g;
+            my $ha1 = $h->("$p{username}:$p{realm}:$o{password}");
+            my $ha2 = $h->("GET:$p{uri}");
+            my $want = $h->("$ha1:$p{nonce}:$p{nc}:$p{cnonce}:$p{qop}:$ha2");
+            $ok = ($p{response} eq $want && $p{nonce} eq $nonce
+                   && $p{uri} eq $uri);
+            $line = ($ok ? 'ok ' : 'bad ') . $p{username};
+        }
+        if (open my $out, '>>', $o{log}) {
+            print $out "$line\n";
+            close $out;
+        }
+        if ($ok) {
+            syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                         . "Connection: close\r\n\r\n");
+        } else {
+            syswrite($c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: "
+                         . "Digest realm=\"cpe\", nonce=\"$nonce\", "
+                         . "qop=\"auth\", algorithm=$alg\r\n"
+                         . "Content-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+        close $c;
+    }
+
+    POSIX::_exit(0);
+}
+
 sub stop_server {
     my ($pid) = @_;
     kill 'KILL', $pid;

@@ -1,0 +1,1159 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * Connection requests.  A producer adds "XADD cwmp:connreq * device <ID>";
+ * every worker of every host polls the stream through the consumer group
+ * "cwmp" (so each entry is served once), takes over entries a dead worker
+ * held for 30 s (XAUTOCLAIM), and for each entry:
+ *
+ *   connreq_prepare.lua   coalesced with another within the window, or
+ *                         the device's URL, address and credentials;
+ *   GET <URL>             on an nginx peer connection, with timers; a 401
+ *                         with a Digest challenge (MD5, or SHA-256 when
+ *                         offered) is answered once, on a new connection;
+ *   XADD results, XACK    the outcome: ok, offline, auth_failed, refused,
+ *                         invalid_url, rate_limited or unknown.
+ *
+ * The URL is hostile: http only, a literal address (no DNS), and that
+ * address must be the one the device's Informs come from or inside a
+ * cwmp_connreq_allow network, so that a CPE cannot aim the ACS at another
+ * host.  Passwords are never logged.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_event_connect.h>
+#include <ngx_md5.h>
+
+#if (NGX_OPENSSL)
+#include <openssl/sha.h>
+#endif
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_cwmp_connreq.h"
+#include "ngx_http_cwmp_store.h"
+
+
+#define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
+#define NGX_HTTP_CWMP_CONNREQ_CLAIM   50       /* polls between takeovers */
+#define NGX_HTTP_CWMP_CONNREQ_BUF     4096
+
+
+typedef struct {
+    ngx_http_cwmp_connreq_conf_t  *conf;
+    ngx_http_cwmp_redis_node_t    *node;
+    ngx_str_t                      prefix;
+    ngx_str_t                      consumer;
+    ngx_event_t                    poll;
+    ngx_uint_t                     polls;
+    ngx_uint_t                     inflight;
+    ngx_pool_t                    *pool;         /* the take op's */
+    ngx_http_cwmp_redis_op_t      *op;
+    ngx_uint_t                     nogroup;
+} ngx_http_cwmp_connreq_worker_t;
+
+
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_log_t                     *log;
+    ngx_str_t                      device_id;
+    ngx_str_t                      entry;
+    ngx_str_t                      url;
+    ngx_str_t                      remote;
+    ngx_str_t                      username;
+    ngx_str_t                      password;
+    ngx_str_t                      host;          /* "a.b.c.d:port" */
+    ngx_str_t                      path;
+    ngx_addr_t                     addr;
+    ngx_peer_connection_t          peer;
+    ngx_buf_t                     *out;
+    ngx_buf_t                     *in;
+    ngx_str_t                      authorization;
+    ngx_uint_t                     tries;
+    ngx_http_cwmp_redis_op_t      *op;
+    ngx_str_t                      status;
+    ngx_str_t                      detail;
+} ngx_http_cwmp_connreq_job_t;
+
+
+static void ngx_http_cwmp_connreq_poll(ngx_event_t *ev);
+static ngx_int_t ngx_http_cwmp_connreq_taken(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static void ngx_http_cwmp_connreq_take_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_connreq_group_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_connreq_entry(redisReply *entry);
+static ngx_int_t ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static void ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job);
+static ngx_int_t ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job);
+static void ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job);
+static void ngx_http_cwmp_connreq_write(ngx_event_t *wev);
+static void ngx_http_cwmp_connreq_read(ngx_event_t *rev);
+static void ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job);
+static ngx_int_t ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job,
+    u_char *start, u_char *end);
+static ngx_int_t ngx_http_cwmp_connreq_param(u_char *start, u_char *end,
+    char *name, ngx_str_t *value);
+static void ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in,
+    u_char *hex);
+static void ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job,
+    char *status, char *detail);
+static void ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_connreq_free(ngx_http_cwmp_connreq_job_t *job);
+
+
+static ngx_http_cwmp_connreq_worker_t  *ngx_http_cwmp_connreq_worker;
+
+
+ngx_int_t
+ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
+    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_redis_node_t *node,
+    ngx_str_t *prefix)
+{
+    u_char                          *p;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    if (!conf->enable) {
+        return NGX_OK;
+    }
+
+    w = ngx_pcalloc(cycle->pool, sizeof(ngx_http_cwmp_connreq_worker_t));
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_connreq_worker = w;
+
+    w->conf = conf;
+    w->node = node;
+    w->prefix = *prefix;
+
+    /* the consumer's name: this host and worker */
+
+    p = ngx_pnalloc(cycle->pool, cycle->hostname.len + NGX_INT_T_LEN + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->consumer.data = p;
+    w->consumer.len = ngx_sprintf(p, "%V:%P", &cycle->hostname, ngx_pid) - p;
+
+    w->poll.handler = ngx_http_cwmp_connreq_poll;
+    w->poll.data = w;
+    w->poll.log = cycle->log;
+    w->poll.cancelable = 1;
+
+    ngx_add_timer(&w->poll, NGX_HTTP_CWMP_CONNREQ_POLL);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
+{
+    ngx_uint_t                       claim;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ev->data;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    ngx_add_timer(&w->poll, NGX_HTTP_CWMP_CONNREQ_POLL);
+
+    if (w->op || w->inflight >= w->conf->max
+        || ngx_http_cwmp_redis_available(w->node) != NGX_OK)
+    {
+        return;
+    }
+
+    w->pool = ngx_create_pool(1024, ev->log);
+    if (w->pool == NULL) {
+        return;
+    }
+
+    if (w->nogroup) {
+        w->op = ngx_http_cwmp_store_connreq_group(&w->prefix, w->pool,
+                                                  ev->log);
+        if (w->op) {
+            w->op->done = ngx_http_cwmp_connreq_group_done;
+        }
+
+    } else {
+        claim = (w->polls++ % NGX_HTTP_CWMP_CONNREQ_CLAIM == 0);
+        w->op = ngx_http_cwmp_store_connreq_take(&w->prefix, w->pool,
+                                                 &w->consumer,
+                                                 w->conf->max - w->inflight,
+                                                 claim, ev->log);
+        if (w->op) {
+            w->op->reply = ngx_http_cwmp_connreq_taken;
+            w->op->done = ngx_http_cwmp_connreq_take_done;
+        }
+    }
+
+    if (w->op == NULL) {
+        ngx_destroy_pool(w->pool);
+        w->pool = NULL;
+        return;
+    }
+
+    w->op->data = w;
+
+    if (ngx_http_cwmp_redis_submit(w->node, w->op, ev->log) != NGX_OK) {
+        w->op = NULL;
+        ngx_destroy_pool(w->pool);
+        w->pool = NULL;
+    }
+}
+
+
+/*
+ * XREADGROUP: [[stream, [[id, [field, value, ...]], ...]]] or nil;
+ * XAUTOCLAIM: [next, [[id, [field, value, ...]], ...], [deleted]].
+ */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_taken(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                      *rr, *entries;
+    ngx_uint_t                       j;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = op->data;
+    rr = reply;
+    entries = NULL;
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        if (rr->len >= 7 && ngx_strncmp(rr->str, "NOGROUP", 7) == 0) {
+            /* the first worker to poll creates the group */
+            w->nogroup = 1;
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "cwmp: reading connection requests: \"%*s\"",
+                      rr->len, rr->str);
+        return NGX_OK;
+    }
+
+    if (rr->type == REDIS_REPLY_ARRAY && rr->elements >= 2
+        && rr->element[0]->type == REDIS_REPLY_STRING
+        && rr->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        entries = rr->element[1];                       /* XAUTOCLAIM */
+
+    } else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 1
+               && rr->element[0]->type == REDIS_REPLY_ARRAY
+               && rr->element[0]->elements == 2
+               && rr->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        entries = rr->element[0]->element[1];           /* XREADGROUP */
+    }
+
+    for (j = 0; entries && j < entries->elements; j++) {
+        ngx_http_cwmp_connreq_entry(entries->element[j]);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_connreq_take_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = op->data;
+    w->op = NULL;
+
+    ngx_destroy_pool(w->pool);
+    w->pool = NULL;
+}
+
+
+static void
+ngx_http_cwmp_connreq_group_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = op->data;
+    w->op = NULL;
+    w->nogroup = 0;
+
+    ngx_destroy_pool(w->pool);
+    w->pool = NULL;
+
+    /* "BUSYGROUP": another worker was first, as good */
+}
+
+
+/* one entry: [id, [field, value, ...]] (fields nil when it was deleted) */
+
+static void
+ngx_http_cwmp_connreq_entry(redisReply *entry)
+{
+    ngx_uint_t                       k;
+    ngx_pool_t                      *pool;
+    redisReply                      *id, *f;
+    ngx_http_cwmp_connreq_job_t     *job;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+        || entry->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    id = entry->element[0];
+    f = entry->element[1];
+
+    pool = ngx_create_pool(2048, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    job = ngx_pcalloc(pool, sizeof(ngx_http_cwmp_connreq_job_t));
+    if (job == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    job->pool = pool;
+    job->log = ngx_cycle->log;
+    job->entry.data = ngx_pstrdup(pool, &(ngx_str_t) { id->len,
+                                                        (u_char *) id->str });
+    job->entry.len = id->len;
+
+    if (job->entry.data == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    w->inflight++;
+
+    for (k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
+        if (f->element[k]->type == REDIS_REPLY_STRING
+            && f->element[k + 1]->type == REDIS_REPLY_STRING
+            && f->element[k]->len == sizeof("device") - 1
+            && ngx_strncmp(f->element[k]->str, "device", 6) == 0
+            && f->element[k + 1]->len > 0
+            && f->element[k + 1]->len <= 256)
+        {
+            job->device_id.len = f->element[k + 1]->len;
+            job->device_id.data = ngx_pnalloc(pool, job->device_id.len);
+            if (job->device_id.data == NULL) {
+                break;
+            }
+
+            ngx_memcpy(job->device_id.data, f->element[k + 1]->str,
+                       job->device_id.len);
+        }
+    }
+
+    if (job->device_id.data == NULL) {
+        ngx_str_set(&job->device_id, "");
+        ngx_http_cwmp_connreq_finish(job, "unknown",
+                                     "the entry names no device");
+        return;
+    }
+
+    job->op = ngx_http_cwmp_store_connreq_prepare(w->node, &w->prefix, pool,
+                                                  &job->device_id,
+                                                  w->conf->window, job->log);
+    if (job->op == NULL) {
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    job->op->data = job;
+    job->op->reply = ngx_http_cwmp_connreq_prepared;
+    job->op->done = ngx_http_cwmp_connreq_prepare_done;
+
+    if (ngx_http_cwmp_redis_submit(w->node, job->op, job->log) != NGX_OK) {
+        /* not acknowledged: taken over later */
+        job->op = NULL;
+        ngx_http_cwmp_connreq_free(job);
+    }
+}
+
+
+/* {status, url, remote address, username, password} */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    ngx_uint_t                    k;
+    redisReply                   *rr;
+    ngx_str_t                    *dst[5];
+    ngx_http_cwmp_connreq_job_t  *job;
+
+    job = op->data;
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "cwmp: redis answered a connection request "
+                      "unexpectedly");
+        return NGX_ERROR;
+    }
+
+    dst[0] = &job->status;
+    dst[1] = &job->url;
+    dst[2] = &job->remote;
+    dst[3] = &job->username;
+    dst[4] = &job->password;
+
+    for (k = 0; k < 5; k++) {
+        if (rr->element[k]->type != REDIS_REPLY_STRING) {
+            return NGX_ERROR;
+        }
+
+        dst[k]->len = rr->element[k]->len;
+        dst[k]->data = ngx_pnalloc(job->pool, dst[k]->len + 1);
+        if (dst[k]->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(dst[k]->data, rr->element[k]->str, dst[k]->len);
+        dst[k]->data[dst[k]->len] = '\0';
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_connreq_job_t  *job;
+
+    job = op->data;
+    job->op = NULL;
+
+    if (rc == NGX_ABORT) {
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        /* not acknowledged: another worker takes it over in 30 s */
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    if (job->status.len == 2 && ngx_strncmp(job->status.data, "go", 2) == 0) {
+        ngx_http_cwmp_connreq_start(job);
+        return;
+    }
+
+    if (job->status.len == sizeof("rate_limited") - 1) {
+        ngx_http_cwmp_connreq_finish(job, "rate_limited",
+                                     "a request to the device within "
+                                     "cwmp_connreq_window");
+        return;
+    }
+
+    ngx_http_cwmp_connreq_finish(job, "unknown",
+                                 "no Inform from the device yet");
+}
+
+
+static void
+ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
+{
+    ngx_int_t                        rc;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    rc = ngx_http_cwmp_connreq_url(job);
+
+    if (rc == NGX_DECLINED) {
+        return;     /* finished */
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+        return;
+    }
+
+    if (job->password.len == 0) {
+        job->username = w->conf->username;
+        job->password = w->conf->password;
+    }
+
+    ngx_http_cwmp_connreq_connect(job);
+}
+
+
+/*
+ * "http://<address>[:port][/path]": a literal IPv4 or [IPv6] address, the
+ * device's own (its Informs') or an allowed one.  NGX_DECLINED: refused
+ * (the job is finished).
+ */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job)
+{
+    u_char                          *p, *end, *host, *last;
+    size_t                           len;
+    ngx_int_t                        port;
+    ngx_str_t                        addr;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    p = job->url.data;
+    end = p + job->url.len;
+
+    if (job->url.len == 0) {
+        ngx_http_cwmp_connreq_finish(job, "invalid_url",
+                                     "the device reported no "
+                                     "ConnectionRequestURL");
+        return NGX_DECLINED;
+    }
+
+    if (job->url.len < 8 || ngx_strncasecmp(p, (u_char *) "http://", 7) != 0)
+    {
+        ngx_http_cwmp_connreq_finish(job, "invalid_url",
+                                     "not an http:// URL");
+        return NGX_DECLINED;
+    }
+
+    host = p + 7;
+    last = host;
+
+    while (last < end && *last != '/' && *last != '?') {
+        last++;
+    }
+
+    job->host.data = host;
+    job->host.len = last - host;
+
+    if (last < end) {
+        job->path.data = last;
+        job->path.len = end - last;
+
+    } else {
+        ngx_str_set(&job->path, "/");
+    }
+
+    /* the address and the port */
+
+    port = 80;
+    addr = job->host;
+
+    if (addr.len && addr.data[0] == '[') {
+        p = ngx_strlchr(addr.data, addr.data + addr.len, ']');
+        if (p == NULL) {
+            goto invalid;
+        }
+
+        if (p + 1 < addr.data + addr.len) {
+            if (p[1] != ':') {
+                goto invalid;
+            }
+
+            port = ngx_atoi(p + 2, addr.data + addr.len - p - 2);
+        }
+
+        len = p - addr.data - 1;
+        addr.data++;
+        addr.len = len;
+
+    } else {
+        p = ngx_strlchr(addr.data, addr.data + addr.len, ':');
+        if (p) {
+            port = ngx_atoi(p + 1, addr.data + addr.len - p - 1);
+            addr.len = p - addr.data;
+        }
+    }
+
+    if (port < 1 || port > 65535 || addr.len == 0) {
+        goto invalid;
+    }
+
+    if (ngx_parse_addr(job->pool, &job->addr, addr.data, addr.len) != NGX_OK)
+    {
+        ngx_http_cwmp_connreq_finish(job, "invalid_url",
+                                     "not a literal address (host names "
+                                     "are not resolved)");
+        return NGX_DECLINED;
+    }
+
+    ngx_inet_set_port(job->addr.sockaddr, (in_port_t) port);
+    job->addr.name = job->host;
+
+    /* the device's own address, or an allowed network */
+
+    if (!(addr.len == job->remote.len
+          && ngx_strncmp(addr.data, job->remote.data, addr.len) == 0)
+        && (w->conf->allow == NULL
+            || ngx_cidr_match(job->addr.sockaddr, w->conf->allow) != NGX_OK))
+    {
+        ngx_http_cwmp_connreq_finish(job, "refused",
+                                     "the URL's address is neither the "
+                                     "device's nor in cwmp_connreq_allow");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_http_cwmp_connreq_finish(job, "invalid_url", "a malformed URL");
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job)
+{
+    u_char                          *p;
+    size_t                           len;
+    ngx_int_t                        rc;
+    ngx_connection_t                *c;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    len = sizeof("GET  HTTP/1.1\r\nHost: \r\nConnection: close\r\n"
+                 "Authorization: \r\n\r\n") - 1
+          + job->path.len + job->host.len + job->authorization.len;
+
+    job->out = ngx_create_temp_buf(job->pool, len);
+    job->in = ngx_create_temp_buf(job->pool, NGX_HTTP_CWMP_CONNREQ_BUF);
+
+    if (job->out == NULL || job->in == NULL) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+        return;
+    }
+
+    p = ngx_sprintf(job->out->last, "GET %V HTTP/1.1\r\nHost: %V\r\n"
+                    "Connection: close\r\n", &job->path, &job->host);
+
+    if (job->authorization.len) {
+        p = ngx_sprintf(p, "Authorization: %V\r\n", &job->authorization);
+    }
+
+    *p++ = '\r'; *p++ = '\n';
+    job->out->last = p;
+
+    ngx_memzero(&job->peer, sizeof(ngx_peer_connection_t));
+
+    job->peer.sockaddr = job->addr.sockaddr;
+    job->peer.socklen = job->addr.socklen;
+    job->peer.name = &job->host;
+    job->peer.get = ngx_event_get_peer;
+    job->peer.log = job->log;
+    job->peer.log_error = NGX_ERROR_INFO;
+
+    rc = ngx_event_connect_peer(&job->peer);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        if (job->peer.connection) {
+            ngx_close_connection(job->peer.connection);
+            job->peer.connection = NULL;
+        }
+
+        ngx_http_cwmp_connreq_finish(job, "offline", "connect() failed");
+        return;
+    }
+
+    c = job->peer.connection;
+    c->data = job;
+    c->read->handler = ngx_http_cwmp_connreq_read;
+    c->write->handler = ngx_http_cwmp_connreq_write;
+
+    ngx_add_timer(c->write, w->conf->timeout);
+    ngx_add_timer(c->read, w->conf->timeout);
+
+    if (rc == NGX_OK) {
+        ngx_http_cwmp_connreq_write(c->write);
+    }
+}
+
+
+static void
+ngx_http_cwmp_connreq_write(ngx_event_t *wev)
+{
+    ssize_t                       n;
+    ngx_connection_t             *c;
+    ngx_http_cwmp_connreq_job_t  *job;
+
+    c = wev->data;
+    job = c->data;
+
+    if (wev->timedout) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
+        return;
+    }
+
+    while (job->out->pos < job->out->last) {
+        n = c->send(c, job->out->pos, job->out->last - job->out->pos);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+                ngx_http_cwmp_connreq_finish(job, "offline", "send failed");
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_cwmp_connreq_finish(job, "offline",
+                                         "the device refused the "
+                                         "connection");
+            return;
+        }
+
+        job->out->pos += n;
+    }
+
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "recv failed");
+    }
+}
+
+
+static void
+ngx_http_cwmp_connreq_read(ngx_event_t *rev)
+{
+    ssize_t                       n;
+    ngx_connection_t             *c;
+    ngx_http_cwmp_connreq_job_t  *job;
+
+    c = rev->data;
+    job = c->data;
+
+    if (rev->timedout) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
+        return;
+    }
+
+    for ( ;; ) {
+        if (job->in->last == job->in->end) {
+            /* the headers are all we need: as much as the buffer holds */
+            ngx_http_cwmp_connreq_response(job);
+            return;
+        }
+
+        n = c->recv(c, job->in->last, job->in->end - job->in->last);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+                ngx_http_cwmp_connreq_finish(job, "offline", "recv failed");
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR || n == 0) {
+            break;
+        }
+
+        job->in->last += n;
+
+        if (ngx_strlcasestrn(job->in->pos, job->in->last,
+                             (u_char *) "\r\n\r\n", 4 - 1))
+        {
+            break;
+        }
+    }
+
+    if (job->in->last == job->in->pos) {
+        ngx_http_cwmp_connreq_finish(job, "offline",
+                                     "the device closed the connection");
+        return;
+    }
+
+    ngx_http_cwmp_connreq_response(job);
+}
+
+
+/* 2xx: done; 401 with a Digest challenge: answered once; else offline */
+
+static void
+ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job)
+{
+    u_char     *p, *end, *line, *eol;
+    ngx_int_t   status;
+
+    p = job->in->pos;
+    end = job->in->last;
+
+    if (end - p < 12 || ngx_strncmp(p, "HTTP/1.", 7) != 0) {
+        ngx_http_cwmp_connreq_finish(job, "offline",
+                                     "not an HTTP response");
+        return;
+    }
+
+    status = ngx_atoi(p + 9, 3);
+
+    if (status >= 200 && status < 300) {
+        ngx_http_cwmp_connreq_finish(job, "ok", NULL);
+        return;
+    }
+
+    if (status != 401) {
+        ngx_http_cwmp_connreq_finish(job, "offline",
+                                     "the device answered neither 2xx "
+                                     "nor 401");
+        return;
+    }
+
+    if (job->tries++ > 0) {
+        ngx_http_cwmp_connreq_finish(job, "auth_failed",
+                                     "the device refused the credentials");
+        return;
+    }
+
+    if (job->password.len == 0) {
+        ngx_http_cwmp_connreq_finish(job, "auth_failed",
+                                     "no credentials for the device "
+                                     "(cwmp:device:{<ID>}:connreq or "
+                                     "cwmp_connreq_credentials)");
+        return;
+    }
+
+    /* the challenges: SHA-256 preferred, MD5 otherwise */
+
+    for (line = p; line < end; line = eol + 2) {
+        eol = ngx_strlcasestrn(line, end, (u_char *) "\r\n", 2 - 1);
+        if (eol == NULL) {
+            break;
+        }
+
+        if (eol - line > 24
+            && ngx_strncasecmp(line, (u_char *) "WWW-Authenticate:", 17) == 0
+            && ngx_http_cwmp_connreq_digest(job, line + 17, eol) == NGX_OK
+            && job->authorization.len)
+        {
+            /* a SHA-256 challenge ends the search; MD5 may be bettered */
+
+            if (ngx_strlcasestrn(line, eol, (u_char *) "SHA-256", 7 - 1)) {
+                break;
+            }
+        }
+    }
+
+    if (job->authorization.len == 0) {
+        ngx_http_cwmp_connreq_finish(job, "auth_failed",
+                                     "no Digest challenge the ACS can "
+                                     "answer");
+        return;
+    }
+
+    ngx_close_connection(job->peer.connection);
+    job->peer.connection = NULL;
+
+    ngx_http_cwmp_connreq_connect(job);
+}
+
+
+/* Digest realm="..", nonce="..", qop="auth", algorithm=MD5|SHA-256 */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
+    u_char *end)
+{
+    u_char      *p, ha1[65], ha2[65], resp[65], cnonce[17];
+    size_t       len;
+    ngx_str_t    realm, nonce, qop, opaque, algorithm, s;
+    ngx_uint_t   sha256;
+
+    while (start < end && *start == ' ') {
+        start++;
+    }
+
+    if (end - start < 7 || ngx_strncasecmp(start, (u_char *) "Digest ", 7))
+    {
+        return NGX_DECLINED;
+    }
+
+    start += 7;
+
+    if (ngx_http_cwmp_connreq_param(start, end, "realm", &realm) != NGX_OK
+        || ngx_http_cwmp_connreq_param(start, end, "nonce", &nonce) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_cwmp_connreq_param(start, end, "qop", &qop) != NGX_OK) {
+        ngx_str_null(&qop);
+    }
+
+    if (ngx_http_cwmp_connreq_param(start, end, "opaque", &opaque)
+        != NGX_OK)
+    {
+        ngx_str_null(&opaque);
+    }
+
+    sha256 = 0;
+
+    if (ngx_http_cwmp_connreq_param(start, end, "algorithm", &algorithm)
+        == NGX_OK)
+    {
+        if (algorithm.len == 7
+            && ngx_strncasecmp(algorithm.data, (u_char *) "SHA-256", 7) == 0)
+        {
+#if (NGX_OPENSSL)
+            sha256 = 1;
+#else
+            return NGX_DECLINED;
+#endif
+
+        } else if (!(algorithm.len == 3
+                     && ngx_strncasecmp(algorithm.data, (u_char *) "MD5", 3)
+                        == 0))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (qop.len && ngx_strlcasestrn(qop.data, qop.data + qop.len,
+                                    (u_char *) "auth", 4 - 1) == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (job->authorization.len && !sha256) {
+        return NGX_OK;      /* have one already */
+    }
+
+    /* H(user:realm:password), H(GET:uri), H(ha1:nonce:nc:cnonce:auth:ha2) */
+
+    len = job->username.len + realm.len + job->password.len + nonce.len
+          + job->path.len + 2 * 64 + 64;
+
+    s.data = ngx_pnalloc(job->pool, len);
+    if (s.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s.len = ngx_sprintf(s.data, "%V:%V:%V", &job->username, &realm,
+                        &job->password) - s.data;
+    ngx_http_cwmp_connreq_hash(sha256, &s, ha1);
+
+    s.len = ngx_sprintf(s.data, "GET:%V", &job->path) - s.data;
+    ngx_http_cwmp_connreq_hash(sha256, &s, ha2);
+
+    ngx_sprintf(cnonce, "%08xD%08xD", (uint32_t) ngx_random(),
+                (uint32_t) ngx_random());
+    cnonce[16] = '\0';
+
+    if (qop.len) {
+        s.len = ngx_sprintf(s.data, "%s:%V:00000001:%s:auth:%s", ha1, &nonce,
+                            cnonce, ha2) - s.data;
+
+    } else {
+        s.len = ngx_sprintf(s.data, "%s:%V:%s", ha1, &nonce, ha2) - s.data;
+    }
+
+    ngx_http_cwmp_connreq_hash(sha256, &s, resp);
+
+    len = sizeof("Digest username=\"\", realm=\"\", nonce=\"\", uri=\"\", "
+                 "algorithm=SHA-256, response=\"\", qop=auth, nc=00000001, "
+                 "cnonce=\"\", opaque=\"\"") - 1
+          + job->username.len + realm.len + nonce.len + job->path.len + 64
+          + 16 + opaque.len;
+
+    p = ngx_pnalloc(job->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    job->authorization.data = p;
+
+    p = ngx_sprintf(p, "Digest username=\"%V\", realm=\"%V\", nonce=\"%V\", "
+                    "uri=\"%V\", algorithm=%s, response=\"%s\"",
+                    &job->username, &realm, &nonce, &job->path,
+                    sha256 ? "SHA-256" : "MD5", resp);
+
+    if (qop.len) {
+        p = ngx_sprintf(p, ", qop=auth, nc=00000001, cnonce=\"%s\"", cnonce);
+    }
+
+    if (opaque.data) {
+        p = ngx_sprintf(p, ", opaque=\"%V\"", &opaque);
+    }
+
+    job->authorization.len = p - job->authorization.data;
+
+    return NGX_OK;
+}
+
+
+/* a challenge's parameter: name=token or name="quoted" */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_param(u_char *start, u_char *end, char *name,
+    ngx_str_t *value)
+{
+    u_char  *p, *v;
+    size_t   n;
+
+    n = ngx_strlen(name);
+
+    for (p = start; p + n < end; p++) {
+        if (ngx_strncasecmp(p, (u_char *) name, n) != 0 || p[n] != '='
+            || (p > start && p[-1] != ' ' && p[-1] != ','))
+        {
+            continue;
+        }
+
+        v = p + n + 1;
+
+        if (v < end && *v == '"') {
+            value->data = ++v;
+            while (v < end && *v != '"') {
+                v++;
+            }
+
+        } else {
+            value->data = v;
+            while (v < end && *v != ',' && *v != ' ') {
+                v++;
+            }
+        }
+
+        value->len = v - value->data;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the hex digest, NUL-terminated: 32 or 64 digits */
+
+static void
+ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in, u_char *hex)
+{
+    u_char     digest[32];
+    ngx_md5_t  md5;
+
+#if (NGX_OPENSSL)
+    if (sha256) {
+        SHA256(in->data, in->len, digest);
+        *ngx_hex_dump(hex, digest, 32) = '\0';
+        return;
+    }
+#endif
+
+    ngx_md5_init(&md5);
+    ngx_md5_update(&md5, in->data, in->len);
+    ngx_md5_final(digest, &md5);
+
+    *ngx_hex_dump(hex, digest, 16) = '\0';
+}
+
+
+/* the outcome: in cwmp:results, the entry acknowledged */
+
+static void
+ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
+    char *detail)
+{
+    u_char                          *p;
+    ngx_str_t                        st, result;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (job->peer.connection) {
+        ngx_close_connection(job->peer.connection);
+        job->peer.connection = NULL;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                  "cwmp: connection request %V to \"%V\": %s%s%s",
+                  &job->entry, &job->device_id, status,
+                  detail ? ", " : "", detail ? detail : "");
+
+    st.data = (u_char *) status;
+    st.len = ngx_strlen(status);
+
+    /* {"url": "...", "detail": "..."}: JSON-escaped */
+
+    result.len = sizeof("{\"url\":\"\",\"detail\":\"\"}") - 1
+                 + ngx_escape_json(NULL, job->url.data, job->url.len)
+                 + job->url.len
+                 + (detail ? ngx_strlen(detail) : 0);
+
+    result.data = ngx_pnalloc(job->pool, result.len);
+    if (result.data == NULL) {
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    p = ngx_cpymem(result.data, "{\"url\":\"", sizeof("{\"url\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, job->url.data, job->url.len);
+    p = ngx_sprintf(p, "\",\"detail\":\"%s\"}", detail ? detail : "");
+    result.len = p - result.data;
+
+    job->op = ngx_http_cwmp_store_connreq_done(&w->prefix, job->pool,
+                                               &job->device_id, &job->entry,
+                                               &st, &result, job->log);
+    if (job->op == NULL) {
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    job->op->data = job;
+    job->op->done = ngx_http_cwmp_connreq_done;
+
+    if (ngx_http_cwmp_redis_submit(w->node, job->op, job->log) != NGX_OK) {
+        job->op = NULL;
+        ngx_http_cwmp_connreq_free(job);
+    }
+}
+
+
+static void
+ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_connreq_job_t  *job;
+
+    job = op->data;
+    job->op = NULL;
+
+    ngx_http_cwmp_connreq_free(job);
+}
+
+
+static void
+ngx_http_cwmp_connreq_free(ngx_http_cwmp_connreq_job_t *job)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (job->peer.connection) {
+        ngx_close_connection(job->peer.connection);
+    }
+
+    w->inflight--;
+
+    ngx_destroy_pool(job->pool);
+}

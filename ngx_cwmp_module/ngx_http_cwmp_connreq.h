@@ -1,0 +1,39 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * ACS -> CPE connection requests (TR-069 3.2.2): every worker reads
+ * cwmp:connreq through one consumer group and asks each device named
+ * there to start a session, with an HTTP GET to its ConnectionRequestURL
+ * (HTTP digest), without blocking.
+ */
+
+
+#ifndef _NGX_HTTP_CWMP_CONNREQ_H_INCLUDED_
+#define _NGX_HTTP_CWMP_CONNREQ_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_cwmp_redis.h"
+
+
+typedef struct {
+    ngx_flag_t                   enable;
+    ngx_msec_t                   timeout;       /* per request */
+    ngx_msec_t                   window;        /* triggers coalesced */
+    ngx_uint_t                   max;           /* in flight per worker */
+    ngx_array_t                 *allow;         /* ngx_cidr_t */
+    ngx_str_t                    username;      /* when Redis has none */
+    ngx_str_t                    password;
+} ngx_http_cwmp_connreq_conf_t;
+
+
+ngx_int_t ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
+    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_redis_node_t *node,
+    ngx_str_t *prefix);
+
+
+#endif /* _NGX_HTTP_CWMP_CONNREQ_H_INCLUDED_ */

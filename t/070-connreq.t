@@ -1,0 +1,129 @@
+# Connection requests: "XADD cwmp:connreq * device <ID>" makes the ACS ask
+# the device to connect (HTTP digest), once per entry across all workers,
+# and the outcome lands in cwmp:results.  A fake CPE checks the digest.
+# Asynchronous, with peers of its own: a plain Perl test.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+use Cwmp::Test;
+use Cwmp::Hosts;
+
+$ENV{TEST_NGINX_BINARY}
+    or plan skip_all => 'TEST_NGINX_BINARY is not set';
+
+my $port = Cwmp::Hosts::free_port(19891);
+my $cpe = Cwmp::Hosts::free_port(19931);
+my $cpe2 = Cwmp::Hosts::free_port($cpe + 1);
+my $closed = Cwmp::Hosts::free_port($cpe2 + 1);
+my $dir = tempdir(CLEANUP => 1);
+
+my $root = Cwmp::Hosts::start('connreq', $port,
+    'cwmp_connreq on; cwmp_connreq_timeout 1s; cwmp_connreq_window 3s; '
+    . 'cwmp_connreq_allow 192.0.2.0/24;');
+
+Cwmp::Test::redis_flush();
+
+my @servers = (
+    Cwmp::Test::cpe_server($cpe, password => 'cr-secret',
+                           log => "$dir/cpe.log"),
+    Cwmp::Test::cpe_server($cpe2, password => 'cr-secret', sha256 => 1,
+                           log => "$dir/cpe2.log"));
+END { local $?; Cwmp::Test::stop_server($_) for @servers }
+
+# a device the ACS knows: its summary, its URL, the ACS's credentials
+sub device {
+    my ($serial, $url, %o) = @_;
+    my $id = "00AB12-HG%2D100-$serial";
+    my $k = "cwmp:device:{$id}";
+    Cwmp::Test::redis('HSET', $k, 'data_model', 'InternetGatewayDevice',
+                      'remote_addr', $o{remote} // '127.0.0.1');
+    Cwmp::Test::redis('HSET', "$k:params",
+        'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', $url,
+        'InternetGatewayDevice.ManagementServer.ConnectionRequestUsername',
+        'cpe-user');
+    Cwmp::Test::redis('HSET', "$k:connreq", 'password',
+                      $o{password} // 'cr-secret');
+    return $id;
+}
+
+# the connectionRequest results of a device, waited for
+sub outcome {
+    my ($id, $n) = @_;
+    $n //= 1;
+    my $deadline = time + 3;
+    my @r;
+    while (time < $deadline) {
+        @r = grep { $_->{device} eq $id && $_->{name} eq 'connectionRequest' }
+                  @{ Cwmp::Test::results() };
+        last if @r >= $n;
+        sleep 0.05;
+    }
+    return \@r;
+}
+
+sub lines {
+    my ($f) = @_;
+    open my $in, '<', $f or return [];
+    chomp(my @l = <$in>);
+    return \@l;
+}
+
+# the digest exchange, within a second
+my $a = device('A', "http://127.0.0.1:$cpe/cr");
+my $t0 = time;
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $a);
+my $r = outcome($a);
+is($r->[0]{status}, 'ok', 'the device was asked, digest accepted');
+ok(time - $t0 < 1, sprintf('within a second (%.2f s)', time - $t0));
+is_deeply(lines("$dir/cpe.log"), ['challenge', 'ok cpe-user'],
+          'one challenge, one authorized request (MD5)');
+is($r->[0]{result}{url}, "http://127.0.0.1:$cpe/cr", 'the URL in the result');
+
+# triggers within the window: one request
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $a);
+$r = outcome($a, 2);
+is($r->[1]{status}, 'rate_limited', 'a second trigger within the window');
+is(scalar @{ lines("$dir/cpe.log") }, 2, 'and no request for it');
+
+# SHA-256 when the device asks for it
+my $b = device('B', "http://127.0.0.1:$cpe2/");
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $b);
+is(outcome($b)->[0]{status}, 'ok', 'SHA-256 digest');
+is_deeply(lines("$dir/cpe2.log"), ['challenge', 'ok cpe-user'], 'SHA-256 exchange');
+
+# each refusal
+my %cases = (
+    C => ["http://127.0.0.1:$cpe/cr", 'auth_failed', password => 'wrong'],
+    D => ["http://127.0.0.1:$closed/", 'offline'],
+    E => ["http://10.9.8.7:7547/", 'refused'],
+    F => ["ftp://127.0.0.1/", 'invalid_url'],
+    G => ["http://cpe.example.net:7547/", 'invalid_url'],
+    H => ['', 'invalid_url'],
+    I => ["http://192.0.2.1:1/", 'offline', remote => '198.51.100.1'],
+);
+for my $s (sort keys %cases) {
+    my ($url, $want, %o) = @{ $cases{$s} };
+    my $id = device($s, $url, %o);
+    Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $id);
+    is(outcome($id)->[0]{status}, $want, "$s: $want ($url)");
+}
+
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', '00AB12-NOBODY');
+is(outcome('00AB12-NOBODY')->[0]{status}, 'unknown', 'a device never seen');
+
+# every entry acknowledged
+sleep 0.3;
+my $pending = Cwmp::Test::redis('XPENDING', 'cwmp:connreq', 'cwmp');
+is($pending->[0], 0, 'nothing left pending in the group');
+
+my $log = do { local $/; open my $in, '<', "$root/logs/error.log"; <$in> };
+unlike($log, qr/cr-secret/, 'no password in the log');
+my @bad = Cwmp::Hosts::errors($root);
+is(scalar @bad, 0, 'nothing at error or above') or diag(@bad);
+
+done_testing();
