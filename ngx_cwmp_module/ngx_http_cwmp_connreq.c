@@ -5,7 +5,8 @@
  * Connection requests.  A producer adds "XADD cwmp:connreq * device <ID>";
  * every worker of every host polls the stream through the consumer group
  * "cwmp" (so each entry is served once), takes over entries a dead worker
- * held for 30 s (XAUTOCLAIM), and for each entry:
+ * held for cwmp_connreq_claim_after (XAUTOCLAIM, every second), and for
+ * each entry:
  *
  *   connreq_prepare.lua   coalesced with another within the window, or
  *                         the device's URL, address and credentials;
@@ -39,7 +40,7 @@
 
 
 #define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
-#define NGX_HTTP_CWMP_CONNREQ_CLAIM   50       /* polls between takeovers */
+#define NGX_HTTP_CWMP_CONNREQ_CLAIM   10       /* polls between takeovers */
 #define NGX_HTTP_CWMP_CONNREQ_BUF     4096
 
 
@@ -161,7 +162,8 @@ ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
 static void
 ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
 {
-    ngx_uint_t                       claim;
+    ngx_uint_t                       count;
+    ngx_msec_t                       claim;
     ngx_http_cwmp_connreq_worker_t  *w;
 
     w = ev->data;
@@ -172,7 +174,15 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
 
     ngx_add_timer(&w->poll, NGX_HTTP_CWMP_CONNREQ_POLL);
 
-    if (w->op || w->inflight >= w->conf->max
+    /*
+     * At most cwmp_connreq_max in flight, and never more than half the
+     * worker's free connections: the CPEs' own sessions come first.
+     */
+
+    count = ngx_min(w->conf->max - ngx_min(w->inflight, w->conf->max),
+                    ngx_cycle->free_connection_n / 2);
+
+    if (w->op || count == 0
         || ngx_http_cwmp_redis_available(w->node) != NGX_OK)
     {
         return;
@@ -191,11 +201,11 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
         }
 
     } else {
-        claim = (w->polls++ % NGX_HTTP_CWMP_CONNREQ_CLAIM == 0);
+        claim = (w->polls++ % NGX_HTTP_CWMP_CONNREQ_CLAIM == 0)
+                ? w->conf->claim_after : 0;
         w->op = ngx_http_cwmp_store_connreq_take(&w->prefix, w->pool,
-                                                 &w->consumer,
-                                                 w->conf->max - w->inflight,
-                                                 claim, ev->log);
+                                                 &w->consumer, count, claim,
+                                                 ev->log);
         if (w->op) {
             w->op->reply = ngx_http_cwmp_connreq_taken;
             w->op->done = ngx_http_cwmp_connreq_take_done;
@@ -451,7 +461,7 @@ ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
     }
 
     if (rc != NGX_OK) {
-        /* not acknowledged: another worker takes it over in 30 s */
+        /* not acknowledged: taken over after cwmp_connreq_claim_after */
         ngx_http_cwmp_connreq_free(job);
         return;
     }

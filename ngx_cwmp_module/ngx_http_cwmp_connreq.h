@@ -25,6 +25,8 @@ typedef struct {
     ngx_msec_t                   timeout;       /* per request */
     ngx_msec_t                   window;        /* triggers coalesced */
     ngx_uint_t                   max;           /* in flight per worker */
+    ngx_msec_t                   claim_after;   /* a dead consumer's idle
+                                                   entries taken over */
     ngx_array_t                 *allow;         /* ngx_cidr_t */
     ngx_str_t                    username;      /* when Redis has none */
     ngx_str_t                    password;

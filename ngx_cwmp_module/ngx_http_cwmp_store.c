@@ -1211,9 +1211,9 @@ ngx_http_cwmp_store_cleanup(void *data)
 
 ngx_http_cwmp_redis_op_t *
 ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix, ngx_pool_t *pool,
-    ngx_str_t *consumer, ngx_uint_t count, ngx_uint_t claim, ngx_log_t *log)
+    ngx_str_t *consumer, ngx_uint_t count, ngx_msec_t claim, ngx_log_t *log)
 {
-    ngx_str_t                  *a, key, n;
+    ngx_str_t                  *a, key, n, idle;
     ngx_http_cwmp_redis_cmd_t   cmd;
 
     a = ngx_palloc(pool, 10 * sizeof(ngx_str_t));
@@ -1231,12 +1231,19 @@ ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix, ngx_pool_t *pool,
     cmd.args = a;
 
     if (claim) {
-        /* an entry a dead worker took, idle for 30 s, is served here */
+        /* an entry a dead worker took, idle for "claim" ms, is served here */
+        idle.data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+        if (idle.data == NULL) {
+            return NULL;
+        }
+
+        idle.len = ngx_sprintf(idle.data, "%M", claim) - idle.data;
+
         ngx_http_cwmp_store_arg(&a[0], "XAUTOCLAIM");
         a[1] = key;
         ngx_http_cwmp_store_arg(&a[2], "cwmp");
         a[3] = *consumer;
-        ngx_http_cwmp_store_arg(&a[4], "30000");
+        a[4] = idle;
         ngx_http_cwmp_store_arg(&a[5], "0-0");
         ngx_http_cwmp_store_arg(&a[6], "COUNT");
         a[7] = n;

@@ -141,7 +141,7 @@ ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix,
     ngx_pool_t *pool, ngx_str_t *consumer, ngx_uint_t count,
-    ngx_uint_t claim, ngx_log_t *log);
+    ngx_msec_t claim, ngx_log_t *log);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_group(
     ngx_str_t *prefix, ngx_pool_t *pool, ngx_log_t *log);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_prepare(

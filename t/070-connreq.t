@@ -24,7 +24,7 @@ my $dir = tempdir(CLEANUP => 1);
 
 my $root = Cwmp::Hosts::start('connreq', $port,
     'cwmp_connreq on; cwmp_connreq_timeout 1s; cwmp_connreq_window 3s; '
-    . 'cwmp_connreq_allow 192.0.2.0/24;');
+    . 'cwmp_connreq_allow 192.0.2.0/24; cwmp_connreq_claim_after 1s;');
 
 Cwmp::Test::redis_flush();
 
@@ -79,7 +79,8 @@ my $t0 = time;
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $a);
 my $r = outcome($a);
 is($r->[0]{status}, 'ok', 'the device was asked, digest accepted');
-ok(time - $t0 < 1, sprintf('within a second (%.2f s)', time - $t0));
+note(sprintf('asked %.2f s after the XADD (no timed assertion: bench/ '
+             . 'measures, tests check behaviour)', time - $t0));
 is_deeply(lines("$dir/cpe.log"), ['challenge', 'ok cpe-user'],
           'one challenge, one authorized request (MD5)');
 is($r->[0]{result}{url}, "http://127.0.0.1:$cpe/cr", 'the URL in the result');
@@ -116,6 +117,47 @@ for my $s (sort keys %cases) {
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', '00AB12-NOBODY');
 is(outcome('00AB12-NOBODY')->[0]{status}, 'unknown', 'a device never seen');
 
+# an entry a consumer took and never acknowledged (a worker that died
+# holding it) is taken over and served
+my $j = device('J', "http://127.0.0.1:$cpe2/");
+Cwmp::Test::redis('EVAL', "local id = redis.call('XADD', KEYS[1], '*', "
+    . "'device', ARGV[1]) redis.call('XREADGROUP', 'GROUP', 'cwmp', 'dead', "
+    . "'COUNT', 1, 'STREAMS', KEYS[1], '>') return id", 1, 'cwmp:connreq', $j);
+$t0 = time;
+is(outcome($j)->[0]{status}, 'ok', "a dead consumer's entry served");
+ok(time - $t0 >= 0.9, sprintf('after cwmp_connreq_claim_after (%.2f s)',
+                              time - $t0));
+
+# the session the request brings is recorded too
+my ($status) = Cwmp::Hosts::post($port,
+    Cwmp::Test::inform(serial => 'A', events => ['6 CONNECTION REQUEST']));
+is($status, 200, 'the device connects');
+my $s = outcome($a, 3)->[2];
+is($s->{status}, 'session', '6 CONNECTION REQUEST recorded');
+
+# two hosts on one Redis, 100 triggers: exactly 100 requests
+my $port2 = Cwmp::Hosts::free_port($port + 1);
+my $root2 = Cwmp::Hosts::start('connreq2', $port2,
+    'cwmp_connreq on; cwmp_connreq_timeout 1s; cwmp_connreq_window 3s; '
+    . 'cwmp_connreq_max 16;');
+my $cpe3 = Cwmp::Hosts::free_port($closed + 1);
+push @servers, Cwmp::Test::cpe_server($cpe3, password => 'cr-secret',
+                                      log => "$dir/cpe3.log");
+my @many = map { device(sprintf('M%03d', $_), "http://127.0.0.1:$cpe3/") }
+           1 .. 100;
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $_) for @many;
+my $deadline = time + 5;
+my %ok;
+while (time < $deadline) {
+    %ok = map { $_->{device} => $_->{status} }
+          grep { $_->{device} =~ /-M\d{3}$/ } @{ Cwmp::Test::results() };
+    last if keys %ok == 100;
+    sleep 0.1;
+}
+is(scalar(grep { $_ eq 'ok' } values %ok), 100, '100 devices asked');
+is(scalar(grep { /^ok / } @{ lines("$dir/cpe3.log") }), 100,
+   'exactly 100 authorized requests across both hosts');
+
 # every entry acknowledged
 sleep 0.3;
 my $pending = Cwmp::Test::redis('XPENDING', 'cwmp:connreq', 'cwmp');
@@ -123,7 +165,7 @@ is($pending->[0], 0, 'nothing left pending in the group');
 
 my $log = do { local $/; open my $in, '<', "$root/logs/error.log"; <$in> };
 unlike($log, qr/cr-secret/, 'no password in the log');
-my @bad = Cwmp::Hosts::errors($root);
+my @bad = (Cwmp::Hosts::errors($root), Cwmp::Hosts::errors($root2));
 is(scalar @bad, 0, 'nothing at error or above') or diag(@bad);
 
 done_testing();

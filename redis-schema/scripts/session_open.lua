@@ -38,6 +38,8 @@
 -- evaluates them at once.
 --
 -- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
+-- "6 CONNECTION REQUEST" is recorded in cwmp:results (connectionRequest,
+-- status "session").
 -- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
 -- pending task no CPE report finished within an hour gets a fault result.
 
@@ -110,6 +112,14 @@ for k = 1, n do
     local key = ARGV[i + 2 * k]
 
     redis.call('HSET', KEYS[5], code, now)
+
+    if code == '6 CONNECTION REQUEST' then
+        -- the session a connection request asked for
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
+                   'device', ARGV[7], 'task', 'connreq:session',
+                   'name', 'connectionRequest', 'status', 'session',
+                   'result', '{}', 'time', now)
+    end
 
     if code == 'M Reboot' and key ~= '' then
         local entry = redis.call('HGET', KEYS[7], key)

@@ -236,7 +236,7 @@ sub cpe_server {
 
     my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                   LocalPort => $port, Proto => 'tcp',
-                                  Listen => 16, ReuseAddr => 1)
+                                  Listen => 256, ReuseAddr => 1)
         or die "cannot listen on $port: $!\n";
 
     my $pid = fork;
