@@ -853,9 +853,11 @@ ngx_http_cwmp_policies(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* lengths only: a plan may carry credentials */
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "cwmp policies: plan %V, ops %V",
-                   &ctx->step.plan, &ctx->step.ops);
+                   "cwmp policies: plan of %uz bytes, ops of %uz",
+                   ctx->step.plan.len, ctx->step.ops.len);
 
     /* nothing wanted: the session is over, its key expires on its own */
 

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "ngx_http_cwmp_policy.h"
+#include "ngx_http_cwmp_session.h"
 
 
 typedef enum {
@@ -56,7 +57,8 @@ typedef enum {
     NGX_HTTP_CWMP_ACT_REBOOT,
     NGX_HTTP_CWMP_ACT_FIRMWARE,
     NGX_HTTP_CWMP_ACT_INSTANCES,
-    NGX_HTTP_CWMP_ACT_INSTANCE
+    NGX_HTTP_CWMP_ACT_INSTANCE,
+    NGX_HTTP_CWMP_ACT_CONNREQ
 } ngx_http_cwmp_act_e;
 
 
@@ -198,6 +200,8 @@ static ngx_http_cwmp_standing_e ngx_http_cwmp_policy_eval(
 static ngx_int_t ngx_http_cwmp_policy_push(json_t **list, json_t *item);
 static ngx_int_t ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_policy_t *p, ngx_http_cwmp_action_t *a);
+static json_t *ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_uint_t d181, ngx_str_t *username);
 static json_t *ngx_http_cwmp_policy_task(ngx_http_cwmp_policy_t *p,
     const char *name);
 static ngx_int_t ngx_http_cwmp_policy_expand(ngx_http_cwmp_eval_t *ev,
@@ -547,6 +551,7 @@ invalid:
  * firmware <version> <url> [<file type>];
  * instances <object.> <n>;
  * instance <object.> <key> <value> [<name> <value>]...;
+ * connreq_credentials [<username>];
  */
 
 static char *
@@ -640,6 +645,19 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
         a->path = value[2];
         ctx->policies->tags = 1;
         return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[0].data, "connreq_credentials") == 0
+        && nargs <= 2)
+    {
+        /* a random password per device, set on it and kept in Redis */
+
+        a->type = NGX_HTTP_CWMP_ACT_CONNREQ;
+        ngx_str_set(&s, "$device_id");
+
+        a->parts = ngx_http_cwmp_policy_template(cf, ctx,
+                                                 nargs == 2 ? &value[1] : &s);
+        return a->parts ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (ngx_strcmp(value[0].data, "reboot") == 0 && nargs == 1) {
@@ -1711,6 +1729,27 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
 
             break;
 
+        case NGX_HTTP_CWMP_ACT_CONNREQ:
+            if (ngx_http_cwmp_policy_state(ev, "connreq:", &p->name)) {
+                break;
+            }
+
+            if (ngx_http_cwmp_policy_expand(ev, a[i].parts, &want)
+                != NGX_OK)
+            {
+                waiting = 1;
+                break;
+            }
+
+            t = ngx_http_cwmp_policy_connreq(ev, p, d181, &want);
+            if (t == NULL) {
+                goto failed;
+            }
+
+            json_array_append_new(ev->classes[NGX_HTTP_CWMP_CLASS_SET], t);
+            ntasks++;
+            break;
+
         case NGX_HTTP_CWMP_ACT_INSTANCES:
         case NGX_HTTP_CWMP_ACT_INSTANCE:
             switch (ngx_http_cwmp_policy_instances(ev, p, &a[i])) {
@@ -2140,6 +2179,62 @@ ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * The device's connection request credentials: a fresh random password
+ * (128 bits of the CSPRNG), set on the device and, once it applied them,
+ * kept in cwmp:device:{<ID>}:connreq by session_step.lua ("connreq"); the
+ * values stay out of the parameter cache and the results ("secret").
+ */
+
+static json_t *
+ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_uint_t d181, ngx_str_t *username)
+{
+    u_char     password[32], *buf, *last;
+    json_t    *t;
+    ngx_str_t  pw;
+    char      *root;
+
+    if (ngx_http_cwmp_session_random_hex(password, sizeof(password),
+                                         ev->r->connection->log)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    pw.data = password;
+    pw.len = sizeof(password);
+
+    root = d181 ? "Device" : "InternetGatewayDevice";
+
+    buf = ngx_pnalloc(ev->r->pool, sizeof("connreq:") - 1 + p->name.len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    last = ngx_sprintf(buf, "connreq:%V", &p->name);
+
+    t = ngx_http_cwmp_policy_task(p, "setParameterValues");
+    if (t == NULL) {
+        return NULL;
+    }
+
+    json_object_set_new(t, "parameterValues", json_pack("[[s++, o], [s++, o]]",
+        root, ".ManagementServer.", "ConnectionRequestUsername",
+        ngx_http_cwmp_policy_str(username),
+        root, ".ManagementServer.", "ConnectionRequestPassword",
+        ngx_http_cwmp_policy_str(&pw)));
+    json_object_set_new(t, "connreq", json_pack("{s: o, s: o}",
+        "username", ngx_http_cwmp_policy_str(username),
+        "password", ngx_http_cwmp_policy_str(&pw)));
+    json_object_set_new(t, "secret", json_true());
+    json_object_set_new(t, "marks", json_pack("{s%: I}", buf, last - buf,
+                                              (json_int_t) ev->now));
+
+    return t;
 }
 
 

@@ -87,7 +87,7 @@ static char  *ngx_http_cwmp_store_open_keys[] = {
 
 static char  *ngx_http_cwmp_store_step_keys[] = {
     ":session", ":tasks", ":params", ":types", ":tries", "results",
-    ":pending", "", ":plan", ":tags", ":policy", NULL
+    ":pending", "", ":plan", ":tags", ":policy", ":connreq", NULL
 };
 
 

@@ -853,3 +853,44 @@ if ($req == 5) {
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid object name "InternetGatewayDevice.X.Rule": a path ending in "\." expected in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 43: connreq_credentials: a random password set on the device, kept for connection requests only
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy cr { connreq_credentials; }
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[main::inform(), "POST /cwmp\n",
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>')]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestUsername</Name>\r\n<Value xsi:type="xsd:string">00AB12-HG%2D100-S1</Value>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestPassword</Name>\r\n<Value xsi:type="xsd:string">[0-9a-f]{32}</Value>}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $c = redis_hash("$main::K:connreq");
+    is($c->{username}, $main::D, 'the username kept');
+    like($c->{password}, qr/^[0-9a-f]{32}$/, 'the password kept');
+    is(redis('HEXISTS', "$main::K:params",
+             'InternetGatewayDevice.ManagementServer.ConnectionRequestPassword'), 0,
+       'not in the parameter cache');
+    my $r = main::policy_results();
+    unlike(Cwmp::Test::json($r->[-1]{result}), qr/\Q$c->{password}\E/,
+           'not in the result');
+}
+
+
+
+=== TEST 44: connreq_credentials: set once
+--- http_config
+    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_policy cr { connreq_credentials; }
+--- pipelined_requests eval
+[main::inform(), "POST /cwmp\n"]
+--- error_code eval
+[200, 204]

@@ -14,6 +14,7 @@
 -- KEYS[9]  cwmp:device:{<ID>}:plan       the policies' tasks, this session
 -- KEYS[10] cwmp:device:{<ID>}:tags
 -- KEYS[11] cwmp:device:{<ID>}:policy     the policies' state per device
+-- KEYS[12] cwmp:device:{<ID>}:connreq    connection request credentials
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -287,7 +288,18 @@ if ARGV[6] ~= '' then
             redis.call('HSET', KEYS[8], 'parameter_key', t.parameterKey)
         end
 
-        if ARGV[8] == '1' then
+        -- credentials the device applied: the ACS's for its connection
+        -- requests (the values stay out of the cache: "secret")
+        if ARGV[6] == 'done' and ARGV[8] == '1'
+           and type(t.connreq) == 'table'
+           and type(t.connreq.password) == 'string'
+        then
+            redis.call('HSET', KEYS[12], 'username',
+                       tostring(t.connreq.username or ''),
+                       'password', t.connreq.password)
+        end
+
+        if ARGV[8] == '1' and not t.secret then
             if t.name == 'setParameterValues'
                and type(t.parameterValues) == 'table'
             then

@@ -69,6 +69,7 @@ sub defaults {
 
 sub is { Test::More::is($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub like { Test::More::like($_[0], $_[1], "redis: " . ($_[2] // '')) }
+sub unlike { Test::More::unlike($_[0], $_[1], "redis: " . ($_[2] // '')) }
 sub ok { Test::More::ok($_[0], "redis: " . ($_[1] // '')) }
 sub is_deeply {
     Test::More::is_deeply($_[0], $_[1], "redis: " . ($_[2] // ''));
