@@ -101,6 +101,8 @@ static void ngx_http_cwmp_connreq_read(ngx_event_t *rev);
 static void ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job);
 static ngx_int_t ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job,
     u_char *start, u_char *end);
+static ngx_int_t ngx_http_cwmp_connreq_basic(
+    ngx_http_cwmp_connreq_job_t *job);
 static ngx_int_t ngx_http_cwmp_connreq_param(u_char *start, u_char *end,
     char *name, ngx_str_t *value);
 static void ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in,
@@ -805,8 +807,11 @@ ngx_http_cwmp_connreq_read(ngx_event_t *rev)
 static void
 ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job)
 {
-    u_char     *p, *end, *line, *eol;
-    ngx_int_t   status;
+    u_char                          *p, *end, *line, *eol;
+    ngx_int_t                        status;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
 
     p = job->in->pos;
     end = job->in->last;
@@ -866,6 +871,18 @@ ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job)
         }
     }
 
+    if (job->authorization.len == 0 && w->conf->basic
+        && ngx_strlcasestrn(p, end, (u_char *) "WWW-Authenticate: Basic",
+                            23 - 1))
+    {
+        /* Basic only when configured: the password crosses in clear */
+
+        if (ngx_http_cwmp_connreq_basic(job) != NGX_OK) {
+            ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+            return;
+        }
+    }
+
     if (job->authorization.len == 0) {
         ngx_http_cwmp_connreq_finish(job, "auth_failed",
                                      "no Digest challenge the ACS can "
@@ -877,6 +894,38 @@ ngx_http_cwmp_connreq_response(ngx_http_cwmp_connreq_job_t *job)
     job->peer.connection = NULL;
 
     ngx_http_cwmp_connreq_connect(job);
+}
+
+
+/* "Basic base64(user:password)" */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_basic(ngx_http_cwmp_connreq_job_t *job)
+{
+    u_char     *p;
+    ngx_str_t   plain, encoded;
+
+    plain.len = job->username.len + 1 + job->password.len;
+    plain.data = ngx_pnalloc(job->pool, plain.len);
+
+    encoded.len = ngx_base64_encoded_length(plain.len);
+    p = ngx_pnalloc(job->pool, sizeof("Basic ") - 1 + encoded.len);
+
+    if (plain.data == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(plain.data, "%V:%V", &job->username, &job->password);
+
+    job->authorization.data = p;
+    p = ngx_cpymem(p, "Basic ", sizeof("Basic ") - 1);
+
+    encoded.data = p;
+    ngx_encode_base64(&encoded, &plain);
+
+    job->authorization.len = sizeof("Basic ") - 1 + encoded.len;
+
+    return NGX_OK;
 }
 
 

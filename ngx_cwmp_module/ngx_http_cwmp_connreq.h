@@ -28,6 +28,7 @@ typedef struct {
     ngx_msec_t                   claim_after;   /* a dead consumer's idle
                                                    entries taken over */
     ngx_array_t                 *allow;         /* ngx_cidr_t */
+    ngx_flag_t                   basic;         /* Basic when challenged */
     ngx_str_t                    username;      /* when Redis has none */
     ngx_str_t                    password;
 } ngx_http_cwmp_connreq_conf_t;

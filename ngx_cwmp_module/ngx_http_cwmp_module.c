@@ -122,6 +122,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       offsetof(ngx_http_cwmp_main_conf_t, connreq.window),
       NULL },
 
+    { ngx_string("cwmp_connreq_basic"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, connreq.basic),
+      NULL },
+
     { ngx_string("cwmp_connreq_claim_after"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -224,6 +231,7 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->connreq.window = NGX_CONF_UNSET_MSEC;
     mcf->connreq.max = NGX_CONF_UNSET_UINT;
     mcf->connreq.claim_after = NGX_CONF_UNSET_MSEC;
+    mcf->connreq.basic = NGX_CONF_UNSET;
 
     if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
                        sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
@@ -268,6 +276,7 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->connreq.window, 5000);
     ngx_conf_init_uint_value(mcf->connreq.max, 64);
     ngx_conf_init_msec_value(mcf->connreq.claim_after, 30000);
+    ngx_conf_init_value(mcf->connreq.basic, 0);
 
     if (mcf->connreq.claim_after < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -28,11 +28,14 @@ my $root = Cwmp::Hosts::start('connreq', $port,
 
 Cwmp::Test::redis_flush();
 
+my $basic = Cwmp::Hosts::free_port($cpe + 50);
 my @servers = (
     Cwmp::Test::cpe_server($cpe, password => 'cr-secret',
                            log => "$dir/cpe.log"),
     Cwmp::Test::cpe_server($cpe2, password => 'cr-secret', sha256 => 1,
-                           log => "$dir/cpe2.log"));
+                           log => "$dir/cpe2.log"),
+    Cwmp::Test::cpe_server($basic, password => 'cr-secret', basic => 1,
+                           log => "$dir/basic.log"));
 END { local $?; Cwmp::Test::stop_server($_) for @servers }
 
 # a device the ACS knows: its summary, its URL, the ACS's credentials
@@ -106,6 +109,7 @@ my %cases = (
     G => ["http://cpe.example.net:7547/", 'invalid_url'],
     H => ['', 'invalid_url'],
     I => ["http://192.0.2.1:1/", 'offline', remote => '198.51.100.1'],
+    K => ["http://127.0.0.1:$basic/", 'auth_failed'],   # Basic: not configured
 );
 for my $s (sort keys %cases) {
     my ($url, $want, %o) = @{ $cases{$s} };
@@ -139,7 +143,7 @@ is($s->{status}, 'session', '6 CONNECTION REQUEST recorded');
 my $port2 = Cwmp::Hosts::free_port($port + 1);
 my $root2 = Cwmp::Hosts::start('connreq2', $port2,
     'cwmp_connreq on; cwmp_connreq_timeout 1s; cwmp_connreq_window 3s; '
-    . 'cwmp_connreq_max 16;');
+    . 'cwmp_connreq_max 16; cwmp_connreq_basic on;');
 my $cpe3 = Cwmp::Hosts::free_port($closed + 1);
 push @servers, Cwmp::Test::cpe_server($cpe3, password => 'cr-secret',
                                       log => "$dir/cpe3.log");
@@ -157,15 +161,27 @@ while (time < $deadline) {
 is(scalar(grep { $_ eq 'ok' } values %ok), 100, '100 devices asked');
 is(scalar(grep { /^ok / } @{ lines("$dir/cpe3.log") }), 100,
    'exactly 100 authorized requests across both hosts');
+is_deeply(lines("$dir/basic.log"), ['challenge'],
+          'no credentials in clear to a Basic-only device');
+
+# Basic when configured (the second host, alone now)
+my @bad = Cwmp::Hosts::errors($root);
+Cwmp::Hosts::stop($root);
+my $l = device('L', "http://127.0.0.1:$basic/");
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $l);
+is(outcome($l)->[0]{status}, 'ok', 'Basic with cwmp_connreq_basic on');
+is_deeply(lines("$dir/basic.log"), ['challenge', 'challenge', 'ok cpe-user'],
+          'the Basic exchange');
 
 # every entry acknowledged
 sleep 0.3;
 my $pending = Cwmp::Test::redis('XPENDING', 'cwmp:connreq', 'cwmp');
 is($pending->[0], 0, 'nothing left pending in the group');
 
-my $log = do { local $/; open my $in, '<', "$root/logs/error.log"; <$in> };
-unlike($log, qr/cr-secret/, 'no password in the log');
-my @bad = (Cwmp::Hosts::errors($root), Cwmp::Hosts::errors($root2));
+my $log = join '', map { local $/; open my $in, '<', "$_/logs/error.log";
+                          <$in> } $root, $root2;
+unlike($log, qr/cr-secret/, 'no password in the logs');
+push @bad, Cwmp::Hosts::errors($root2);
 is(scalar @bad, 0, 'nothing at error or above') or diag(@bad);
 
 done_testing();

@@ -96,6 +96,20 @@ sub reload {
            '-s', 'reload') == 0 or die "nginx -s reload failed\n";
 }
 
+# stop one instance (the others go on)
+sub stop {
+    my ($root) = @_;
+    open my $in, '<', "$root/logs/nginx.pid" or return;
+    chomp(my $pid = <$in>);
+    kill 'QUIT', $pid;
+    for (1 .. 200) {
+        waitpid(-1, WNOHANG);
+        last unless kill 0, $pid;
+        sleep 0.02;
+    }
+    @pids = grep { $_ != $pid } @pids;
+}
+
 # a request on a new connection, sent, not yet read
 sub send_post {
     my ($port, $body, $cookie) = @_;

@@ -227,8 +227,9 @@ sub fake_server {
 }
 
 # A CPE's connection request server: HTTP digest (qop=auth; algorithm MD5,
-# or SHA-256 with sha256 => 1) with $o{password}; every request is a line
-# in $o{log}: "challenge", "ok <user>" or "bad <user>".  Answers for 30 s.
+# or SHA-256 with sha256 => 1; Basic only with basic => 1) with
+# $o{password}; every request is a line in $o{log}: "challenge",
+# "ok <user>" or "bad <user>".  Answers for 30 s.
 
 sub cpe_server {
     my ($port, %o) = @_;
@@ -263,9 +264,15 @@ sub cpe_server {
         }
         my ($uri) = $req =~ m{^GET (\S+) HTTP/1\.1};
         my ($auth) = $req =~ /^Authorization: Digest (.*?)\r$/mi;
+        my ($basic) = $req =~ /^Authorization: Basic (\S+)\r$/mi;
         my $line = 'challenge';
         my $ok = 0;
-        if ($auth) {
+        if ($basic) {
+            require MIME::Base64;
+            my ($u, $pw) = split /:/, MIME::Base64::decode_base64($basic), 2;
+            $ok = ($o{basic} && $pw eq $o{password});
+            $line = ($ok ? 'ok ' : 'bad ') . $u;
+        } elsif ($auth) {
             my %p = $auth =~ /(\w+)="?([^",]*)"?/g;
             my $ha1 = $h->("$p{username}:$p{realm}:$o{password}");
             my $ha2 = $h->("GET:$p{uri}");
@@ -280,6 +287,10 @@ sub cpe_server {
         }
         if ($ok) {
             syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                         . "Connection: close\r\n\r\n");
+        } elsif ($o{basic}) {
+            syswrite($c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: "
+                         . "Basic realm=\"cpe\"\r\nContent-Length: 0\r\n"
                          . "Connection: close\r\n\r\n");
         } else {
             syswrite($c, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: "
