@@ -2032,8 +2032,8 @@ ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
     known = (a->object < ev->in->objects.nelts)
             ? &((ngx_array_t *) ev->in->objects.elts)[a->object] : NULL;
 
-    nums = ngx_pnalloc(ev->r->pool,
-                       ((known ? known->nelts : 0) + 1) * sizeof(ngx_uint_t));
+    nums = ngx_palloc(ev->r->pool,
+                      ((known ? known->nelts : 0) + 1) * sizeof(ngx_uint_t));
     if (nums == NULL) {
         return NGX_ERROR;
     }
