@@ -28,6 +28,7 @@
 #include <ngx_http.h>
 #include <ngx_event_connect.h>
 #include <ngx_md5.h>
+#include <ngx_sha1.h>
 
 #if (NGX_OPENSSL)
 #include <openssl/sha.h>
@@ -42,6 +43,8 @@
 #define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
 #define NGX_HTTP_CWMP_CONNREQ_CLAIM   10       /* polls between takeovers */
 #define NGX_HTTP_CWMP_CONNREQ_BUF     4096
+#define NGX_HTTP_CWMP_CONNREQ_UDP     3        /* datagrams per request */
+#define NGX_HTTP_CWMP_CONNREQ_UDP_GAP 200      /* ms between them */
 
 
 typedef struct {
@@ -55,6 +58,7 @@ typedef struct {
     ngx_pool_t                    *pool;         /* the take op's */
     ngx_http_cwmp_redis_op_t      *op;
     ngx_uint_t                     nogroup;
+    ngx_socket_t                   udp;           /* STUN's socket, or -1 */
 } ngx_http_cwmp_connreq_worker_t;
 
 
@@ -78,6 +82,12 @@ typedef struct {
     ngx_http_cwmp_redis_op_t      *op;
     ngx_str_t                      status;
     ngx_str_t                      detail;
+    ngx_str_t                      udp;           /* UDPConnectionRequest-
+                                                     Address */
+    ngx_str_t                      nat;           /* NATDetected */
+    ngx_str_t                      datagram;
+    ngx_uint_t                     sent;
+    ngx_event_t                    timer;
 } ngx_http_cwmp_connreq_job_t;
 
 
@@ -95,6 +105,12 @@ static void ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static void ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job);
 static ngx_int_t ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job);
+static ngx_int_t ngx_http_cwmp_connreq_allowed(
+    ngx_http_cwmp_connreq_job_t *job, ngx_str_t *addr);
+static void ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job);
+static void ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev);
+static void ngx_http_cwmp_connreq_hmac(ngx_str_t *key, ngx_str_t *text,
+    u_char *mac);
 static void ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_write(ngx_event_t *wev);
 static void ngx_http_cwmp_connreq_read(ngx_event_t *rev);
@@ -123,6 +139,8 @@ ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
     ngx_str_t *prefix)
 {
     u_char                          *p;
+    ngx_uint_t                       i;
+    ngx_listening_t                 *ls;
     ngx_http_cwmp_connreq_worker_t  *w;
 
     if (!conf->enable) {
@@ -149,6 +167,34 @@ ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
 
     w->consumer.data = p;
     w->consumer.len = ngx_sprintf(p, "%V:%P", &cycle->hostname, ngx_pid) - p;
+
+    /* UDP connection requests leave from the STUN server's socket */
+
+    w->udp = (ngx_socket_t) -1;
+
+    if (conf->udp) {
+        ls = cycle->listening.elts;
+
+        for (i = 0; i < cycle->listening.nelts; i++) {
+            if (ls[i].type == SOCK_DGRAM && ls[i].fd != (ngx_socket_t) -1
+                && (!ls[i].reuseport || ls[i].worker == ngx_worker)
+                && ngx_cmp_sockaddr(ls[i].sockaddr, ls[i].socklen,
+                                    conf->udp->sockaddr, conf->udp->socklen,
+                                    1)
+                   == NGX_OK)
+            {
+                w->udp = ls[i].fd;
+                break;
+            }
+        }
+
+        if (w->udp == (ngx_socket_t) -1) {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "cwmp: no UDP socket listens on \"%V\" "
+                          "(cwmp_connreq_udp): connection requests go "
+                          "over HTTP only", &conf->udp->name);
+        }
+    }
 
     w->poll.handler = ngx_http_cwmp_connreq_poll;
     w->poll.data = w;
@@ -403,7 +449,7 @@ ngx_http_cwmp_connreq_entry(redisReply *entry)
 }
 
 
-/* {status, url, remote address, username, password} */
+/* {status, url, remote address, username, password, UDP address, NAT} */
 
 static ngx_int_t
 ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
@@ -411,13 +457,13 @@ ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 {
     ngx_uint_t                    k;
     redisReply                   *rr;
-    ngx_str_t                    *dst[5];
+    ngx_str_t                    *dst[7];
     ngx_http_cwmp_connreq_job_t  *job;
 
     job = op->data;
     rr = reply;
 
-    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 5) {
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 7) {
         ngx_log_error(NGX_LOG_ERR, job->log, 0,
                       "cwmp: redis answered a connection request "
                       "unexpectedly");
@@ -429,8 +475,10 @@ ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     dst[2] = &job->remote;
     dst[3] = &job->username;
     dst[4] = &job->password;
+    dst[5] = &job->udp;
+    dst[6] = &job->nat;
 
-    for (k = 0; k < 5; k++) {
+    for (k = 0; k < 7; k++) {
         if (rr->element[k]->type != REDIS_REPLY_STRING) {
             return NGX_ERROR;
         }
@@ -493,6 +541,23 @@ ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
 
     w = ngx_http_cwmp_connreq_worker;
 
+    if (job->password.len == 0) {
+        job->username = w->conf->username;
+        job->password = w->conf->password;
+    }
+
+    /* behind a NAT, with a STUN binding: over UDP (TR-069 Annex G) */
+
+    if (w->udp != (ngx_socket_t) -1 && job->udp.len
+        && ((job->nat.len == 1 && job->nat.data[0] == '1')
+            || (job->nat.len == 4
+                && ngx_strncasecmp(job->nat.data, (u_char *) "true", 4)
+                   == 0)))
+    {
+        ngx_http_cwmp_connreq_udp(job);
+        return;
+    }
+
     rc = ngx_http_cwmp_connreq_url(job);
 
     if (rc == NGX_DECLINED) {
@@ -504,12 +569,202 @@ ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
         return;
     }
 
-    if (job->password.len == 0) {
-        job->username = w->conf->username;
-        job->password = w->conf->password;
+    ngx_http_cwmp_connreq_connect(job);
+}
+
+
+/*
+ * A UDP connection request (TR-069 G.2.2): "GET http://<address>?ts=..
+ * &id=..&un=..&cn=..&sig=.. HTTP/1.1", sig the HMAC-SHA1 of ts, id, un and
+ * cn keyed by the password, sent a few times from the STUN server's
+ * socket to the device's UDPConnectionRequestAddress (which must be its
+ * Informs' address or an allowed one).  No answer comes: "ok" is "sent",
+ * the session that follows is the proof.
+ */
+
+static void
+ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job)
+{
+    u_char      *p, id[17], cn[17], sig[41], mac[20];
+    ngx_int_t    port;
+    ngx_str_t    addr, text;
+
+    addr = job->udp;
+    port = 0;
+
+    if (addr.len && addr.data[0] == '[') {
+        p = ngx_strlchr(addr.data, addr.data + addr.len, ']');
+        if (p && p + 1 < addr.data + addr.len && p[1] == ':') {
+            port = ngx_atoi(p + 2, addr.data + addr.len - p - 2);
+            addr.len = p - addr.data - 1;
+            addr.data++;
+        }
+
+    } else {
+        p = ngx_strlchr(addr.data, addr.data + addr.len, ':');
+        if (p) {
+            port = ngx_atoi(p + 1, addr.data + addr.len - p - 1);
+            addr.len = p - addr.data;
+        }
     }
 
-    ngx_http_cwmp_connreq_connect(job);
+    if (port < 1 || port > 65535
+        || ngx_parse_addr(job->pool, &job->addr, addr.data, addr.len)
+           != NGX_OK)
+    {
+        ngx_http_cwmp_connreq_finish(job, "invalid_url",
+                                     "a malformed UDPConnectionRequestAddress");
+        return;
+    }
+
+    ngx_inet_set_port(job->addr.sockaddr, (in_port_t) port);
+
+    if (ngx_http_cwmp_connreq_allowed(job, &addr) != NGX_OK) {
+        ngx_http_cwmp_connreq_finish(job, "refused",
+                                     "the UDP address is neither the "
+                                     "device's nor in cwmp_connreq_allow");
+        return;
+    }
+
+    if (job->password.len == 0) {
+        ngx_http_cwmp_connreq_finish(job, "auth_failed",
+                                     "no credentials for the device");
+        return;
+    }
+
+    ngx_sprintf(id, "%08xD%08xD", (uint32_t) ngx_random(),
+                (uint32_t) ngx_random());
+    ngx_sprintf(cn, "%08xD%08xD", (uint32_t) ngx_random(),
+                (uint32_t) ngx_random());
+
+    /* sig = HMAC-SHA1(password, ts id un cn) */
+
+    text.data = ngx_pnalloc(job->pool, NGX_TIME_T_LEN + 32
+                                       + job->username.len);
+    job->datagram.data = ngx_pnalloc(job->pool,
+                                     2 * job->udp.len + 3 * job->username.len
+                                     + NGX_TIME_T_LEN + 160);
+
+    if (text.data == NULL || job->datagram.data == NULL) {
+        ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+        return;
+    }
+
+    text.len = ngx_sprintf(text.data, "%T%*s%V%*s", ngx_time(), 16, id,
+                           &job->username, 16, cn)
+               - text.data;
+
+    ngx_http_cwmp_connreq_hmac(&job->password, &text, mac);
+    *ngx_hex_dump(sig, mac, 20) = '\0';
+
+    p = ngx_sprintf(job->datagram.data, "GET http://%V?ts=%T&id=%*s&un=",
+                    &job->udp, ngx_time(), 16, id);
+    p = (u_char *) ngx_escape_uri(p, job->username.data, job->username.len,
+                                  NGX_ESCAPE_ARGS);
+    p = ngx_sprintf(p, "&cn=%*s&sig=%s HTTP/1.1\r\nHost: %V\r\n\r\n",
+                    16, cn, sig, &job->udp);
+
+    job->datagram.len = p - job->datagram.data;
+
+    job->timer.handler = ngx_http_cwmp_connreq_udp_send;
+    job->timer.data = job;
+    job->timer.log = job->log;
+
+    ngx_http_cwmp_connreq_udp_send(&job->timer);
+}
+
+
+static void
+ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev)
+{
+    ssize_t                          n;
+    ngx_http_cwmp_connreq_job_t     *job;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    job = ev->data;
+    w = ngx_http_cwmp_connreq_worker;
+
+    n = sendto(w->udp, job->datagram.data, job->datagram.len, 0,
+               job->addr.sockaddr, job->addr.socklen);
+
+    if (n == -1) {
+        ngx_log_error(NGX_LOG_INFO, job->log, ngx_socket_errno,
+                      "cwmp: UDP connection request to \"%V\" failed",
+                      &job->device_id);
+    }
+
+    if (++job->sent < NGX_HTTP_CWMP_CONNREQ_UDP && !ngx_exiting) {
+        ngx_add_timer(&job->timer, NGX_HTTP_CWMP_CONNREQ_UDP_GAP);
+        return;
+    }
+
+    ngx_http_cwmp_connreq_finish(job, "ok", "sent over UDP");
+}
+
+
+/* HMAC-SHA1 (RFC 2104) */
+
+static void
+ngx_http_cwmp_connreq_hmac(ngx_str_t *key, ngx_str_t *text, u_char *mac)
+{
+    u_char      k[64], pad[64];
+    ngx_uint_t  i;
+    ngx_sha1_t  sha1;
+
+    ngx_memzero(k, sizeof(k));
+
+    if (key->len > sizeof(k)) {
+        ngx_sha1_init(&sha1);
+        ngx_sha1_update(&sha1, key->data, key->len);
+        ngx_sha1_final(k, &sha1);
+
+    } else {
+        ngx_memcpy(k, key->data, key->len);
+    }
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+    ngx_sha1_update(&sha1, text->data, text->len);
+    ngx_sha1_final(mac, &sha1);
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x5c;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+    ngx_sha1_update(&sha1, mac, 20);
+    ngx_sha1_final(mac, &sha1);
+}
+
+
+/* the device's own address (its Informs'), or an allowed network */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_allowed(ngx_http_cwmp_connreq_job_t *job,
+    ngx_str_t *addr)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (addr->len == job->remote.len
+        && ngx_strncmp(addr->data, job->remote.data, addr->len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (w->conf->allow
+        && ngx_cidr_match(job->addr.sockaddr, w->conf->allow) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -522,13 +777,10 @@ ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
 static ngx_int_t
 ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job)
 {
-    u_char                          *p, *end, *host, *last;
-    size_t                           len;
-    ngx_int_t                        port;
-    ngx_str_t                        addr;
-    ngx_http_cwmp_connreq_worker_t  *w;
-
-    w = ngx_http_cwmp_connreq_worker;
+    u_char     *p, *end, *host, *last;
+    size_t      len;
+    ngx_int_t   port;
+    ngx_str_t   addr;
 
     p = job->url.data;
     end = p + job->url.len;
@@ -613,11 +865,7 @@ ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job)
 
     /* the device's own address, or an allowed network */
 
-    if (!(addr.len == job->remote.len
-          && ngx_strncmp(addr.data, job->remote.data, addr.len) == 0)
-        && (w->conf->allow == NULL
-            || ngx_cidr_match(job->addr.sockaddr, w->conf->allow) != NGX_OK))
-    {
+    if (ngx_http_cwmp_connreq_allowed(job, &addr) != NGX_OK) {
         ngx_http_cwmp_connreq_finish(job, "refused",
                                      "the URL's address is neither the "
                                      "device's nor in cwmp_connreq_allow");
@@ -1210,6 +1458,10 @@ ngx_http_cwmp_connreq_free(ngx_http_cwmp_connreq_job_t *job)
 
     if (job->peer.connection) {
         ngx_close_connection(job->peer.connection);
+    }
+
+    if (job->timer.timer_set) {
+        ngx_del_timer(&job->timer);
     }
 
     w->inflight--;

@@ -29,6 +29,8 @@ typedef struct {
                                                    entries taken over */
     ngx_array_t                 *allow;         /* ngx_cidr_t */
     ngx_flag_t                   basic;         /* Basic when challenged */
+    ngx_addr_t                  *udp;           /* the UDP socket (STUN's)
+                                                   UDP requests leave from */
     ngx_str_t                    username;      /* when Redis has none */
     ngx_str_t                    password;
 } ngx_http_cwmp_connreq_conf_t;

@@ -36,6 +36,8 @@ static char *ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_cwmp_connreq_udp(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
@@ -127,6 +129,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cwmp_main_conf_t, connreq.basic),
+      NULL },
+
+    { ngx_string("cwmp_connreq_udp"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_connreq_udp,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("cwmp_connreq_claim_after"),
@@ -482,6 +491,44 @@ ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "low address bits of %V are meaningless",
                            &value[1]);
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "cwmp_connreq_udp 0.0.0.0:3478": UDP connection requests leave from the
+ * UDP socket listening there (the STUN server's), so that the NAT the
+ * device's STUN bindings opened lets them through.
+ */
+
+static char *
+ngx_http_cwmp_connreq_udp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+    ngx_url_t   u;
+
+    if (mcf->connreq.udp) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = value[1];
+    u.listen = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address \"%V\" in \"%V\"%s%s",
+                           &value[1], &cmd->name, u.err ? ": " : "",
+                           u.err ? u.err : "");
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->connreq.udp = &u.addrs[0];
 
     return NGX_CONF_OK;
 }

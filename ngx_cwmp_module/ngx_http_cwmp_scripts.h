@@ -22,16 +22,19 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
     ngx_string(
         "local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')\n"
         "if not s[1] then\n"
-        "    return {'unknown', '', '', '', ''}\n"
+        "    return {'unknown', '', '', '', '', '', ''}\n"
         "end\n"
         "if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then\n"
-        "    return {'rate_limited', '', '', '', ''}\n"
+        "    return {'rate_limited', '', '', '', '', '', ''}\n"
         "end\n"
         "local ms = s[1] .. '.ManagementServer.'\n"
         "local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',\n"
-        "                     ms .. 'ConnectionRequestUsername')\n"
+        "                     ms .. 'ConnectionRequestUsername',\n"
+        "                     ms .. 'UDPConnectionRequestAddress',\n"
+        "                     ms .. 'NATDetected')\n"
         "local c = redis.call('HMGET', KEYS[3], 'username', 'password')\n"
-        "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or ''}\n"
+        "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',\n"
+        "        p[3] or '', p[4] or ''}\n"
     ),
 
     /* session_cpe.lua */

@@ -9,6 +9,9 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use File::Temp qw(tempdir);
+use IO::Select;
+use Socket ();
+use Digest::SHA ();
 use Time::HiRes qw(sleep time);
 use Cwmp::Test;
 use Cwmp::Hosts;
@@ -173,15 +176,47 @@ is(outcome($l)->[0]{status}, 'ok', 'Basic with cwmp_connreq_basic on');
 is_deeply(lines("$dir/basic.log"), ['challenge', 'challenge', 'ok cpe-user'],
           'the Basic exchange');
 
+# UDP, behind a NAT (TR-069 Annex G): from the STUN server's socket, with
+# the HMAC-SHA1 signature, a few times; the second host alone serves now
+Cwmp::Hosts::stop($root2);
+my $udp_src = Cwmp::Hosts::free_port($port + 10);
+my $port3 = Cwmp::Hosts::free_port($port + 11);
+my $root3 = Cwmp::Hosts::start('connreq3', $port3,
+    "cwmp_connreq on; cwmp_connreq_udp 127.0.0.1:$udp_src;",
+    main => "stream { server { listen 127.0.0.1:$udp_src udp; return x; } }");
+my $rx = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                               Proto => 'udp') or die $!;
+my $u = device('U', '', password => 'udp-secret');
+Cwmp::Test::redis('HSET', "cwmp:device:{$u}:params",
+    'InternetGatewayDevice.ManagementServer.UDPConnectionRequestAddress',
+    '127.0.0.1:' . $rx->sockport,
+    'InternetGatewayDevice.ManagementServer.NATDetected', '1');
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $u);
+my @got;
+my $sel = IO::Select->new($rx);
+while (@got < 3 && $sel->can_read(3)) {
+    my $from = $rx->recv(my $d, 2048);
+    my ($fport) = Socket::sockaddr_in($from);
+    push @got, [$d, $fport];
+}
+is(scalar @got, 3, 'three datagrams');
+is($got[0][1], $udp_src, 'from the STUN server\'s port');
+my ($q) = $got[0][0] =~ m{^GET http://127\.0\.0\.1:\d+\?(\S+) HTTP/1\.1\r\n};
+my %q = map { split /=/, $_, 2 } split /&/, $q // '';
+is($q{un}, 'cpe-user', 'the username');
+is($q{sig}, Digest::SHA::hmac_sha1_hex("$q{ts}$q{id}$q{un}$q{cn}", 'udp-secret'),
+   'signed: HMAC-SHA1 of ts id un cn, keyed by the password');
+is(outcome($u)->[0]{status}, 'ok', 'recorded as sent');
+
 # every entry acknowledged
 sleep 0.3;
 my $pending = Cwmp::Test::redis('XPENDING', 'cwmp:connreq', 'cwmp');
 is($pending->[0], 0, 'nothing left pending in the group');
 
 my $log = join '', map { local $/; open my $in, '<', "$_/logs/error.log";
-                          <$in> } $root, $root2;
+                          <$in> } $root, $root2, $root3;
 unlike($log, qr/cr-secret/, 'no password in the logs');
-push @bad, Cwmp::Hosts::errors($root2);
+push @bad, Cwmp::Hosts::errors($root2), Cwmp::Hosts::errors($root3);
 is(scalar @bad, 0, 'nothing at error or above') or diag(@bad);
 
 done_testing();

@@ -10,23 +10,27 @@
 -- KEYS[4]  cwmp:device:{<ID>}:crlock     a request made within the window
 -- ARGV[1]  the window, ms
 --
--- Returns {status, url, remote address, username, password}: status "go",
--- "unknown" (the ACS never heard from the device) or "rate_limited"
--- (another request to it within the window).
+-- Returns {status, url, remote address, username, password, UDP
+-- address, NATDetected}: status "go", "unknown" (the ACS never heard from
+-- the device) or "rate_limited" (another request to it within the
+-- window).
 
 local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')
 
 if not s[1] then
-    return {'unknown', '', '', '', ''}
+    return {'unknown', '', '', '', '', '', ''}
 end
 
 if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then
-    return {'rate_limited', '', '', '', ''}
+    return {'rate_limited', '', '', '', '', '', ''}
 end
 
 local ms = s[1] .. '.ManagementServer.'
 local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',
-                     ms .. 'ConnectionRequestUsername')
+                     ms .. 'ConnectionRequestUsername',
+                     ms .. 'UDPConnectionRequestAddress',
+                     ms .. 'NATDetected')
 local c = redis.call('HMGET', KEYS[3], 'username', 'password')
 
-return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or ''}
+return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',
+        p[3] or '', p[4] or ''}

@@ -23,9 +23,10 @@ sub free_port {
     return $p;
 }
 
-# start(name, port, extra http{} directives, master => 1): one worker,
-# the test Redis, "location / { cwmp; }"; returns the instance's root
-# directory.  With master, "nginx -s reload" works (reload() below).
+# start(name, port, extra http{} directives, master => 1, main => text):
+# one worker, the test Redis, "location / { cwmp; }", and text in the main
+# context (a stream{} block); returns the instance's root directory.
+# With master, "nginx -s reload" works (reload() below).
 
 sub start {
     my ($name, $port, $extra, %o) = @_;
@@ -41,9 +42,12 @@ sub start {
                : '';
     $extra //= '';
 
+    my $main = $o{main} // '';
+
     open my $out, '>', "$root/conf/nginx.conf" or die $!;
     print $out <<_EOC_;
 $load
+$main
 daemon on;
 master_process @{[ $o{master} ? 'on' : 'off' ]};
 worker_processes 1;
