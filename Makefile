@@ -20,6 +20,7 @@ NGINX       := $(OBJ)/nginx
 OBJ_DYN     := $(BUILD)/obj-dyn
 NGINX_DYN   := $(OBJ_DYN)/nginx
 MODULE_SO   := $(OBJ_DYN)/ngx_http_cwmp_module.so
+STUN_SO     := $(OBJ_DYN)/ngx_stream_cwmp_stun_module.so
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
 ifeq ($(NGINX_SRC),)
@@ -96,7 +97,7 @@ stop:
 # the suite twice: the module compiled in, then loaded with load_module
 test: build build-dynamic
 	.ci/test $(NGINX)
-	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) .ci/test $(NGINX_DYN)
+	TEST_NGINX_LOAD_MODULES="$(MODULE_SO) $(STUN_SO)" .ci/test $(NGINX_DYN)
 
 # the CPE-fleet benchmark (bench/README.md)
 bench: build

@@ -33,8 +33,9 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                     ms .. 'UDPConnectionRequestAddress',\n"
         "                     ms .. 'NATDetected')\n"
         "local c = redis.call('HMGET', KEYS[3], 'username', 'password')\n"
+        "local stun = redis.call('HGET', KEYS[5], 'address')\n"
         "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',\n"
-        "        p[3] or '', p[4] or ''}\n"
+        "        p[3] or stun or '', p[4] or (stun and '1') or ''}\n"
     ),
 
     /* session_cpe.lua */

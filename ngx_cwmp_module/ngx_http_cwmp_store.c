@@ -1307,9 +1307,10 @@ ngx_http_cwmp_store_connreq_prepare(ngx_http_cwmp_redis_node_t *node,
     ngx_uint_t                  i;
     ngx_http_cwmp_redis_cmd_t   cmd;
 
-    static char  *keys[] = { "", ":params", ":connreq", ":crlock" };
+    static char  *keys[] = { "", ":params", ":connreq", ":crlock",
+                             ":stun" };
 
-    a = ngx_palloc(pool, 8 * sizeof(ngx_str_t));
+    a = ngx_palloc(pool, 9 * sizeof(ngx_str_t));
     if (a == NULL) {
         return NULL;
     }
@@ -1317,9 +1318,9 @@ ngx_http_cwmp_store_connreq_prepare(ngx_http_cwmp_redis_node_t *node,
     ngx_http_cwmp_store_arg(&a[0], "EVALSHA");
     a[1] = *ngx_http_cwmp_redis_script(node,
                                        NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE);
-    ngx_http_cwmp_store_arg(&a[2], "4");
+    ngx_http_cwmp_store_arg(&a[2], "5");
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5; i++) {
         if (ngx_http_cwmp_store_pkey(pool, prefix, &a[3 + i], device_id,
                                      keys[i])
             != NGX_OK)
@@ -1328,15 +1329,15 @@ ngx_http_cwmp_store_connreq_prepare(ngx_http_cwmp_redis_node_t *node,
         }
     }
 
-    a[7].data = ngx_pnalloc(pool, NGX_INT_T_LEN);
-    if (a[7].data == NULL) {
+    a[8].data = ngx_pnalloc(pool, NGX_INT_T_LEN);
+    if (a[8].data == NULL) {
         return NULL;
     }
 
-    a[7].len = ngx_sprintf(a[7].data, "%M", window) - a[7].data;
+    a[8].len = ngx_sprintf(a[8].data, "%M", window) - a[8].data;
 
     cmd.args = a;
-    cmd.nargs = 8;
+    cmd.nargs = 9;
 
     return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
 }
@@ -1397,4 +1398,41 @@ ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix, ngx_pool_t *pool,
     cmds[1].nargs = 4;
 
     return ngx_http_cwmp_redis_op_create(cmds, 2, log);
+}
+
+
+/* a STUN binding (ngx_stream_cwmp_stun_module.c): where the device is */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_stun(ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_str_t *device_id, ngx_str_t *address, ngx_uint_t change,
+    ngx_log_t *log)
+{
+    u_char                     *p;
+    ngx_str_t                  *a;
+    ngx_http_cwmp_redis_cmd_t   cmd;
+
+    a = ngx_palloc(pool, 8 * sizeof(ngx_str_t));
+    p = ngx_pnalloc(pool, NGX_TIME_T_LEN);
+
+    if (a == NULL || p == NULL
+        || ngx_http_cwmp_store_pkey(pool, prefix, &a[1], device_id, ":stun")
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    ngx_http_cwmp_store_arg(&a[0], "HSET");
+    ngx_http_cwmp_store_arg(&a[2], "address");
+    a[3] = *address;
+    ngx_http_cwmp_store_arg(&a[4], "time");
+    a[5].data = p;
+    a[5].len = ngx_sprintf(p, "%T", ngx_time()) - p;
+    ngx_http_cwmp_store_arg(&a[6], "binding_change");
+    a[7] = a[5];
+
+    cmd.args = a;
+    cmd.nargs = change ? 8 : 6;
+
+    return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
 }

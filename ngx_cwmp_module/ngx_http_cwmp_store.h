@@ -150,6 +150,9 @@ ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_prepare(
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix,
     ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *entry,
     ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(ngx_str_t *prefix,
+    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *address,
+    ngx_uint_t change, ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

@@ -8,10 +8,11 @@
 --          device's connection requests (username, password), written by
 --          provisioning systems
 -- KEYS[4]  cwmp:device:{<ID>}:crlock     a request made within the window
+-- KEYS[5]  cwmp:device:{<ID>}:stun       the binding the STUN server saw
 -- ARGV[1]  the window, ms
 --
 -- Returns {status, url, remote address, username, password, UDP
--- address, NATDetected}: status "go", "unknown" (the ACS never heard from
+-- address (reported, else the STUN binding), NATDetected}: status "go", "unknown" (the ACS never heard from
 -- the device) or "rate_limited" (another request to it within the
 -- window).
 
@@ -32,5 +33,9 @@ local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',
                      ms .. 'NATDetected')
 local c = redis.call('HMGET', KEYS[3], 'username', 'password')
 
+-- the UDP address the CPE reports, else the binding the STUN server saw
+-- (a device that sends CONNECTION-REQUEST-BINDING is behind a NAT)
+local stun = redis.call('HGET', KEYS[5], 'address')
+
 return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',
-        p[3] or '', p[4] or ''}
+        p[3] or stun or '', p[4] or (stun and '1') or ''}

@@ -1,0 +1,457 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * A STUN server for TR-069 Annex G (TR-111): CPEs behind a NAT send it
+ * Binding Requests; it answers each with the address and port it saw
+ * (MAPPED-ADDRESS for RFC 3489 clients, XOR-MAPPED-ADDRESS too for RFC
+ * 5389 ones), and when the request carries CONNECTION-REQUEST-BINDING and
+ * a USERNAME (the device ID), records that mapping in Redis
+ * (cwmp:device:{<ID>}:stun), where UDP connection requests find it.
+ *
+ *     stream {
+ *         server {
+ *             listen 3478 udp;
+ *             cwmp_stun;
+ *             cwmp_stun_password <shared STUN password>;   # optional
+ *         }
+ *     }
+ *
+ * With a password, only requests whose MESSAGE-INTEGRITY (HMAC-SHA1, RFC
+ * 5389) checks are recorded; every Binding Request is answered.  Anything
+ * that is not a Binding Request is dropped without an answer.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_stream.h>
+#include <ngx_http.h>
+#include <ngx_sha1.h>
+
+#include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_store.h"
+
+
+#define NGX_STREAM_CWMP_STUN_COOKIE          0x2112A442
+#define NGX_STREAM_CWMP_STUN_BINDING         0x0001
+#define NGX_STREAM_CWMP_STUN_BINDING_OK      0x0101
+#define NGX_STREAM_CWMP_STUN_MAPPED          0x0001
+#define NGX_STREAM_CWMP_STUN_USERNAME        0x0006
+#define NGX_STREAM_CWMP_STUN_INTEGRITY       0x0008
+#define NGX_STREAM_CWMP_STUN_XOR_MAPPED      0x0020
+#define NGX_STREAM_CWMP_STUN_CR_BINDING      0xC001
+#define NGX_STREAM_CWMP_STUN_BINDING_CHANGE  0xC002
+
+
+typedef struct {
+    ngx_str_t                    password;
+} ngx_stream_cwmp_stun_srv_conf_t;
+
+
+typedef struct {
+    ngx_pool_t                  *pool;
+} ngx_stream_cwmp_stun_op_t;
+
+
+static void ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s);
+static ngx_int_t ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg,
+    size_t len, u_char *mi);
+static void ngx_stream_cwmp_stun_record(ngx_stream_session_t *s,
+    ngx_str_t *username, ngx_uint_t change);
+static void ngx_stream_cwmp_stun_recorded(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void *ngx_stream_cwmp_stun_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_stream_cwmp_stun_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_stream_cwmp_stun(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_command_t  ngx_stream_cwmp_stun_commands[] = {
+
+    { ngx_string("cwmp_stun"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_NOARGS,
+      ngx_stream_cwmp_stun,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_stun_password"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_cwmp_stun_srv_conf_t, password),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_stream_module_t  ngx_stream_cwmp_stun_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_stream_cwmp_stun_create_srv_conf,  /* create server configuration */
+    ngx_stream_cwmp_stun_merge_srv_conf    /* merge server configuration */
+};
+
+
+ngx_module_t  ngx_stream_cwmp_stun_module = {
+    NGX_MODULE_V1,
+    &ngx_stream_cwmp_stun_module_ctx,      /* module context */
+    ngx_stream_cwmp_stun_commands,         /* module directives */
+    NGX_STREAM_MODULE,                     /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void
+ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
+{
+    u_char                           *p, *end, *attr, out[68];
+    size_t                            len, alen;
+    uint16_t                          type, port;
+    uint32_t                          cookie, addr;
+    ngx_str_t                         username;
+    ngx_uint_t                        rfc5389, binding, change, trusted, i;
+    u_char                            ch;
+    ngx_buf_t                        *b;
+    ngx_connection_t                 *c;
+    struct sockaddr_in               *sin;
+    ngx_stream_cwmp_stun_srv_conf_t  *scf;
+
+    c = s->connection;
+    b = c->buffer;
+    scf = ngx_stream_get_module_srv_conf(s, ngx_stream_cwmp_stun_module);
+
+    if (c->type != SOCK_DGRAM || b == NULL
+        || c->sockaddr->sa_family != AF_INET)
+    {
+        goto drop;
+    }
+
+    p = b->pos;
+    len = b->last - b->pos;
+
+    if (len < 20 || (p[0] & 0xc0)) {
+        goto drop;
+    }
+
+    type = (p[0] << 8) | p[1];
+    alen = (p[2] << 8) | p[3];
+    cookie = ((uint32_t) p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7];
+
+    if (type != NGX_STREAM_CWMP_STUN_BINDING || 20 + alen > len
+        || alen % 4)
+    {
+        goto drop;
+    }
+
+    rfc5389 = (cookie == NGX_STREAM_CWMP_STUN_COOKIE);
+
+    /* the attributes: USERNAME, the TR-111 ones, MESSAGE-INTEGRITY */
+
+    ngx_str_null(&username);
+    binding = 0;
+    change = 0;
+    trusted = (scf->password.len == 0);
+
+    end = p + 20 + alen;
+
+    for (attr = p + 20; attr + 4 <= end; /* void */) {
+        type = (attr[0] << 8) | attr[1];
+        alen = (attr[2] << 8) | attr[3];
+
+        if (attr + 4 + alen > end) {
+            goto drop;
+        }
+
+        switch (type) {
+
+        case NGX_STREAM_CWMP_STUN_USERNAME:
+            if (alen > 0 && alen <= 256) {
+                username.data = attr + 4;
+                username.len = alen;
+            }
+
+            break;
+
+        case NGX_STREAM_CWMP_STUN_CR_BINDING:
+            binding = 1;
+            break;
+
+        case NGX_STREAM_CWMP_STUN_BINDING_CHANGE:
+            change = 1;
+            break;
+
+        case NGX_STREAM_CWMP_STUN_INTEGRITY:
+            if (alen == 20 && scf->password.len
+                && ngx_stream_cwmp_stun_integrity(&scf->password, p,
+                                                  attr - p, attr + 4)
+                   == NGX_OK)
+            {
+                trusted = 1;
+            }
+
+            break;
+        }
+
+        attr += 4 + ((alen + 3) & ~3);
+    }
+
+    /* the answer: MAPPED-ADDRESS, and XOR-MAPPED-ADDRESS for RFC 5389 */
+
+    sin = (struct sockaddr_in *) c->sockaddr;
+    port = ntohs(sin->sin_port);
+    addr = ntohl(sin->sin_addr.s_addr);
+
+    ngx_memcpy(out, p, 20);
+    out[0] = NGX_STREAM_CWMP_STUN_BINDING_OK >> 8;
+    out[1] = NGX_STREAM_CWMP_STUN_BINDING_OK & 0xff;
+
+    attr = out + 20;
+
+    *attr++ = 0; *attr++ = NGX_STREAM_CWMP_STUN_MAPPED;
+    *attr++ = 0; *attr++ = 8;
+    *attr++ = 0; *attr++ = 1;
+    *attr++ = port >> 8; *attr++ = port & 0xff;
+    *attr++ = addr >> 24; *attr++ = (addr >> 16) & 0xff;
+    *attr++ = (addr >> 8) & 0xff; *attr++ = addr & 0xff;
+
+    if (rfc5389) {
+        port ^= NGX_STREAM_CWMP_STUN_COOKIE >> 16;
+        addr ^= NGX_STREAM_CWMP_STUN_COOKIE;
+
+        *attr++ = 0; *attr++ = NGX_STREAM_CWMP_STUN_XOR_MAPPED;
+        *attr++ = 0; *attr++ = 8;
+        *attr++ = 0; *attr++ = 1;
+        *attr++ = port >> 8; *attr++ = port & 0xff;
+        *attr++ = addr >> 24; *attr++ = (addr >> 16) & 0xff;
+        *attr++ = (addr >> 8) & 0xff; *attr++ = addr & 0xff;
+    }
+
+    len = attr - out;
+    out[2] = (len - 20) >> 8;
+    out[3] = (len - 20) & 0xff;
+
+    if (c->send(c, out, len) != (ssize_t) len) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "cwmp stun: the answer was not sent");
+    }
+
+    /* a device ID (redis-schema's form) or nothing: it names Redis keys */
+
+    for (i = 0; i < username.len; i++) {
+        ch = username.data[i];
+
+        if (!(isalnum(ch) || ch == '-' || ch == '_' || ch == '%')) {
+            ngx_str_null(&username);
+            break;
+        }
+    }
+
+    if (binding && username.len) {
+        if (trusted) {
+            ngx_stream_cwmp_stun_record(s, &username, change);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "cwmp stun: binding of \"%V\" not recorded: no "
+                          "valid MESSAGE-INTEGRITY", &username);
+        }
+    }
+
+    ngx_stream_finalize_session(s, NGX_STREAM_OK);
+    return;
+
+drop:
+
+    ngx_log_debug0(NGX_LOG_DEBUG_STREAM, c->log, 0,
+                   "cwmp stun: not a Binding Request, dropped");
+
+    ngx_stream_finalize_session(s, NGX_STREAM_OK);
+}
+
+
+/*
+ * RFC 5389 15.4: HMAC-SHA1 over the message up to MESSAGE-INTEGRITY, its
+ * length field counting the attribute; the key is the password (short-term
+ * credentials).
+ */
+
+static ngx_int_t
+ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg, size_t len,
+    u_char *mi)
+{
+    u_char      k[64], pad[64], mac[20], hdr[4];
+    size_t      mlen;
+    ngx_uint_t  i;
+    ngx_sha1_t  sha1;
+
+    ngx_memzero(k, sizeof(k));
+
+    if (key->len > sizeof(k)) {
+        ngx_sha1_init(&sha1);
+        ngx_sha1_update(&sha1, key->data, key->len);
+        ngx_sha1_final(k, &sha1);
+
+    } else {
+        ngx_memcpy(k, key->data, key->len);
+    }
+
+    mlen = len - 20 + 24;
+    hdr[0] = msg[0];
+    hdr[1] = msg[1];
+    hdr[2] = mlen >> 8;
+    hdr[3] = mlen & 0xff;
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+    ngx_sha1_update(&sha1, hdr, 4);
+    ngx_sha1_update(&sha1, msg + 4, len - 4);
+    ngx_sha1_final(mac, &sha1);
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x5c;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+    ngx_sha1_update(&sha1, mac, 20);
+    ngx_sha1_final(mac, &sha1);
+
+    /* not a secret compared: a timing difference reveals nothing here */
+
+    return ngx_memcmp(mac, mi, 20) == 0 ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* cwmp:device:{<username>}:stun: the mapping, when it was seen */
+
+static void
+ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
+    ngx_uint_t change)
+{
+    ngx_str_t                   address;
+    ngx_pool_t                 *pool;
+    ngx_connection_t           *c;
+    ngx_http_cwmp_redis_op_t   *op;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    c = s->connection;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_cwmp_module);
+
+    if (mcf == NULL || mcf->node == NULL) {
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "cwmp stun: no Redis (a \"cwmp\" location and "
+                      "\"cwmp_redis\" in http{}): binding not recorded");
+        return;
+    }
+
+    pool = ngx_create_pool(512, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    address.data = ngx_pnalloc(pool, NGX_SOCKADDR_STRLEN);
+    if (address.data == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    address.len = ngx_sock_ntop(c->sockaddr, c->socklen, address.data,
+                                NGX_SOCKADDR_STRLEN, 1);
+
+    op = ngx_http_cwmp_store_stun(&mcf->prefix, pool, username, &address,
+                                  change, ngx_cycle->log);
+    if (op == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    op->data = pool;
+    op->done = ngx_stream_cwmp_stun_recorded;
+
+    if (ngx_http_cwmp_redis_submit(mcf->node, op, ngx_cycle->log) != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "cwmp stun: \"%V\" is at %V%s", username, &address,
+                  change ? " (binding changed)" : "");
+}
+
+
+static void
+ngx_stream_cwmp_stun_recorded(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_destroy_pool(op->data);
+}
+
+
+static void *
+ngx_stream_cwmp_stun_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_stream_cwmp_stun_srv_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_stream_cwmp_stun_srv_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->password = { 0, NULL };
+     */
+
+    return conf;
+}
+
+
+static char *
+ngx_stream_cwmp_stun_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_stream_cwmp_stun_srv_conf_t *prev = parent;
+    ngx_stream_cwmp_stun_srv_conf_t *conf = child;
+
+    ngx_conf_merge_str_value(conf->password, prev->password, "");
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_cwmp_stun(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_stream_core_srv_conf_t  *cscf;
+
+    cscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_core_module);
+
+    if (cscf->handler) {
+        return "is duplicate";
+    }
+
+    cscf->handler = ngx_stream_cwmp_stun_handler;
+
+    return NGX_CONF_OK;
+}
