@@ -108,6 +108,8 @@ static ngx_int_t ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job);
 static ngx_int_t ngx_http_cwmp_connreq_allowed(
     ngx_http_cwmp_connreq_job_t *job, ngx_str_t *addr);
 static void ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job);
+static void ngx_http_cwmp_connreq_unreachable(
+    ngx_http_cwmp_connreq_job_t *job, char *detail);
 static void ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev);
 static void ngx_http_cwmp_connreq_hmac(ngx_str_t *key, ngx_str_t *text,
     u_char *mac);
@@ -931,7 +933,7 @@ ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job)
             job->peer.connection = NULL;
         }
 
-        ngx_http_cwmp_connreq_finish(job, "offline", "connect() failed");
+        ngx_http_cwmp_connreq_unreachable(job, "connect() failed");
         return;
     }
 
@@ -960,7 +962,7 @@ ngx_http_cwmp_connreq_write(ngx_event_t *wev)
     job = c->data;
 
     if (wev->timedout) {
-        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
+        ngx_http_cwmp_connreq_unreachable(job, "timed out");
         return;
     }
 
@@ -976,9 +978,8 @@ ngx_http_cwmp_connreq_write(ngx_event_t *wev)
         }
 
         if (n == NGX_ERROR) {
-            ngx_http_cwmp_connreq_finish(job, "offline",
-                                         "the device refused the "
-                                         "connection");
+            ngx_http_cwmp_connreq_unreachable(job, "the device refused "
+                                                   "the connection");
             return;
         }
 
@@ -1006,7 +1007,7 @@ ngx_http_cwmp_connreq_read(ngx_event_t *rev)
     job = c->data;
 
     if (rev->timedout) {
-        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
+        ngx_http_cwmp_connreq_unreachable(job, "timed out");
         return;
     }
 
@@ -1041,8 +1042,8 @@ ngx_http_cwmp_connreq_read(ngx_event_t *rev)
     }
 
     if (job->in->last == job->in->pos) {
-        ngx_http_cwmp_connreq_finish(job, "offline",
-                                     "the device closed the connection");
+        ngx_http_cwmp_connreq_unreachable(job, "no answer on the "
+                                               "connection");
         return;
     }
 
@@ -1373,6 +1374,34 @@ ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in, u_char *hex)
     ngx_md5_final(digest, &md5);
 
     *ngx_hex_dump(hex, digest, 16) = '\0';
+}
+
+
+/* HTTP could not reach the device: over UDP when it has an address */
+
+static void
+ngx_http_cwmp_connreq_unreachable(ngx_http_cwmp_connreq_job_t *job,
+    char *detail)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (w->udp == (ngx_socket_t) -1 || job->udp.len == 0) {
+        ngx_http_cwmp_connreq_finish(job, "offline", detail);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                  "cwmp: connection request %V to \"%V\" over HTTP: %s, "
+                  "trying UDP", &job->entry, &job->device_id, detail);
+
+    if (job->peer.connection) {
+        ngx_close_connection(job->peer.connection);
+        job->peer.connection = NULL;
+    }
+
+    ngx_http_cwmp_connreq_udp(job);
 }
 
 

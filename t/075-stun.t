@@ -156,6 +156,25 @@ is($got[0][1], $stun, 'from the STUN server\'s port');
 like($got[0][0], qr{^GET http://127\.0\.0\.1:$me\?ts=\d+&id=\w+&un=u&cn=\w+&sig=[0-9a-f]{40} HTTP/1\.1\r\n},
      'the TR-111 message');
 
+# a device whose HTTP URL does not answer, with a binding: UDP after HTTP
+my $dev2 = '00AB12-HG%2D100-S9';
+my $closed = Cwmp::Hosts::free_port($port + 20);
+Cwmp::Test::redis('HSET', "cwmp:device:{$dev2}", 'data_model',
+                  'InternetGatewayDevice', 'remote_addr', '127.0.0.1');
+Cwmp::Test::redis('HSET', "cwmp:device:{$dev2}:params",
+    'InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+    "http://127.0.0.1:$closed/", 'InternetGatewayDevice.ManagementServer.NATDetected', 'false');
+Cwmp::Test::redis('HSET', "cwmp:device:{$dev2}:connreq", 'password', 'p');
+($msg) = request(username => $dev2, binding => 1);
+ok(exchange($stun, $msg), 'the device\'s binding');
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $dev2);
+@got = ();
+while (@got < 3 && IO::Select->new($sock)->can_read(3)) {
+    $sock->recv(my $d, 2048);
+    push @got, $d;
+}
+is(scalar @got, 3, 'HTTP unreachable: the request goes over UDP');
+
 my @bad = Cwmp::Hosts::errors($root);
 is(scalar @bad, 0, 'nothing at error or above') or diag(@bad);
 
