@@ -434,7 +434,11 @@ ngx_http_cwmp_redis_send(ngx_http_cwmp_redis_node_t *node,
     op->sent = ngx_current_msec;
     op->in_flight = 1;
     ngx_queue_insert_tail(&node->in_flight, &op->queue);
-    node->nin_flight++;
+
+    /* the connection's own handshake is no load */
+
+    op->counted = (op->done != ngx_http_cwmp_redis_handshake_done);
+    node->nin_flight += op->counted;
 
     return NGX_OK;
 }
@@ -465,7 +469,7 @@ ngx_http_cwmp_redis_on_reply(redisAsyncContext *ac, void *reply,
 
     ngx_queue_remove(&op->queue);
     op->in_flight = 0;
-    op->node->nin_flight--;
+    op->node->nin_flight -= op->counted;
 
     if (!op->finished) {
         ngx_http_cwmp_redis_finish(op, op->rc);

@@ -82,6 +82,7 @@ struct ngx_http_cwmp_redis_op_s {
     unsigned                      in_flight:1;   /* in node->in_flight */
     unsigned                      finished:1;    /* done() called or owner
                                                     gone */
+    unsigned                      counted:1;     /* in nin_flight */
 };
 
 
