@@ -34,8 +34,6 @@
 #include <openssl/sha.h>
 #endif
 
-#include <hiredis/hiredis.h>
-
 #include "ngx_http_cwmp_connreq.h"
 #include "ngx_http_cwmp_store.h"
 
@@ -98,7 +96,7 @@ static void ngx_http_cwmp_connreq_take_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static void ngx_http_cwmp_connreq_group_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
-static void ngx_http_cwmp_connreq_entry(redisReply *entry);
+static void ngx_http_cwmp_connreq_entry(ngx_str_t *id, ngx_str_t *device);
 static ngx_int_t ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op,
@@ -278,52 +276,19 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
 }
 
 
-/*
- * XREADGROUP: [[stream, [[id, [field, value, ...]], ...]]] or nil;
- * XAUTOCLAIM: [next, [[id, [field, value, ...]], ...], [deleted]].
- */
-
 static ngx_int_t
 ngx_http_cwmp_connreq_taken(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
-    redisReply                      *rr, *entries;
-    ngx_uint_t                       j;
     ngx_http_cwmp_connreq_worker_t  *w;
 
     w = op->data;
-    rr = reply;
-    entries = NULL;
 
-    if (rr->type == REDIS_REPLY_ERROR) {
-        if (rr->len >= 7 && ngx_strncmp(rr->str, "NOGROUP", 7) == 0) {
-            /* the first worker to poll creates the group */
-            w->nogroup = 1;
-            return NGX_OK;
-        }
-
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "cwmp: reading connection requests: \"%*s\"",
-                      rr->len, rr->str);
-        return NGX_OK;
-    }
-
-    if (rr->type == REDIS_REPLY_ARRAY && rr->elements >= 2
-        && rr->element[0]->type == REDIS_REPLY_STRING
-        && rr->element[1]->type == REDIS_REPLY_ARRAY)
+    if (ngx_http_cwmp_store_connreq_entries(reply, ngx_http_cwmp_connreq_entry)
+        == NGX_DECLINED)
     {
-        entries = rr->element[1];                       /* XAUTOCLAIM */
-
-    } else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 1
-               && rr->element[0]->type == REDIS_REPLY_ARRAY
-               && rr->element[0]->elements == 2
-               && rr->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
-    {
-        entries = rr->element[0]->element[1];           /* XREADGROUP */
-    }
-
-    for (j = 0; entries && j < entries->elements; j++) {
-        ngx_http_cwmp_connreq_entry(entries->element[j]);
+        /* the first worker to poll creates the group */
+        w->nogroup = 1;
     }
 
     return NGX_OK;
@@ -359,27 +324,16 @@ ngx_http_cwmp_connreq_group_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 }
 
 
-/* one entry: [id, [field, value, ...]] (fields nil when it was deleted) */
+/* one entry: its id and "device" field (empty when it has none) */
 
 static void
-ngx_http_cwmp_connreq_entry(redisReply *entry)
+ngx_http_cwmp_connreq_entry(ngx_str_t *id, ngx_str_t *device)
 {
-    ngx_uint_t                       k;
     ngx_pool_t                      *pool;
-    redisReply                      *id, *f;
     ngx_http_cwmp_connreq_job_t     *job;
     ngx_http_cwmp_connreq_worker_t  *w;
 
     w = ngx_http_cwmp_connreq_worker;
-
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
-        || entry->element[0]->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    id = entry->element[0];
-    f = entry->element[1];
 
     pool = ngx_create_pool(2048, ngx_cycle->log);
     if (pool == NULL) {
@@ -394,38 +348,19 @@ ngx_http_cwmp_connreq_entry(redisReply *entry)
 
     job->pool = pool;
     job->log = ngx_cycle->log;
-    job->entry.data = ngx_pstrdup(pool, &(ngx_str_t) { id->len,
-                                                        (u_char *) id->str });
+    job->entry.data = ngx_pstrdup(pool, id);
     job->entry.len = id->len;
+    job->device_id.data = ngx_pstrdup(pool, device);
+    job->device_id.len = device->len;
 
-    if (job->entry.data == NULL) {
+    if (job->entry.data == NULL || job->device_id.data == NULL) {
         ngx_destroy_pool(pool);
         return;
     }
 
     w->inflight++;
 
-    for (k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2) {
-        if (f->element[k]->type == REDIS_REPLY_STRING
-            && f->element[k + 1]->type == REDIS_REPLY_STRING
-            && f->element[k]->len == sizeof("device") - 1
-            && ngx_strncmp(f->element[k]->str, "device", 6) == 0
-            && f->element[k + 1]->len > 0
-            && f->element[k + 1]->len <= 256)
-        {
-            job->device_id.len = f->element[k + 1]->len;
-            job->device_id.data = ngx_pnalloc(pool, job->device_id.len);
-            if (job->device_id.data == NULL) {
-                break;
-            }
-
-            ngx_memcpy(job->device_id.data, f->element[k + 1]->str,
-                       job->device_id.len);
-        }
-    }
-
-    if (job->device_id.data == NULL) {
-        ngx_str_set(&job->device_id, "");
+    if (job->device_id.len == 0) {
         ngx_http_cwmp_connreq_finish(job, "unknown",
                                      "the entry names no device");
         return;
@@ -457,43 +392,24 @@ static ngx_int_t
 ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
-    ngx_uint_t                    k;
-    redisReply                   *rr;
-    ngx_str_t                    *dst[7];
+    ngx_str_t                     out[7];
     ngx_http_cwmp_connreq_job_t  *job;
 
     job = op->data;
-    rr = reply;
 
-    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 7) {
-        ngx_log_error(NGX_LOG_ERR, job->log, 0,
-                      "cwmp: redis answered a connection request "
-                      "unexpectedly");
+    if (ngx_http_cwmp_store_connreq_prepared(reply, job->pool, out, 7)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    dst[0] = &job->status;
-    dst[1] = &job->url;
-    dst[2] = &job->remote;
-    dst[3] = &job->username;
-    dst[4] = &job->password;
-    dst[5] = &job->udp;
-    dst[6] = &job->nat;
-
-    for (k = 0; k < 7; k++) {
-        if (rr->element[k]->type != REDIS_REPLY_STRING) {
-            return NGX_ERROR;
-        }
-
-        dst[k]->len = rr->element[k]->len;
-        dst[k]->data = ngx_pnalloc(job->pool, dst[k]->len + 1);
-        if (dst[k]->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(dst[k]->data, rr->element[k]->str, dst[k]->len);
-        dst[k]->data[dst[k]->len] = '\0';
-    }
+    job->status = out[0];
+    job->url = out[1];
+    job->remote = out[2];
+    job->username = out[3];
+    job->password = out[4];
+    job->udp = out[5];
+    job->nat = out[6];
 
     return NGX_OK;
 }

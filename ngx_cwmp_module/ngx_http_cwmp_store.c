@@ -1436,3 +1436,122 @@ ngx_http_cwmp_store_stun(ngx_str_t *prefix, ngx_pool_t *pool,
 
     return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
 }
+
+
+/*
+ * The replies of the connection request ops, for ngx_http_cwmp_connreq.c
+ * (which knows nothing of hiredis).
+ *
+ * XREADGROUP: [[stream, [[id, [field, value, ...]], ...]]] or nil;
+ * XAUTOCLAIM: [next, [[id, [field, value, ...]], ...], [deleted]].
+ * Each entry goes to handler with its id and "device" field (empty when
+ * it has none).  NGX_DECLINED: the consumer group does not exist yet.
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_connreq_entries(void *reply,
+    ngx_http_cwmp_store_entry_pt handler)
+{
+    ngx_str_t    id, device;
+    ngx_uint_t   j, k;
+    redisReply  *rr, *entries, *e, *f;
+
+    rr = reply;
+    entries = NULL;
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        if (rr->len >= 7 && ngx_strncmp(rr->str, "NOGROUP", 7) == 0) {
+            return NGX_DECLINED;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "cwmp: reading connection requests: \"%*s\"",
+                      rr->len, rr->str);
+        return NGX_ERROR;
+    }
+
+    if (rr->type == REDIS_REPLY_ARRAY && rr->elements >= 2
+        && rr->element[0]->type == REDIS_REPLY_STRING
+        && rr->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        entries = rr->element[1];                       /* XAUTOCLAIM */
+
+    } else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 1
+               && rr->element[0]->type == REDIS_REPLY_ARRAY
+               && rr->element[0]->elements == 2
+               && rr->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+    {
+        entries = rr->element[0]->element[1];           /* XREADGROUP */
+    }
+
+    for (j = 0; entries && j < entries->elements; j++) {
+        e = entries->element[j];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+            || e->element[0]->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        id.data = (u_char *) e->element[0]->str;
+        id.len = e->element[0]->len;
+        ngx_str_set(&device, "");
+
+        f = e->element[1];
+
+        for (k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements;
+             k += 2)
+        {
+            if (f->element[k]->type == REDIS_REPLY_STRING
+                && f->element[k + 1]->type == REDIS_REPLY_STRING
+                && f->element[k]->len == sizeof("device") - 1
+                && ngx_strncmp(f->element[k]->str, "device", 6) == 0
+                && f->element[k + 1]->len <= 256)
+            {
+                device.data = (u_char *) f->element[k + 1]->str;
+                device.len = f->element[k + 1]->len;
+            }
+        }
+
+        handler(&id, &device);
+    }
+
+    return NGX_OK;
+}
+
+
+/* connreq_prepare.lua's answer: n strings, copied NUL-terminated */
+
+ngx_int_t
+ngx_http_cwmp_store_connreq_prepared(void *reply, ngx_pool_t *pool,
+    ngx_str_t *out, ngx_uint_t n)
+{
+    ngx_uint_t   k;
+    redisReply  *rr;
+
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != n) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "cwmp: redis answered a connection request "
+                      "unexpectedly");
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < n; k++) {
+        if (rr->element[k]->type != REDIS_REPLY_STRING) {
+            return NGX_ERROR;
+        }
+
+        out[k].len = rr->element[k]->len;
+        out[k].data = ngx_pnalloc(pool, out[k].len + 1);
+        if (out[k].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(out[k].data, rr->element[k]->str, out[k].len);
+        out[k].data[out[k].len] = '\0';
+    }
+
+    return NGX_OK;
+}

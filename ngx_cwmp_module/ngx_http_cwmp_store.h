@@ -150,6 +150,13 @@ ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_prepare(
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix,
     ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *entry,
     ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
+typedef void (*ngx_http_cwmp_store_entry_pt)(ngx_str_t *id,
+    ngx_str_t *device);
+
+ngx_int_t ngx_http_cwmp_store_connreq_entries(void *reply,
+    ngx_http_cwmp_store_entry_pt handler);
+ngx_int_t ngx_http_cwmp_store_connreq_prepared(void *reply, ngx_pool_t *pool,
+    ngx_str_t *out, ngx_uint_t n);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(ngx_str_t *prefix,
     ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *address,
     ngx_uint_t change, ngx_log_t *log);
