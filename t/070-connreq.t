@@ -91,11 +91,36 @@ is_deeply(lines("$dir/cpe.log"), ['challenge', 'ok cpe-user'],
           'one challenge, one authorized request (MD5)');
 is($r->[0]{result}{url}, "http://127.0.0.1:$cpe/cr", 'the URL in the result');
 
+# the whole loop: a task and a trigger from "redis-cli"; the device, asked,
+# opens its session (6 CONNECTION REQUEST) and the task runs in it
+my $e2e = device('E2E', "http://127.0.0.1:$cpe/cr");
+Cwmp::Test::push_tasks($e2e, {id => 'now', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $e2e);
+is(outcome($e2e)->[0]{status}, 'ok', 'loop: the device was asked');
+my ($st, $hd) = Cwmp::Hosts::post($port, Cwmp::Test::inform(serial => 'E2E',
+    events => ['6 CONNECTION REQUEST']));
+my ($ck) = $hd =~ /^Set-Cookie: (cwmp_session=[^;]+)/mi;
+my (undef, undef, $body) = Cwmp::Hosts::post($port, '', $ck);
+like($body, qr/<cwmp:GetParameterValues>/, 'loop: its session gets the task');
+my ($rid) = $body =~ m{<cwmp:ID [^>]*>([0-9a-f]+)</cwmp:ID>};
+($st) = Cwmp::Hosts::post($port, Cwmp::Test::answer('GetParameterValuesResponse',
+    '<ParameterList><ParameterValueStruct><Name>InternetGatewayDevice.DeviceInfo.UpTime</Name>'
+    . '<Value xsi:type="xsd:unsignedInt">7</Value></ParameterValueStruct></ParameterList>',
+    id => $rid), $ck);
+is($st, 204, 'loop: the session ends');
+is_deeply([map { "$_->{name} $_->{status}" }
+           grep { $_->{device} eq $e2e } @{ Cwmp::Test::results() }],
+          ['connectionRequest ok', 'connectionRequest session',
+           'getParameterValues done'],
+          'loop: request, session, task, in that order');
+
 # triggers within the window: one request
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $a);
 $r = outcome($a, 2);
 is($r->[1]{status}, 'rate_limited', 'a second trigger within the window');
-is(scalar @{ lines("$dir/cpe.log") }, 2, 'and no request for it');
+is(scalar @{ lines("$dir/cpe.log") }, 4,
+   'and no request for it (2 for the first, 2 for the loop)');
 
 # SHA-256 when the device asks for it
 my $b = device('B', "http://127.0.0.1:$cpe2/");
