@@ -13,7 +13,8 @@
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  1
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  2
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  3
-#define NGX_HTTP_CWMP_NSCRIPTS  4
+#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  4
+#define NGX_HTTP_CWMP_NSCRIPTS  5
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
@@ -633,6 +634,44 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                         detail = 'no answer from the CPE in '\n"
         "                                  .. MAX_TRIES .. ' sessions'}))\n"
         "end\n"
+    ),
+
+    /* stun_binding.lua */
+    ngx_string(
+        "local function bin(hex)\n"
+        "    return (string.gsub(hex, '..', function(c)\n"
+        "        return string.char(tonumber(c, 16))\n"
+        "    end))\n"
+        "end\n"
+        "local function hmac(key, msg)\n"
+        "    if #key > 64 then\n"
+        "        key = bin(redis.sha1hex(key))\n"
+        "    end\n"
+        "    key = key .. string.rep('\\0', 64 - #key)\n"
+        "    local ipad, opad = {}, {}\n"
+        "    for i = 1, 64 do\n"
+        "        local b = string.byte(key, i)\n"
+        "        ipad[i] = string.char(bit.bxor(b, 0x36))\n"
+        "        opad[i] = string.char(bit.bxor(b, 0x5c))\n"
+        "    end\n"
+        "    return redis.sha1hex(table.concat(opad)\n"
+        "                         .. bin(redis.sha1hex(table.concat(ipad) .. msg)))\n"
+        "end\n"
+        "local pw = redis.call('HGET', KEYS[1], 'stun_password')\n"
+        "local ok\n"
+        "if pw then\n"
+        "    ok = ARGV[6] ~= '' and hmac(pw, ARGV[5]) == ARGV[6]\n"
+        "else\n"
+        "    ok = ARGV[4] == '1'\n"
+        "end\n"
+        "if not ok then\n"
+        "    return 0\n"
+        "end\n"
+        "redis.call('HSET', KEYS[2], 'address', ARGV[1], 'time', ARGV[2])\n"
+        "if ARGV[3] == '1' then\n"
+        "    redis.call('HSET', KEYS[2], 'binding_change', ARGV[2])\n"
+        "end\n"
+        "return 1\n"
     ),
 };
 

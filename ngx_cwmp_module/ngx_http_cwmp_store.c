@@ -1401,40 +1401,68 @@ ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix, ngx_pool_t *pool,
 }
 
 
-/* a STUN binding (ngx_stream_cwmp_stun_module.c): where the device is */
+/*
+ * A STUN binding (ngx_stream_cwmp_stun_module.c): stun_binding.lua checks
+ * the device's own STUN password when Redis has one, else takes "trusted"
+ * (the shared password checked, or none set), and records the address.
+ */
 
 ngx_http_cwmp_redis_op_t *
-ngx_http_cwmp_store_stun(ngx_str_t *prefix, ngx_pool_t *pool,
-    ngx_str_t *device_id, ngx_str_t *address, ngx_uint_t change,
-    ngx_log_t *log)
+ngx_http_cwmp_store_stun(ngx_http_cwmp_redis_node_t *node, ngx_str_t *prefix,
+    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *address,
+    ngx_uint_t change, ngx_uint_t trusted, ngx_str_t *signed_text,
+    ngx_str_t *mi, ngx_log_t *log)
 {
     u_char                     *p;
     ngx_str_t                  *a;
     ngx_http_cwmp_redis_cmd_t   cmd;
 
-    a = ngx_palloc(pool, 8 * sizeof(ngx_str_t));
+    a = ngx_palloc(pool, 11 * sizeof(ngx_str_t));
     p = ngx_pnalloc(pool, NGX_TIME_T_LEN);
 
     if (a == NULL || p == NULL
-        || ngx_http_cwmp_store_pkey(pool, prefix, &a[1], device_id, ":stun")
+        || ngx_http_cwmp_store_pkey(pool, prefix, &a[3], device_id,
+                                    ":connreq")
+           != NGX_OK
+        || ngx_http_cwmp_store_pkey(pool, prefix, &a[4], device_id, ":stun")
            != NGX_OK)
     {
         return NULL;
     }
 
-    ngx_http_cwmp_store_arg(&a[0], "HSET");
-    ngx_http_cwmp_store_arg(&a[2], "address");
-    a[3] = *address;
-    ngx_http_cwmp_store_arg(&a[4], "time");
-    a[5].data = p;
-    a[5].len = ngx_sprintf(p, "%T", ngx_time()) - p;
-    ngx_http_cwmp_store_arg(&a[6], "binding_change");
-    a[7] = a[5];
+    ngx_http_cwmp_store_arg(&a[0], "EVALSHA");
+    a[1] = *ngx_http_cwmp_redis_script(node,
+                                       NGX_HTTP_CWMP_SCRIPT_STUN_BINDING);
+    ngx_http_cwmp_store_arg(&a[2], "2");
+    a[5] = *address;
+    a[6].data = p;
+    a[6].len = ngx_sprintf(p, "%T", ngx_time()) - p;
+    ngx_http_cwmp_store_arg(&a[7], change ? "1" : "0");
+    ngx_http_cwmp_store_arg(&a[8], trusted ? "1" : "0");
+    a[9] = *signed_text;
+    a[10] = *mi;
 
     cmd.args = a;
-    cmd.nargs = change ? 8 : 6;
+    cmd.nargs = 11;
 
     return ngx_http_cwmp_redis_op_create(&cmd, 1, log);
+}
+
+
+/* 1: recorded, 0: not authentic; NGX_ERROR: an unexpected answer */
+
+ngx_int_t
+ngx_http_cwmp_store_stun_recorded(void *reply)
+{
+    redisReply  *rr;
+
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_INTEGER) {
+        return NGX_ERROR;
+    }
+
+    return rr->integer == 1 ? NGX_OK : NGX_DECLINED;
 }
 
 

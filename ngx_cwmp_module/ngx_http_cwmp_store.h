@@ -157,9 +157,12 @@ ngx_int_t ngx_http_cwmp_store_connreq_entries(void *reply,
     ngx_http_cwmp_store_entry_pt handler);
 ngx_int_t ngx_http_cwmp_store_connreq_prepared(void *reply, ngx_pool_t *pool,
     ngx_str_t *out, ngx_uint_t n);
-ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(ngx_str_t *prefix,
-    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *address,
-    ngx_uint_t change, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(
+    ngx_http_cwmp_redis_node_t *node, ngx_str_t *prefix, ngx_pool_t *pool,
+    ngx_str_t *device_id, ngx_str_t *address, ngx_uint_t change,
+    ngx_uint_t trusted, ngx_str_t *signed_text, ngx_str_t *mi,
+    ngx_log_t *log);
+ngx_int_t ngx_http_cwmp_store_stun_recorded(void *reply);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

@@ -17,9 +17,11 @@
  *         }
  *     }
  *
- * With a password, only requests whose MESSAGE-INTEGRITY (HMAC-SHA1, RFC
- * 5389) checks are recorded; every Binding Request is answered.  Anything
- * that is not a Binding Request is dropped without an answer.
+ * A device with its own STUN password in Redis (cwmp:device:{<ID>}:connreq
+ * "stun_password") is recorded only when its MESSAGE-INTEGRITY (HMAC-SHA1,
+ * RFC 5389) checks against it; others against cwmp_stun_password when it
+ * is set.  Every Binding Request is answered; anything that is not one is
+ * dropped without an answer.
  */
 
 
@@ -51,6 +53,9 @@ typedef struct {
 
 typedef struct {
     ngx_pool_t                  *pool;
+    ngx_str_t                    id;
+    ngx_str_t                    address;
+    ngx_int_t                    rc;            /* stun_binding.lua's */
 } ngx_stream_cwmp_stun_op_t;
 
 
@@ -58,7 +63,10 @@ static void ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s);
 static ngx_int_t ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg,
     size_t len, u_char *mi);
 static void ngx_stream_cwmp_stun_record(ngx_stream_session_t *s,
-    ngx_str_t *username, ngx_uint_t change);
+    ngx_str_t *username, ngx_uint_t change, ngx_uint_t trusted, u_char *msg,
+    u_char *mi);
+static ngx_int_t ngx_stream_cwmp_stun_checked(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
 static void ngx_stream_cwmp_stun_recorded(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static void *ngx_stream_cwmp_stun_create_srv_conf(ngx_conf_t *cf);
@@ -119,7 +127,7 @@ ngx_module_t  ngx_stream_cwmp_stun_module = {
 static void
 ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
 {
-    u_char                           *p, *end, *attr, out[68];
+    u_char                           *p, *end, *attr, *mi, out[68];
     size_t                            len, alen;
     uint16_t                          type, port;
     uint32_t                          cookie, addr;
@@ -165,6 +173,7 @@ ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
     ngx_str_null(&username);
     binding = 0;
     change = 0;
+    mi = NULL;
     trusted = (scf->password.len == 0);
 
     end = p + 20 + alen;
@@ -196,7 +205,13 @@ ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
             break;
 
         case NGX_STREAM_CWMP_STUN_INTEGRITY:
-            if (alen == 20 && scf->password.len
+            if (alen != 20 || mi) {
+                break;
+            }
+
+            mi = attr;
+
+            if (scf->password.len
                 && ngx_stream_cwmp_stun_integrity(&scf->password, p,
                                                   attr - p, attr + 4)
                    == NGX_OK)
@@ -262,14 +277,8 @@ ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
     }
 
     if (binding && username.len) {
-        if (trusted) {
-            ngx_stream_cwmp_stun_record(s, &username, change);
-
-        } else {
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          "cwmp stun: binding of \"%V\" not recorded: no "
-                          "valid MESSAGE-INTEGRITY", &username);
-        }
+        /* Redis decides: the device's own password, else "trusted" */
+        ngx_stream_cwmp_stun_record(s, &username, change, trusted, p, mi);
     }
 
     ngx_stream_finalize_session(s, NGX_STREAM_OK);
@@ -341,17 +350,23 @@ ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg, size_t len,
 }
 
 
-/* cwmp:device:{<username>}:stun: the mapping, when it was seen */
+/*
+ * cwmp:device:{<username>}:stun: the mapping, when it was seen, if the
+ * request is authentic (stun_binding.lua: the device's own STUN password
+ * when Redis has one, else "trusted").
+ */
 
 static void
 ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
-    ngx_uint_t change)
+    ngx_uint_t change, ngx_uint_t trusted, u_char *msg, u_char *mi)
 {
-    ngx_str_t                   address;
+    size_t                      len;
+    ngx_str_t                   text, hex;
     ngx_pool_t                 *pool;
     ngx_connection_t           *c;
     ngx_http_cwmp_redis_op_t   *op;
     ngx_http_cwmp_main_conf_t  *mcf;
+    ngx_stream_cwmp_stun_op_t  *so;
 
     c = s->connection;
 
@@ -365,49 +380,112 @@ ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
         return;
     }
 
-    pool = ngx_create_pool(512, ngx_cycle->log);
+    pool = ngx_create_pool(1024, ngx_cycle->log);
     if (pool == NULL) {
         return;
     }
 
-    address.data = ngx_pnalloc(pool, NGX_SOCKADDR_STRLEN);
-    if (address.data == NULL) {
+    so = ngx_pcalloc(pool, sizeof(ngx_stream_cwmp_stun_op_t));
+    if (so == NULL) {
         ngx_destroy_pool(pool);
         return;
     }
 
-    address.len = ngx_sock_ntop(c->sockaddr, c->socklen, address.data,
-                                NGX_SOCKADDR_STRLEN, 1);
+    so->pool = pool;
+    so->address.data = ngx_pnalloc(pool, NGX_SOCKADDR_STRLEN);
+    so->id.len = username->len;
+    so->id.data = ngx_pstrdup(pool, username);
 
-    op = ngx_http_cwmp_store_stun(&mcf->prefix, pool, username, &address,
-                                  change, ngx_cycle->log);
+    if (so->address.data == NULL || so->id.data == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    so->address.len = ngx_sock_ntop(c->sockaddr, c->socklen,
+                                    so->address.data, NGX_SOCKADDR_STRLEN, 1);
+
+    /* what MESSAGE-INTEGRITY covers, its length field counting it */
+
+    ngx_str_null(&text);
+    ngx_str_null(&hex);
+
+    if (mi) {
+        len = mi - msg;
+        text.data = ngx_pnalloc(pool, len);
+        hex.data = ngx_pnalloc(pool, 40);
+
+        if (text.data == NULL || hex.data == NULL) {
+            ngx_destroy_pool(pool);
+            return;
+        }
+
+        ngx_memcpy(text.data, msg, len);
+        text.data[2] = (len - 20 + 24) >> 8;
+        text.data[3] = (len - 20 + 24) & 0xff;
+        text.len = len;
+
+        hex.len = ngx_hex_dump(hex.data, mi + 4, 20) - hex.data;
+    }
+
+    op = ngx_http_cwmp_store_stun(mcf->node, &mcf->prefix, pool, &so->id,
+                                  &so->address, change, trusted, &text, &hex,
+                                  ngx_cycle->log);
     if (op == NULL) {
         ngx_destroy_pool(pool);
         return;
     }
 
-    op->data = pool;
+    /* the pool goes with the op: the session does not wait for Redis */
+
+    so->rc = NGX_ERROR;
+    op->data = so;
+    op->reply = ngx_stream_cwmp_stun_checked;
     op->done = ngx_stream_cwmp_stun_recorded;
 
     if (ngx_http_cwmp_redis_submit(mcf->node, op, ngx_cycle->log) != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
     }
+}
 
-    ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                  "cwmp stun: \"%V\" is at %V%s", username, &address,
-                  change ? " (binding changed)" : "");
+
+static ngx_int_t
+ngx_stream_cwmp_stun_checked(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    ngx_stream_cwmp_stun_op_t  *so;
+
+    so = op->data;
+    so->rc = ngx_http_cwmp_store_stun_recorded(reply);
+
+    return NGX_OK;
 }
 
 
 static void
 ngx_stream_cwmp_stun_recorded(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 {
-    ngx_destroy_pool(op->data);
+    ngx_stream_cwmp_stun_op_t  *so;
+
+    so = op->data;
+
+    if (rc == NGX_OK && so->rc == NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "cwmp stun: \"%V\" is at %V", &so->id, &so->address);
+
+    } else if (rc == NGX_OK && so->rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "cwmp stun: binding of \"%V\" not recorded: no valid "
+                      "MESSAGE-INTEGRITY", &so->id);
+
+    } else if (rc != NGX_ABORT) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "cwmp stun: binding of \"%V\" not recorded: redis "
+                      "failed", &so->id);
+    }
+
+    ngx_destroy_pool(so->pool);
 }
-
-
 static void *
 ngx_stream_cwmp_stun_create_srv_conf(ngx_conf_t *cf)
 {

@@ -137,6 +137,29 @@ is(binding('S3-GOOD'), "127.0.0.1:$me", 'the right one is');
 ok(Cwmp::Test::redis('HGET', 'cwmp:device:{S3-GOOD}:stun', 'binding_change'),
    'BINDING-CHANGE dated');
 
+# a device's own STUN password (Redis) decides for it, on either server
+Cwmp::Test::redis('HSET', "cwmp:device:{S4-OWN}:connreq", 'stun_password',
+                  'dev-secret');
+Cwmp::Test::redis('HSET', "cwmp:device:{S5-OWN}:connreq", 'stun_password',
+                  'dev-secret');
+($msg) = request(username => 'S4-OWN', binding => 1);
+ok(exchange($stun, $msg), 'own password, no MESSAGE-INTEGRITY: answered');
+sleep 0.2;
+is(binding('S4-OWN'), undef, 'but not recorded');
+($msg) = request(username => 'S4-OWN', binding => 1, password => 'stun-secret');
+exchange($stun, $msg);
+sleep 0.2;
+is(binding('S4-OWN'), undef, 'nor with another password');
+($msg) = request(username => 'S4-OWN', binding => 1, password => 'dev-secret');
+exchange($stun, $msg);
+sleep 0.2;
+is(binding('S4-OWN'), "127.0.0.1:$me", 'recorded with its own password');
+($msg) = request(username => 'S5-OWN', binding => 1, password => 'dev-secret');
+exchange($stun2, $msg);
+sleep 0.2;
+is(binding('S5-OWN'), "127.0.0.1:$me",
+   'its own password, not the shared one, where both exist');
+
 # a connection request to a device known by its STUN binding only: over
 # UDP, from the STUN server's port, to the binding
 my $dev = '00AB12-HG%2D100-S1';
