@@ -8,6 +8,8 @@
 #                module compiled in, then loaded as a dynamic module
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
+#   make test-asan  the suite against nginx and the module built with
+#                clang's AddressSanitizer and UndefinedBehaviorSanitizer
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -21,6 +23,8 @@ OBJ_DYN     := $(BUILD)/obj-dyn
 NGINX_DYN   := $(OBJ_DYN)/nginx
 MODULE_SO   := $(OBJ_DYN)/ngx_http_cwmp_module.so
 STUN_SO     := $(OBJ_DYN)/ngx_stream_cwmp_stun_module.so
+OBJ_ASAN    := $(BUILD)/obj-asan
+NGINX_ASAN  := $(OBJ_ASAN)/nginx
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 
 ifeq ($(NGINX_SRC),)
@@ -49,6 +53,18 @@ NGINX_DYN_CONFIGURE_OPTS := \
 	--add-dynamic-module=$(TOP) \
 	--with-cc-opt='-O2 -g -Werror'
 
+# the same nginx and module under clang's sanitizers
+NGINX_ASAN_CONFIGURE_OPTS := \
+	--builddir=$(OBJ_ASAN) \
+	--prefix=$(BUILD)/run \
+	--with-debug \
+	--with-http_ssl_module \
+	--with-stream \
+	--add-module=$(TOP) \
+	--with-cc=clang \
+	--with-cc-opt='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+	--with-ld-opt='-fsanitize=address,undefined'
+
 MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
@@ -56,7 +72,8 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libssl-dev \
 	redis-server redis-tools perl
 
-.PHONY: all build build-dynamic deps run stop test clean dynamic bench
+.PHONY: all build build-dynamic deps run stop test clean dynamic bench \
+	test-asan
 
 all: build
 
@@ -98,6 +115,22 @@ stop:
 test: build build-dynamic
 	.ci/test $(NGINX)
 	TEST_NGINX_LOAD_MODULES="$(MODULE_SO) $(STUN_SO)" .ci/test $(NGINX_DYN)
+
+# the suite under AddressSanitizer and UBSan (clang, Debian's packages)
+$(BUILD)/.deps-asan: | $(BUILD)/.deps
+	.ci/deps clang libclang-rt-14-dev
+	@touch $@
+
+$(OBJ_ASAN)/Makefile: $(TOP)/config $(NGINX_TREE)/configure \
+		| $(BUILD)/.deps-asan
+	cd $(NGINX_TREE) && ./configure $(NGINX_ASAN_CONFIGURE_OPTS)
+
+$(NGINX_ASAN): $(OBJ_ASAN)/Makefile $(MODULE_SRCS)
+	cd $(NGINX_TREE) && $(MAKE) -f $(OBJ_ASAN)/Makefile -j$(JOBS)
+	@touch $@
+
+test-asan: $(NGINX_ASAN)
+	.ci/test-asan $(NGINX_ASAN)
 
 # the CPE-fleet benchmark (bench/README.md)
 bench: build
