@@ -10,6 +10,7 @@
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
 #   make test-asan  the suite against nginx and the module built with
 #                clang's AddressSanitizer and UndefinedBehaviorSanitizer
+#   make fuzz    the libFuzzer harnesses in fuzz/, FUZZ_SECONDS each (60)
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -73,7 +74,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	redis-server redis-tools perl
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
-	test-asan
+	test-asan fuzz
 
 all: build
 
@@ -131,6 +132,10 @@ $(NGINX_ASAN): $(OBJ_ASAN)/Makefile $(MODULE_SRCS)
 
 test-asan: $(NGINX_ASAN)
 	.ci/test-asan $(NGINX_ASAN)
+
+# libFuzzer harnesses (t/fuzz/*.c, seeds in t/fuzz/corpus/) on the same objects
+fuzz: $(NGINX_ASAN)
+	NGINX_TREE=$(NGINX_TREE) .ci/fuzz $(OBJ_ASAN) $(FUZZ_SECONDS)
 
 # the CPE-fleet benchmark (bench/README.md)
 bench: build

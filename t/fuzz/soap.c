@@ -1,0 +1,85 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * libFuzzer harness: a CWMP body through the SOAP parser (SAX for an
+ * Inform, the hardened tree reader otherwise) and, for an answer to an
+ * ACS request, through the task outcome reader, as the handler does.
+ * Built against the nginx objects of "make test-asan" ("make fuzz").
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_cwmp_soap.h"
+#include "ngx_http_cwmp_task.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static ngx_log_t         ngx_fuzz_log;
+static ngx_connection_t  ngx_fuzz_connection;
+static ngx_cycle_t       ngx_fuzz_cycle;
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    u_char                   *buf;
+    ngx_pool_t               *pool;
+    ngx_http_request_t        r;
+    ngx_http_cwmp_msg_t       msg;
+    ngx_http_cwmp_outcome_t   outcome;
+
+    if (ngx_cycle == NULL) {
+        ngx_pagesize = getpagesize();
+        ngx_cacheline_size = NGX_CPU_CACHE_LINE;
+        ngx_time_init();
+
+        ngx_fuzz_log.log_level = NGX_LOG_EMERG;
+        ngx_fuzz_cycle.log = &ngx_fuzz_log;
+        ngx_cycle = &ngx_fuzz_cycle;
+        ngx_fuzz_connection.log = &ngx_fuzz_log;
+
+        xmlInitParser();
+    }
+
+    if (size > 2 * 1024 * 1024) {
+        return 0;
+    }
+
+    pool = ngx_create_pool(4096, &ngx_fuzz_log);
+    if (pool == NULL) {
+        return 0;
+    }
+
+    buf = ngx_pnalloc(pool, size + 1);
+    if (buf == NULL) {
+        ngx_destroy_pool(pool);
+        return 0;
+    }
+
+    ngx_memcpy(buf, data, size);
+    buf[size] = '\0';
+
+    ngx_memzero(&r, sizeof(ngx_http_request_t));
+    r.pool = pool;
+    r.connection = &ngx_fuzz_connection;
+
+    ngx_memzero(&msg, sizeof(ngx_http_cwmp_msg_t));
+
+    if (ngx_http_cwmp_soap_parse(&r, buf, size, &msg) == NGX_OK
+        && (msg.type == NGX_HTTP_CWMP_MSG_RESPONSE
+            || msg.type == NGX_HTTP_CWMP_MSG_FAULT))
+    {
+        ngx_memzero(&outcome, sizeof(ngx_http_cwmp_outcome_t));
+        (void) ngx_http_cwmp_task_outcome(&r, &msg, &outcome);
+    }
+
+    ngx_destroy_pool(pool);
+
+    return 0;
+}
