@@ -33,6 +33,7 @@
 
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_store.h"
+#include "ngx_stream_cwmp_stun_module.h"
 
 
 #define NGX_STREAM_CWMP_STUN_COOKIE          0x2112A442
@@ -124,19 +125,102 @@ ngx_module_t  ngx_stream_cwmp_stun_module = {
 };
 
 
+/*
+ * A datagram, read: NGX_OK for a Binding Request (its USERNAME, the TR-111
+ * attributes, where MESSAGE-INTEGRITY is), NGX_DECLINED for anything else.
+ * Network input: every length is checked against the datagram's.
+ */
+
+ngx_int_t
+ngx_stream_cwmp_stun_parse(u_char *p, size_t len,
+    ngx_stream_cwmp_stun_req_t *req)
+{
+    u_char    *end, *attr;
+    size_t     alen, adv;
+    uint16_t   type;
+    uint32_t   cookie;
+
+    ngx_memzero(req, sizeof(ngx_stream_cwmp_stun_req_t));
+
+    if (len < 20 || (p[0] & 0xc0)) {
+        return NGX_DECLINED;
+    }
+
+    type = (p[0] << 8) | p[1];
+    alen = (p[2] << 8) | p[3];
+    cookie = ((uint32_t) p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7];
+
+    if (type != NGX_STREAM_CWMP_STUN_BINDING || 20 + alen > len
+        || alen % 4)
+    {
+        return NGX_DECLINED;
+    }
+
+    req->msg = p;
+    req->rfc5389 = (cookie == NGX_STREAM_CWMP_STUN_COOKIE);
+
+    end = p + 20 + alen;
+
+    for (attr = p + 20; end - attr >= 4; attr += adv) {
+        type = (attr[0] << 8) | attr[1];
+        alen = (attr[2] << 8) | attr[3];
+
+        if ((size_t) (end - attr) < 4 + alen) {
+            return NGX_DECLINED;
+        }
+
+        switch (type) {
+
+        case NGX_STREAM_CWMP_STUN_USERNAME:
+            if (alen > 0 && alen <= 256) {
+                req->username.data = attr + 4;
+                req->username.len = alen;
+            }
+
+            break;
+
+        case NGX_STREAM_CWMP_STUN_CR_BINDING:
+            req->binding = 1;
+            break;
+
+        case NGX_STREAM_CWMP_STUN_BINDING_CHANGE:
+            req->change = 1;
+            break;
+
+        case NGX_STREAM_CWMP_STUN_INTEGRITY:
+            if (alen == 20 && req->mi == NULL) {
+                req->mi = attr;
+            }
+
+            break;
+        }
+
+        /* RFC 5389 pads attributes to 4 bytes; RFC 3489 ones are whole */
+
+        adv = 4 + ((alen + 3) & ~((size_t) 3));
+
+        if ((size_t) (end - attr) < adv) {
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
 {
-    u_char                           *p, *end, *attr, *mi, out[68];
-    size_t                            len, alen;
-    uint16_t                          type, port;
-    uint32_t                          cookie, addr;
+    u_char                           *p, *attr, *mi, out[68], ch;
+    size_t                            len;
+    uint16_t                          port;
+    uint32_t                          addr;
     ngx_str_t                         username;
     ngx_uint_t                        rfc5389, binding, change, trusted, i;
-    u_char                            ch;
     ngx_buf_t                        *b;
     ngx_connection_t                 *c;
     struct sockaddr_in               *sin;
+    ngx_stream_cwmp_stun_req_t        req;
     ngx_stream_cwmp_stun_srv_conf_t  *scf;
 
     c = s->connection;
@@ -152,77 +236,23 @@ ngx_stream_cwmp_stun_handler(ngx_stream_session_t *s)
     p = b->pos;
     len = b->last - b->pos;
 
-    if (len < 20 || (p[0] & 0xc0)) {
+    if (ngx_stream_cwmp_stun_parse(p, len, &req) != NGX_OK) {
         goto drop;
     }
 
-    type = (p[0] << 8) | p[1];
-    alen = (p[2] << 8) | p[3];
-    cookie = ((uint32_t) p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7];
+    rfc5389 = req.rfc5389;
+    binding = req.binding;
+    change = req.change;
+    username = req.username;
+    mi = req.mi;
 
-    if (type != NGX_STREAM_CWMP_STUN_BINDING || 20 + alen > len
-        || alen % 4)
-    {
-        goto drop;
-    }
-
-    rfc5389 = (cookie == NGX_STREAM_CWMP_STUN_COOKIE);
-
-    /* the attributes: USERNAME, the TR-111 ones, MESSAGE-INTEGRITY */
-
-    ngx_str_null(&username);
-    binding = 0;
-    change = 0;
-    mi = NULL;
     trusted = (scf->password.len == 0);
 
-    end = p + 20 + alen;
-
-    for (attr = p + 20; attr + 4 <= end; /* void */) {
-        type = (attr[0] << 8) | attr[1];
-        alen = (attr[2] << 8) | attr[3];
-
-        if (attr + 4 + alen > end) {
-            goto drop;
-        }
-
-        switch (type) {
-
-        case NGX_STREAM_CWMP_STUN_USERNAME:
-            if (alen > 0 && alen <= 256) {
-                username.data = attr + 4;
-                username.len = alen;
-            }
-
-            break;
-
-        case NGX_STREAM_CWMP_STUN_CR_BINDING:
-            binding = 1;
-            break;
-
-        case NGX_STREAM_CWMP_STUN_BINDING_CHANGE:
-            change = 1;
-            break;
-
-        case NGX_STREAM_CWMP_STUN_INTEGRITY:
-            if (alen != 20 || mi) {
-                break;
-            }
-
-            mi = attr;
-
-            if (scf->password.len
-                && ngx_stream_cwmp_stun_integrity(&scf->password, p,
-                                                  attr - p, attr + 4)
-                   == NGX_OK)
-            {
-                trusted = 1;
-            }
-
-            break;
-        }
-
-        attr += 4 + ((alen + 3) & ~3);
+    if (mi && scf->password.len
+        && ngx_stream_cwmp_stun_integrity(&scf->password, p, mi - p, mi + 4)
+           == NGX_OK)
+    {
+        trusted = 1;
     }
 
     /* the answer: MAPPED-ADDRESS, and XOR-MAPPED-ADDRESS for RFC 5389 */
