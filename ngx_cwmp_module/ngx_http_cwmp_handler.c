@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <zlib.h>
+
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_handler.h"
 #include "ngx_http_cwmp_session.h"
@@ -46,6 +48,7 @@ typedef struct {
     ngx_array_t                  objects;       /* ngx_str_t */
 
     ngx_str_t                    rpc_out;       /* what the ACS answered */
+    ngx_uint_t                   gzip;          /* Content-Encoding: gzip */
 } ngx_http_cwmp_ctx_t;
 
 
@@ -64,6 +67,7 @@ typedef struct {
 
 static void ngx_http_cwmp_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_process(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_gunzip(ngx_http_request_t *r, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_inform(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
@@ -137,7 +141,7 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
     ngx_str_t                   allow = ngx_string("POST");
     ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
-    ngx_uint_t                  i;
+    ngx_uint_t                  i, gzip;
     ngx_http_cwmp_ctx_t        *ctx;
     ngx_http_cwmp_loc_conf_t   *lcf;
     ngx_http_cwmp_main_conf_t  *mcf;
@@ -167,6 +171,7 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
 
     part = &r->headers_in.headers.part;
     h = part->elts;
+    gzip = 0;
 
     for (i = 0; /* void */; i++) {
 
@@ -180,18 +185,32 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len == sizeof("Content-Encoding") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
-                               h[i].key.len) == 0
-            && !(h[i].value.len == sizeof("identity") - 1
-                 && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
-                                    h[i].value.len) == 0))
+        if (h[i].key.len != sizeof("Content-Encoding") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Encoding",
+                               h[i].key.len) != 0
+            || (h[i].value.len == sizeof("identity") - 1
+                && ngx_strncasecmp(h[i].value.data, (u_char *) "identity",
+                                   h[i].value.len) == 0))
         {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "cwmp: unsupported Content-Encoding \"%V\"",
-                          &h[i].value);
-            return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+            continue;
         }
+
+        /* CWMP allows gzip bodies (bounded after inflating, too) */
+
+        if ((h[i].value.len == sizeof("gzip") - 1
+             && ngx_strncasecmp(h[i].value.data, (u_char *) "gzip", 4) == 0)
+            || (h[i].value.len == sizeof("x-gzip") - 1
+                && ngx_strncasecmp(h[i].value.data, (u_char *) "x-gzip", 6)
+                   == 0))
+        {
+            gzip = 1;
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: unsupported Content-Encoding \"%V\"",
+                      &h[i].value);
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
 
     /* shed load at once while Redis is unreachable: no body, no parsing */
@@ -227,6 +246,7 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_cwmp_module);
 
+    ctx->gzip = gzip;
     ctx->log_handler = r->log_handler;
     r->log_handler = ngx_http_cwmp_log_error;
 
@@ -256,11 +276,68 @@ ngx_http_cwmp_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * A gzip body, inflated into at most cwmp_max_body_size bytes: NGX_OK, or
+ * 413 for a bomb (it stops there), 400 for a broken stream; logged.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_gunzip(ngx_http_request_t *r, ngx_str_t *body)
+{
+    int                        zrc;
+    u_char                    *out;
+    z_stream                   z;
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    out = ngx_pnalloc(r->pool, lcf->max_body_size + 1);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&z, sizeof(z_stream));
+
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    z.next_in = body->data;
+    z.avail_in = body->len;
+    z.next_out = out;
+    z.avail_out = lcf->max_body_size + 1;
+
+    zrc = inflate(&z, Z_FINISH);
+
+    inflateEnd(&z);
+
+    if (zrc == Z_STREAM_END && z.total_out <= lcf->max_body_size) {
+        body->data = out;
+        body->len = z.total_out;
+        return NGX_OK;
+    }
+
+    if (z.avail_out == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: gzip body larger than cwmp_max_body_size %uz "
+                      "once inflated (%uz bytes sent)", lcf->max_body_size,
+                      body->len);
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cwmp: broken gzip body (zlib %d: %s)", zrc,
+                  z.msg ? z.msg : "truncated");
+
+    return NGX_HTTP_BAD_REQUEST;
+}
+
+
 static ngx_int_t
 ngx_http_cwmp_process(ngx_http_request_t *r)
 {
     ngx_int_t             rc;
-    ngx_str_t             body;
+    ngx_str_t             body, reason;
     ngx_uint_t            i;
     ngx_http_cwmp_ctx_t  *ctx;
 
@@ -269,6 +346,19 @@ ngx_http_cwmp_process(ngx_http_request_t *r)
     rc = ngx_http_cwmp_body(r, &body);
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (ctx->gzip && body.len) {
+        rc = ngx_http_cwmp_gunzip(r, &body);
+
+        if (rc == NGX_HTTP_BAD_REQUEST) {
+            ngx_str_set(&reason, "broken gzip body");
+            return ngx_http_cwmp_refuse(r, NGX_HTTP_BAD_REQUEST, &reason);
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     for (i = 0; i < body.len; i++) {

@@ -173,14 +173,14 @@ cwmp: body of 5000 bytes is larger than cwmp_max_body_size 4096
 
 
 
-=== TEST 16: a compressed body (not supported yet): 415
+=== TEST 16: an encoding other than gzip: 415
 --- more_headers
-Content-Encoding: gzip
+Content-Encoding: br
 --- request eval
 "POST /cwmp\n" . Cwmp::Test::inform()
 --- error_code: 415
 --- error_log
-cwmp: unsupported Content-Encoding "gzip"
+cwmp: unsupported Content-Encoding "br"
 
 
 
@@ -204,3 +204,45 @@ empty POST outside a session
 [400, 400, 200]
 --- response_body_like eval
 [qr/DOCTYPE not allowed/, qr/nested too deep/, qr/InformResponse/]
+
+
+
+=== TEST 19: a gzip body (CWMP allows it) is inflated
+--- more_headers
+Content-Encoding: gzip
+--- request eval
+use IO::Compress::Gzip qw(gzip);
+gzip(\(my $in = Cwmp::Test::inform()) => \my $out);
+"POST /cwmp\n" . $out
+--- error_code: 200
+--- response_body_like: <cwmp:InformResponse>
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: a gzip bomb stops at cwmp_max_body_size once inflated: 413
+--- config
+    location /cwmp { cwmp; cwmp_max_body_size 64k; }
+--- more_headers
+Content-Encoding: gzip
+--- request eval
+use IO::Compress::Gzip qw(gzip);
+gzip(\(my $in = Cwmp::Test::inform() . (" " x (10 * 1024 * 1024))) => \my $out);
+"POST /cwmp\n" . $out
+--- error_code: 413
+--- error_log eval
+qr/cwmp: gzip body larger than cwmp_max_body_size 65536 once inflated \(\d+ bytes sent\)/
+
+
+
+=== TEST 21: a broken gzip body: 400
+--- more_headers
+Content-Encoding: gzip
+--- request eval
+use IO::Compress::Gzip qw(gzip);
+gzip(\(my $in = Cwmp::Test::inform()) => \my $out);
+"POST /cwmp\n" . substr($out, 0, length($out) - 12) . "garbage!"
+--- error_code: 400
+--- error_log eval
+qr/cwmp: broken gzip body \(zlib -?\d+: /
