@@ -28,13 +28,13 @@
 #include <ngx_http.h>
 #include <ngx_event_connect.h>
 #include <ngx_md5.h>
-#include <ngx_sha1.h>
 
 #if (NGX_OPENSSL)
 #include <openssl/sha.h>
 #endif
 
 #include "ngx_http_cwmp_connreq.h"
+#include "ngx_http_cwmp_session.h"
 #include "ngx_http_cwmp_store.h"
 
 
@@ -109,8 +109,6 @@ static void ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_unreachable(
     ngx_http_cwmp_connreq_job_t *job, char *detail);
 static void ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev);
-static void ngx_http_cwmp_connreq_hmac(ngx_str_t *key, ngx_str_t *text,
-    u_char *mac);
 static void ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_write(ngx_event_t *wev);
 static void ngx_http_cwmp_connreq_read(ngx_event_t *rev);
@@ -572,7 +570,7 @@ ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job)
                            &job->username, 16, cn)
                - text.data;
 
-    ngx_http_cwmp_connreq_hmac(&job->password, &text, mac);
+    ngx_http_cwmp_session_hmac_sha1(&job->password, &text, 1, mac);
     *ngx_hex_dump(sig, mac, 20) = '\0';
 
     p = ngx_sprintf(job->datagram.data, "GET http://%V?ts=%T&id=%*s&un=",
@@ -617,46 +615,6 @@ ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev)
     }
 
     ngx_http_cwmp_connreq_finish(job, "ok", "sent over UDP");
-}
-
-
-/* HMAC-SHA1 (RFC 2104) */
-
-static void
-ngx_http_cwmp_connreq_hmac(ngx_str_t *key, ngx_str_t *text, u_char *mac)
-{
-    u_char      k[64], pad[64];
-    ngx_uint_t  i;
-    ngx_sha1_t  sha1;
-
-    ngx_memzero(k, sizeof(k));
-
-    if (key->len > sizeof(k)) {
-        ngx_sha1_init(&sha1);
-        ngx_sha1_update(&sha1, key->data, key->len);
-        ngx_sha1_final(k, &sha1);
-
-    } else {
-        ngx_memcpy(k, key->data, key->len);
-    }
-
-    for (i = 0; i < sizeof(k); i++) {
-        pad[i] = k[i] ^ 0x36;
-    }
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, pad, sizeof(pad));
-    ngx_sha1_update(&sha1, text->data, text->len);
-    ngx_sha1_final(mac, &sha1);
-
-    for (i = 0; i < sizeof(k); i++) {
-        pad[i] = k[i] ^ 0x5c;
-    }
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, pad, sizeof(pad));
-    ngx_sha1_update(&sha1, mac, 20);
-    ngx_sha1_final(mac, &sha1);
 }
 
 

@@ -7,6 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_sha1.h>
 
 #if (NGX_HTTP_CWMP_HAVE_GETRANDOM)
 #include <sys/random.h>
@@ -355,4 +356,52 @@ ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,
     ngx_memcpy(version->data + 2, ns->data + prefix, ns->len - prefix);
 
     return NGX_OK;
+}
+
+
+/*
+ * HMAC-SHA1 (RFC 2104) of the concatenated parts, into mac[20]: the
+ * signature of UDP connection requests and STUN's MESSAGE-INTEGRITY.
+ */
+
+void
+ngx_http_cwmp_session_hmac_sha1(ngx_str_t *key, ngx_str_t *parts,
+    ngx_uint_t n, u_char *mac)
+{
+    u_char      k[64], pad[64];
+    ngx_uint_t  i;
+    ngx_sha1_t  sha1;
+
+    ngx_memzero(k, sizeof(k));
+
+    if (key->len > sizeof(k)) {
+        ngx_sha1_init(&sha1);
+        ngx_sha1_update(&sha1, key->data, key->len);
+        ngx_sha1_final(k, &sha1);
+
+    } else {
+        ngx_memcpy(k, key->data, key->len);
+    }
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+
+    for (i = 0; i < n; i++) {
+        ngx_sha1_update(&sha1, parts[i].data, parts[i].len);
+    }
+
+    ngx_sha1_final(mac, &sha1);
+
+    for (i = 0; i < sizeof(k); i++) {
+        pad[i] = k[i] ^ 0x5c;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, pad, sizeof(pad));
+    ngx_sha1_update(&sha1, mac, 20);
+    ngx_sha1_final(mac, &sha1);
 }

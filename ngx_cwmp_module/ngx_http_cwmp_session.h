@@ -33,6 +33,8 @@ ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
     ngx_str_t *token, ngx_str_t *device_id);
 ngx_int_t ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,
     ngx_str_t *version);
+void ngx_http_cwmp_session_hmac_sha1(ngx_str_t *key, ngx_str_t *parts,
+    ngx_uint_t n, u_char *mac);
 
 
 #endif /* _NGX_HTTP_CWMP_SESSION_H_INCLUDED_ */

@@ -29,9 +29,9 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 #include <ngx_http.h>
-#include <ngx_sha1.h>
 
 #include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_session.h"
 #include "ngx_http_cwmp_store.h"
 #include "ngx_stream_cwmp_stun_module.h"
 
@@ -333,21 +333,9 @@ static ngx_int_t
 ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg, size_t len,
     u_char *mi)
 {
-    u_char      k[64], pad[64], mac[20], hdr[4];
-    size_t      mlen;
-    ngx_uint_t  i;
-    ngx_sha1_t  sha1;
-
-    ngx_memzero(k, sizeof(k));
-
-    if (key->len > sizeof(k)) {
-        ngx_sha1_init(&sha1);
-        ngx_sha1_update(&sha1, key->data, key->len);
-        ngx_sha1_final(k, &sha1);
-
-    } else {
-        ngx_memcpy(k, key->data, key->len);
-    }
+    u_char     mac[20], hdr[4];
+    size_t     mlen;
+    ngx_str_t  parts[2];
 
     mlen = len - 20 + 24;
     hdr[0] = msg[0];
@@ -355,24 +343,12 @@ ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg, size_t len,
     hdr[2] = mlen >> 8;
     hdr[3] = mlen & 0xff;
 
-    for (i = 0; i < sizeof(k); i++) {
-        pad[i] = k[i] ^ 0x36;
-    }
+    parts[0].data = hdr;
+    parts[0].len = 4;
+    parts[1].data = msg + 4;
+    parts[1].len = len - 4;
 
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, pad, sizeof(pad));
-    ngx_sha1_update(&sha1, hdr, 4);
-    ngx_sha1_update(&sha1, msg + 4, len - 4);
-    ngx_sha1_final(mac, &sha1);
-
-    for (i = 0; i < sizeof(k); i++) {
-        pad[i] = k[i] ^ 0x5c;
-    }
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, pad, sizeof(pad));
-    ngx_sha1_update(&sha1, mac, 20);
-    ngx_sha1_final(mac, &sha1);
+    ngx_http_cwmp_session_hmac_sha1(key, parts, 2, mac);
 
     /* not a secret compared: a timing difference reveals nothing here */
 
