@@ -76,6 +76,8 @@ static ngx_int_t ngx_http_cwmp_policy_inform(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_http_cwmp_store_inform_t *inform);
 static ngx_int_t ngx_http_cwmp_policy_values(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_http_cwmp_policies_t *policies);
+static ngx_int_t ngx_http_cwmp_policy_remap(ngx_http_request_t *r,
+    ngx_array_t *got, ngx_array_t *index, ngx_uint_t total);
 static ngx_int_t ngx_http_cwmp_empty_post(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_step(ngx_http_request_t *r,
@@ -662,69 +664,62 @@ ngx_http_cwmp_policy_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
 }
 
 
-/* the values read at the Inform, back in the wanted list's order */
+/* the values and objects read at the Inform, back in the policies' order */
 
 static ngx_int_t
 ngx_http_cwmp_policy_values(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     ngx_http_cwmp_policies_t *policies)
 {
-    ngx_str_t    *got, *all;
-    ngx_uint_t    i, *k;
-    ngx_array_t  *values, *objects;
-
-    values = &ctx->turn.inputs.values;
-
-    if (values->nelts != ctx->candidates.nelts) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "redis sent %ui values for %ui names", values->nelts,
-                      ctx->candidates.nelts);
+    if (ngx_http_cwmp_policy_remap(r, &ctx->turn.inputs.values,
+                                   &ctx->candidates, policies->wanted.nelts)
+        != NGX_OK
+        || ngx_http_cwmp_policy_remap(r, &ctx->turn.inputs.objects,
+                                      &ctx->object_index,
+                                      policies->objects.nelts)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    all = ngx_pcalloc(r->pool, (policies->wanted.nelts + 1)
-                               * sizeof(ngx_str_t));
+    return NGX_OK;
+}
+
+
+/*
+ * got holds one element per index, in index's order; it becomes an array
+ * of total elements where element index[i] is got's i-th, zeroed elsewhere
+ * (absent: what no candidate policy reads).
+ */
+
+static ngx_int_t
+ngx_http_cwmp_policy_remap(ngx_http_request_t *r, ngx_array_t *got,
+    ngx_array_t *index, ngx_uint_t total)
+{
+    u_char      *all;
+    ngx_uint_t   i, *k;
+
+    if (got->nelts != index->nelts) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "redis sent %ui policy inputs for %ui names",
+                      got->nelts, index->nelts);
+        return NGX_ERROR;
+    }
+
+    all = ngx_pcalloc(r->pool, (total + 1) * got->size);
     if (all == NULL) {
         return NGX_ERROR;
     }
 
-    got = values->elts;
-    k = ctx->candidates.elts;
+    k = index->elts;
 
-    for (i = 0; i < ctx->candidates.nelts; i++) {
-        all[k[i]] = got[i];
+    for (i = 0; i < index->nelts; i++) {
+        ngx_memcpy(all + k[i] * got->size, (u_char *) got->elts + i * got->size,
+                   got->size);
     }
 
-    values->elts = all;
-    values->nelts = policies->wanted.nelts;
-    values->nalloc = policies->wanted.nelts + 1;
-
-    /* and the objects' instances */
-
-    values = &ctx->turn.inputs.objects;
-
-    if (values->nelts != ctx->object_index.nelts) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "redis sent %ui objects for %ui names", values->nelts,
-                      ctx->object_index.nelts);
-        return NGX_ERROR;
-    }
-
-    objects = ngx_pcalloc(r->pool, (policies->objects.nelts + 1)
-                                   * sizeof(ngx_array_t));
-    if (objects == NULL) {
-        return NGX_ERROR;
-    }
-
-    k = ctx->object_index.elts;
-
-    for (i = 0; i < ctx->object_index.nelts; i++) {
-        objects[k[i]] = ((ngx_array_t *) values->elts)[i];
-    }
-
-    values->elts = objects;
-    values->nelts = policies->objects.nelts;
-    values->nalloc = policies->objects.nelts + 1;
-    values->size = sizeof(ngx_array_t);
+    got->elts = all;
+    got->nelts = total;
+    got->nalloc = total + 1;
 
     return NGX_OK;
 }

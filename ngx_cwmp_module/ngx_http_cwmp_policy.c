@@ -28,6 +28,7 @@
 
 #include "ngx_http_cwmp_policy.h"
 #include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_task.h"
 
 
 typedef enum {
@@ -2401,32 +2402,13 @@ ngx_http_cwmp_policy_str(ngx_str_t *s)
 static ngx_int_t
 ngx_http_cwmp_policy_dump(ngx_http_request_t *r, json_t *json, ngx_str_t *out)
 {
-    char    *s;
-    size_t   len;
-
     if (json_is_array(json) && json_array_size(json) == 0) {
         /* the common answer, without the serializer */
         ngx_str_set(out, "[]");
         return NGX_OK;
     }
 
-    s = json_dumps(json, JSON_COMPACT);
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
+    /* the caller keeps its reference */
 
-    len = ngx_strlen(s);
-
-    out->data = ngx_pnalloc(r->pool, len);
-    if (out->data == NULL) {
-        free(s);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, s, len);
-    out->len = len;
-
-    free(s);
-
-    return NGX_OK;
+    return ngx_http_cwmp_task_json(r, json_incref(json), out);
 }

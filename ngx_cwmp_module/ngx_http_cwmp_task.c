@@ -57,8 +57,6 @@ typedef struct {
 static ngx_int_t ngx_http_cwmp_task_failed(ngx_http_request_t *r,
     ngx_http_cwmp_outcome_t *outcome, char *status, char *reason,
     const char *detail);
-static ngx_int_t ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j,
-    ngx_str_t *out);
 static void ngx_http_cwmp_task_json_cleanup(void *data);
 
 static ngx_int_t ngx_http_cwmp_build_names(ngx_http_cwmp_xml_t *x,
@@ -357,7 +355,7 @@ ngx_http_cwmp_task_failed(ngx_http_request_t *r,
 
 /* the compact JSON text of j, in the request's pool; j is released */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j, ngx_str_t *out)
 {
     char    *s;

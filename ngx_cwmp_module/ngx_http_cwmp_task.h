@@ -16,6 +16,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <jansson.h>
+
 #include "ngx_http_cwmp_soap.h"
 
 
@@ -48,6 +50,10 @@ ngx_int_t ngx_http_cwmp_task_outcome(ngx_http_request_t *r,
 /* a TransferComplete as the result of the transfer it reports */
 ngx_int_t ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r,
     xmlNodePtr rpc, ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome);
+
+/* the compact JSON text of j, in the request's pool; j is released */
+ngx_int_t ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j,
+    ngx_str_t *out);
 
 /* a CPE request's arguments as JSON: {"CommandKey": "...", ...} */
 ngx_int_t ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
