@@ -97,6 +97,9 @@ static void ngx_http_cwmp_connreq_take_done(ngx_http_cwmp_redis_op_t *op,
 static void ngx_http_cwmp_connreq_group_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static void ngx_http_cwmp_connreq_entry(ngx_str_t *id, ngx_str_t *device);
+static void ngx_http_cwmp_connreq_submit(ngx_http_cwmp_connreq_job_t *job,
+    ngx_http_cwmp_redis_op_t *op, ngx_http_cwmp_redis_reply_pt reply,
+    ngx_http_cwmp_redis_done_pt done);
 static ngx_int_t ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op,
@@ -364,20 +367,40 @@ ngx_http_cwmp_connreq_entry(ngx_str_t *id, ngx_str_t *device)
         return;
     }
 
-    job->op = ngx_http_cwmp_store_connreq_prepare(w->node, &w->prefix, pool,
-                                                  &job->device_id,
-                                                  w->conf->window, job->log);
-    if (job->op == NULL) {
+    /* not acknowledged if it fails: taken over later */
+
+    ngx_http_cwmp_connreq_submit(job,
+        ngx_http_cwmp_store_connreq_prepare(w->node, &w->prefix, pool,
+                                            &job->device_id, w->conf->window,
+                                            job->log),
+        ngx_http_cwmp_connreq_prepared, ngx_http_cwmp_connreq_prepare_done);
+}
+
+
+/* a job's Redis op: submitted, or the job freed */
+
+static void
+ngx_http_cwmp_connreq_submit(ngx_http_cwmp_connreq_job_t *job,
+    ngx_http_cwmp_redis_op_t *op, ngx_http_cwmp_redis_reply_pt reply,
+    ngx_http_cwmp_redis_done_pt done)
+{
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (op == NULL) {
         ngx_http_cwmp_connreq_free(job);
         return;
     }
 
-    job->op->data = job;
-    job->op->reply = ngx_http_cwmp_connreq_prepared;
-    job->op->done = ngx_http_cwmp_connreq_prepare_done;
+    op->data = job;
+    op->reply = reply;
+    op->done = done;
 
-    if (ngx_http_cwmp_redis_submit(w->node, job->op, job->log) != NGX_OK) {
-        /* not acknowledged: taken over later */
+    job->op = op;
+
+    if (ngx_http_cwmp_redis_submit(w->node, op, job->log) != NGX_OK) {
+        /* the op is freed */
         job->op = NULL;
         ngx_http_cwmp_connreq_free(job);
     }
@@ -1322,21 +1345,11 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
     p = ngx_sprintf(p, "\",\"detail\":\"%s\"}", detail ? detail : "");
     result.len = p - result.data;
 
-    job->op = ngx_http_cwmp_store_connreq_done(&w->prefix, job->pool,
-                                               &job->device_id, &job->entry,
-                                               &st, &result, job->log);
-    if (job->op == NULL) {
-        ngx_http_cwmp_connreq_free(job);
-        return;
-    }
-
-    job->op->data = job;
-    job->op->done = ngx_http_cwmp_connreq_done;
-
-    if (ngx_http_cwmp_redis_submit(w->node, job->op, job->log) != NGX_OK) {
-        job->op = NULL;
-        ngx_http_cwmp_connreq_free(job);
-    }
+    ngx_http_cwmp_connreq_submit(job,
+        ngx_http_cwmp_store_connreq_done(&w->prefix, job->pool,
+                                         &job->device_id, &job->entry, &st,
+                                         &result, job->log),
+        NULL, ngx_http_cwmp_connreq_done);
 }
 
 
