@@ -27,12 +27,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <ngx_event_connect.h>
-#include <ngx_md5.h>
 
-#if (NGX_OPENSSL)
-#include <openssl/sha.h>
-#endif
-
+#include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_connreq.h"
 #include "ngx_http_cwmp_session.h"
 #include "ngx_http_cwmp_store.h"
@@ -120,10 +116,6 @@ static ngx_int_t ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job,
     u_char *start, u_char *end);
 static ngx_int_t ngx_http_cwmp_connreq_basic(
     ngx_http_cwmp_connreq_job_t *job);
-static ngx_int_t ngx_http_cwmp_connreq_param(u_char *start, u_char *end,
-    char *name, ngx_str_t *value);
-static void ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in,
-    u_char *hex);
 static void ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job,
     char *status, char *detail);
 static void ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op,
@@ -1083,8 +1075,11 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
 {
     u_char      *p, ha1[65], ha2[65], resp[65], cnonce[17];
     size_t       len;
-    ngx_str_t    realm, nonce, qop, opaque, algorithm, s;
+    ngx_str_t    realm, nonce, qop, opaque, algorithm, s, c, x;
     ngx_uint_t   sha256;
+
+    static ngx_str_t  get = ngx_string("GET");
+    static ngx_str_t  nc = ngx_string("00000001");
 
     while (start < end && *start == ' ') {
         start++;
@@ -1097,17 +1092,21 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
 
     start += 7;
 
-    if (ngx_http_cwmp_connreq_param(start, end, "realm", &realm) != NGX_OK
-        || ngx_http_cwmp_connreq_param(start, end, "nonce", &nonce) != NGX_OK)
+    if (ngx_http_cwmp_auth_param(job->pool, start, end, "realm", &realm)
+        != NGX_OK
+        || ngx_http_cwmp_auth_param(job->pool, start, end, "nonce", &nonce)
+           != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_cwmp_connreq_param(start, end, "qop", &qop) != NGX_OK) {
+    if (ngx_http_cwmp_auth_param(job->pool, start, end, "qop", &qop)
+        != NGX_OK)
+    {
         ngx_str_null(&qop);
     }
 
-    if (ngx_http_cwmp_connreq_param(start, end, "opaque", &opaque)
+    if (ngx_http_cwmp_auth_param(job->pool, start, end, "opaque", &opaque)
         != NGX_OK)
     {
         ngx_str_null(&opaque);
@@ -1115,7 +1114,7 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
 
     sha256 = 0;
 
-    if (ngx_http_cwmp_connreq_param(start, end, "algorithm", &algorithm)
+    if (ngx_http_cwmp_auth_param(job->pool, start, end, "algorithm", &algorithm)
         == NGX_OK)
     {
         if (algorithm.len == 7
@@ -1145,36 +1144,46 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
         return NGX_OK;      /* have one already */
     }
 
-    /* H(user:realm:password), H(GET:uri), H(ha1:nonce:nc:cnonce:auth:ha2) */
+    /* H(user:realm:password), H(ha1:nonce:nc:cnonce:auth:H(GET:uri)) */
 
-    len = job->username.len + realm.len + job->password.len + nonce.len
-          + job->path.len + 2 * 64 + 64;
-
-    s.data = ngx_pnalloc(job->pool, len);
-    if (s.data == NULL) {
+    if (ngx_http_cwmp_auth_ha1(job->pool, sha256, &job->username, &realm,
+                               &job->password, ha1)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    s.len = ngx_sprintf(s.data, "%V:%V:%V", &job->username, &realm,
-                        &job->password) - s.data;
-    ngx_http_cwmp_connreq_hash(sha256, &s, ha1);
-
-    s.len = ngx_sprintf(s.data, "GET:%V", &job->path) - s.data;
-    ngx_http_cwmp_connreq_hash(sha256, &s, ha2);
 
     ngx_sprintf(cnonce, "%08xD%08xD", (uint32_t) ngx_random(),
                 (uint32_t) ngx_random());
     cnonce[16] = '\0';
 
+    s.data = ha1;
+    s.len = sha256 ? 64 : 32;
+    c.data = cnonce;
+    c.len = 16;
+
     if (qop.len) {
-        s.len = ngx_sprintf(s.data, "%s:%V:00000001:%s:auth:%s", ha1, &nonce,
-                            cnonce, ha2) - s.data;
+        if (ngx_http_cwmp_auth_digest(job->pool, sha256, &s, &get, &job->path,
+                                      &nonce, &nc, &c, resp)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
     } else {
-        s.len = ngx_sprintf(s.data, "%s:%V:%s", ha1, &nonce, ha2) - s.data;
-    }
+        /* RFC 2069: H(ha1:nonce:H(GET:uri)) */
 
-    ngx_http_cwmp_connreq_hash(sha256, &s, resp);
+        x.data = ngx_pnalloc(job->pool, job->path.len + nonce.len + 64 + 8);
+        if (x.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        x.len = ngx_sprintf(x.data, "GET:%V", &job->path) - x.data;
+        ngx_http_cwmp_auth_hash(sha256, &x, ha2);
+
+        x.len = ngx_sprintf(x.data, "%s:%V:%s", ha1, &nonce, ha2) - x.data;
+        ngx_http_cwmp_auth_hash(sha256, &x, resp);
+    }
 
     len = sizeof("Digest username=\"\", realm=\"\", nonce=\"\", uri=\"\", "
                  "algorithm=SHA-256, response=\"\", qop=auth, nc=00000001, "
@@ -1205,72 +1214,6 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
     job->authorization.len = p - job->authorization.data;
 
     return NGX_OK;
-}
-
-
-/* a challenge's parameter: name=token or name="quoted" */
-
-static ngx_int_t
-ngx_http_cwmp_connreq_param(u_char *start, u_char *end, char *name,
-    ngx_str_t *value)
-{
-    u_char  *p, *v;
-    size_t   n;
-
-    n = ngx_strlen(name);
-
-    for (p = start; p + n < end; p++) {
-        if (ngx_strncasecmp(p, (u_char *) name, n) != 0 || p[n] != '='
-            || (p > start && p[-1] != ' ' && p[-1] != ','))
-        {
-            continue;
-        }
-
-        v = p + n + 1;
-
-        if (v < end && *v == '"') {
-            value->data = ++v;
-            while (v < end && *v != '"') {
-                v++;
-            }
-
-        } else {
-            value->data = v;
-            while (v < end && *v != ',' && *v != ' ') {
-                v++;
-            }
-        }
-
-        value->len = v - value->data;
-
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/* the hex digest, NUL-terminated: 32 or 64 digits */
-
-static void
-ngx_http_cwmp_connreq_hash(ngx_uint_t sha256, ngx_str_t *in, u_char *hex)
-{
-    u_char     digest[32];
-    ngx_md5_t  md5;
-
-#if (NGX_OPENSSL)
-    if (sha256) {
-        SHA256(in->data, in->len, digest);
-        *ngx_hex_dump(hex, digest, 32) = '\0';
-        return;
-    }
-#endif
-
-    ngx_md5_init(&md5);
-    ngx_md5_update(&md5, in->data, in->len);
-    ngx_md5_final(digest, &md5);
-
-    *ngx_hex_dump(hex, digest, 16) = '\0';
 }
 
 
