@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_handler.h"
 #include "ngx_http_cwmp_session.h"
 #include "ngx_http_cwmp_soap.h"
@@ -49,6 +50,11 @@ typedef struct {
 
     ngx_str_t                    rpc_out;       /* what the ACS answered */
     ngx_uint_t                   gzip;          /* Content-Encoding: gzip */
+
+    /* the Inform's authentication */
+    ngx_str_t                    claimed;       /* its device ID */
+    ngx_http_cwmp_auth_t         auth;
+    ngx_http_cwmp_store_auth_t   auth_store;
 } ngx_http_cwmp_ctx_t;
 
 
@@ -62,6 +68,9 @@ typedef struct {
     u_char                       device_id[NGX_HTTP_CWMP_MAX_ID];
     size_t                       device_id_len;
     ngx_uint_t                   active;
+    ngx_uint_t                   authenticated; /* device_id did, here:
+                                                   TR-069 authenticates a
+                                                   connection */
 } ngx_http_cwmp_conn_t;
 
 
@@ -71,7 +80,20 @@ static ngx_int_t ngx_http_cwmp_gunzip(ngx_http_request_t *r, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body);
 static ngx_int_t ngx_http_cwmp_inform(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_inform_open(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
 static void ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_authenticate(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_auth_done(ngx_http_request_t *r, ngx_int_t rc);
+static void ngx_http_cwmp_auth_failed(ngx_http_request_t *r, ngx_int_t rc);
+static void ngx_http_cwmp_authenticated(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_auth_early(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_auth_is(ngx_http_cwmp_ctx_t *ctx,
+    ngx_uint_t mode, ngx_str_t *name);
+static ngx_int_t ngx_http_cwmp_challenge(ngx_http_request_t *r,
+    ngx_uint_t stale, ngx_uint_t status, char *reason);
 static ngx_int_t ngx_http_cwmp_policy_inform(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_http_cwmp_store_inform_t *inform);
 static ngx_int_t ngx_http_cwmp_policy_values(ngx_http_request_t *r,
@@ -239,6 +261,18 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
         return ngx_http_cwmp_retry_later(r, "ACS overloaded, retry later\n",
                                          lcf->retry_after
                                          + ngx_random() % lcf->retry_after);
+    }
+
+    /* a new session without credentials: challenged before its body */
+
+    if (lcf->auth && ngx_http_cwmp_auth_early(r) == NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       "no credentials");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_ctx_t));
@@ -476,12 +510,8 @@ ngx_http_cwmp_body(ngx_http_request_t *r, ngx_str_t *body)
 static ngx_int_t
 ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
-    ngx_int_t                      rc, timeout;
-    ngx_str_t                      device_id;
-    ngx_http_cwmp_msg_t           *msg;
-    ngx_http_cwmp_loc_conf_t      *lcf;
-    ngx_http_cwmp_main_conf_t     *mcf;
-    ngx_http_cwmp_store_inform_t  *inform;
+    ngx_int_t             rc;
+    ngx_http_cwmp_msg_t  *msg;
 
     msg = &ctx->msg;
 
@@ -499,15 +529,45 @@ ngx_http_cwmp_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
                                    "characters");
     }
 
-    inform = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_store_inform_t));
-    if (inform == NULL) {
+    if (ngx_http_cwmp_device_id(r->pool, &msg->oui, &msg->product_class,
+                                &msg->serial_number, &ctx->claimed)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_cwmp_device_id(r->pool, &msg->oui, &msg->product_class,
-                                &msg->serial_number, &device_id)
-        != NGX_OK)
-    {
+    /* the log lines of the authentication name the device */
+
+    ctx->device_id = ctx->claimed;
+
+    rc = ngx_http_cwmp_authenticate(r, ctx);
+
+    if (rc != NGX_DECLINED) {
+        /* waiting for Redis, or refused */
+        return rc;
+    }
+
+    return ngx_http_cwmp_inform_open(r, ctx);
+}
+
+
+/* an Inform from a CPE that authenticated: its session opens */
+
+static ngx_int_t
+ngx_http_cwmp_inform_open(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t                      rc, timeout;
+    ngx_str_t                      device_id;
+    ngx_http_cwmp_msg_t           *msg;
+    ngx_http_cwmp_loc_conf_t      *lcf;
+    ngx_http_cwmp_main_conf_t     *mcf;
+    ngx_http_cwmp_store_inform_t  *inform;
+
+    msg = &ctx->msg;
+    device_id = ctx->claimed;
+
+    inform = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_store_inform_t));
+    if (inform == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -834,6 +894,499 @@ ngx_http_cwmp_inform_done(ngx_http_request_t *r, ngx_int_t rc)
     ngx_http_cwmp_finalize(r, ngx_http_cwmp_send(r, NGX_HTTP_OK,
                                                  &ngx_http_cwmp_xml_type,
                                                  &out));
+}
+
+
+/*
+ * CPE authentication at the Inform (cwmp_auth).  NGX_DECLINED: it is
+ * authenticated, the session may open; NGX_DONE: Redis is asked for its
+ * credentials; anything else answers the request (401, 403, 429).
+ *
+ * A connection authenticates once (TR-069 3.4.4): later Informs on it of
+ * the same device need no credentials; the session cookie binds the
+ * requests of a session to the device that authenticated.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_authenticate(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                    identity;
+    ngx_uint_t                   tls;
+    ngx_table_elt_t             *h;
+    ngx_http_cwmp_conn_t        *conn;
+    ngx_http_cwmp_loc_conf_t    *lcf;
+    ngx_http_cwmp_main_conf_t   *mcf;
+    ngx_http_cwmp_store_auth_t  *q;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (lcf->auth == 0) {
+        return NGX_DECLINED;
+    }
+
+    conn = ngx_http_cwmp_conn(r->connection, 0);
+
+    if (conn && conn->authenticated
+        && conn->device_id_len == ctx->claimed.len
+        && ngx_strncmp(conn->device_id, ctx->claimed.data, ctx->claimed.len)
+           == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    tls = 0;
+
+#if (NGX_HTTP_SSL)
+
+    tls = (r->connection->ssl != NULL);
+
+    if (lcf->auth & NGX_HTTP_CWMP_AUTH_CERT) {
+        rc = ngx_http_cwmp_auth_cert(r->connection, r->pool, &identity);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            if (ngx_http_cwmp_auth_is(ctx, lcf->auth_username, &identity)
+                != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "cwmp: client certificate of \"%V\" used for "
+                              "an Inform of another device", &identity);
+                return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_FORBIDDEN,
+                                               "certificate of another "
+                                               "device");
+            }
+
+            ngx_http_cwmp_authenticated(r, ctx);
+            return NGX_DECLINED;
+        }
+    }
+
+#endif
+
+    if (!(lcf->auth & (NGX_HTTP_CWMP_AUTH_DIGEST|NGX_HTTP_CWMP_AUTH_BASIC))) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: no verified client certificate");
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_FORBIDDEN,
+                                       "a client certificate is required");
+    }
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       "no credentials");
+    }
+
+    rc = ngx_http_cwmp_auth_parse(r->pool, &h->value, &ctx->auth);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       "malformed or unsupported "
+                                       "Authorization");
+    }
+
+    if (ctx->auth.basic
+        && (!(lcf->auth & NGX_HTTP_CWMP_AUTH_BASIC) || !tls))
+    {
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       tls ? "Basic is not accepted here"
+                                           : "Basic refused without TLS");
+    }
+
+    if (!ctx->auth.basic && !(lcf->auth & NGX_HTTP_CWMP_AUTH_DIGEST)) {
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       "Digest is not accepted here");
+    }
+
+    /* the identity claimed must be the Inform's */
+
+    if (ngx_http_cwmp_auth_is(ctx, lcf->auth_username, &ctx->auth.username)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cwmp: credentials of \"%V\" used for an Inform of "
+                      "another device", &ctx->auth.username);
+        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_FORBIDDEN,
+                                       "credentials of another device");
+    }
+
+    q = &ctx->auth_store;
+    q->device_id = ctx->claimed;
+    q->addr = r->connection->addr_text;
+    q->limit_device = mcf->auth_limit_device;
+    q->limit_addr = mcf->auth_limit_addr;
+    q->window = mcf->auth_window;
+    q->nonce_timeout = mcf->auth_nonce_timeout;
+
+    if (!ctx->auth.basic) {
+        if (ngx_http_cwmp_auth_uri(&ctx->auth.uri, &r->unparsed_uri)
+            != NGX_OK)
+        {
+            return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_BAD_REQUEST,
+                                           "digest uri is not the "
+                                           "request's");
+        }
+
+        rc = ngx_http_cwmp_auth_nonce_check(&mcf->auth_secret,
+                                            &r->connection->addr_text,
+                                            &ctx->auth.nonce,
+                                            mcf->auth_nonce_timeout);
+        if (rc != NGX_OK) {
+            return ngx_http_cwmp_challenge(r, 1, NGX_HTTP_UNAUTHORIZED,
+                                           rc == NGX_AGAIN
+                                           ? "nonce expired"
+                                           : "nonce not issued to this "
+                                             "address (or before a "
+                                             "restart)");
+        }
+
+        q->nonce = ctx->auth.nonce;
+        q->nc = ctx->auth.nc;
+    }
+
+    rc = ngx_http_cwmp_store_auth(r, q, ngx_http_cwmp_auth_done);
+
+    return ngx_http_cwmp_waiting(r, rc);
+}
+
+
+/* what Redis said of the device: verified here (Redis has no MD5) */
+
+static void
+ngx_http_cwmp_auth_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_str_t                    value;
+    ngx_http_cwmp_ctx_t         *ctx;
+    ngx_http_cwmp_loc_conf_t    *lcf;
+    ngx_http_cwmp_store_auth_t  *q;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    q = &ctx->auth_store;
+
+    if (rc != NGX_OK) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_unavailable(r));
+        return;
+    }
+
+    if (q->status.len == 7 && ngx_strncmp(q->status.data, "limited", 7) == 0)
+    {
+        value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (value.data == NULL) {
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        value.len = ngx_sprintf(value.data, "%M", (q->retry + 999) / 1000)
+                    - value.data;
+
+        if (ngx_http_cwmp_header(r, "Retry-After", &value) != NGX_OK) {
+            ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_challenge(r, 0,
+                                  NGX_HTTP_TOO_MANY_REQUESTS,
+                                  "too many failed attempts of the device "
+                                  "or its address"));
+        return;
+    }
+
+    if (q->status.len == 6 && ngx_strncmp(q->status.data, "replay", 6) == 0)
+    {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_challenge(r, 1,
+                                  NGX_HTTP_UNAUTHORIZED,
+                                  "nonce count or nonce replayed"));
+        return;
+    }
+
+    ngx_str_set(&value, "POST");
+
+    rc = ngx_http_cwmp_auth_verify(r->pool, &ctx->auth, &lcf->auth_realm,
+                                   &value, &q->creds, &lcf->auth_bootstrap);
+
+    if (rc == NGX_ERROR) {
+        ngx_http_cwmp_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (rc == NGX_DONE) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_challenge(r, 0,
+                                  NGX_HTTP_FORBIDDEN,
+                                  "no credentials for the device in Redis "
+                                  "and no cwmp_auth_bootstrap"));
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        /* counted against the device and the address, then challenged */
+
+        q->fail = 1;
+
+        rc = ngx_http_cwmp_store_auth(r, q, ngx_http_cwmp_auth_failed);
+
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_auth_failed(r, NGX_ERROR);
+        }
+
+        return;
+    }
+
+    ngx_http_cwmp_authenticated(r, ctx);
+
+    rc = ngx_http_cwmp_inform_open(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_cwmp_finalize(r, rc);
+    }
+}
+
+
+static void
+ngx_http_cwmp_auth_failed(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_cwmp_finalize(r, ngx_http_cwmp_challenge(r, 0,
+                              NGX_HTTP_UNAUTHORIZED, "wrong credentials"));
+}
+
+
+/* the connection is the device's: later Informs on it need nothing more */
+
+static void
+ngx_http_cwmp_authenticated(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_http_cwmp_conn_t  *conn;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "cwmp: authenticated as \"%V\"", &ctx->claimed);
+
+    conn = ngx_http_cwmp_conn(r->connection, 1);
+
+    if (conn == NULL || ctx->claimed.len > NGX_HTTP_CWMP_MAX_ID) {
+        return;
+    }
+
+    if (conn->device_id_len != ctx->claimed.len
+        || ngx_strncmp(conn->device_id, ctx->claimed.data, ctx->claimed.len)
+           != 0)
+    {
+        /* the connection's session, if any, was another device's */
+        conn->active = 0;
+    }
+
+    ngx_memcpy(conn->device_id, ctx->claimed.data, ctx->claimed.len);
+    conn->device_id_len = ctx->claimed.len;
+    conn->authenticated = 1;
+}
+
+
+/*
+ * NGX_OK: a request outside a session with nothing to authenticate with
+ * (no Authorization, no certificate): it is challenged before its body is
+ * read, an empty one too (HTTP clients probe with one)
+ */
+
+static ngx_int_t
+ngx_http_cwmp_auth_early(ngx_http_request_t *r)
+{
+    ngx_str_t                  token, device_id;
+    ngx_http_cwmp_conn_t      *conn;
+    ngx_http_cwmp_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    if (r->headers_in.authorization
+        || !(lcf->auth & (NGX_HTTP_CWMP_AUTH_DIGEST|NGX_HTTP_CWMP_AUTH_BASIC)))
+    {
+        return NGX_DECLINED;
+    }
+
+#if (NGX_HTTP_SSL)
+    if ((lcf->auth & NGX_HTTP_CWMP_AUTH_CERT) && r->connection->ssl) {
+        return NGX_DECLINED;
+    }
+#endif
+
+    conn = ngx_http_cwmp_conn(r->connection, 0);
+
+    if ((conn && (conn->active || conn->authenticated))
+        || ngx_http_cwmp_session_cookie(r, &token, &device_id) == NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A name (username, certificate CN) is the Inform's device: its device ID
+ * (or TR-069's OUI-ProductClass-SerialNumber, unescaped), or its serial
+ * number
+ */
+
+static ngx_int_t
+ngx_http_cwmp_auth_is(ngx_http_cwmp_ctx_t *ctx, ngx_uint_t mode,
+    ngx_str_t *name)
+{
+    u_char               *p, *last;
+    ngx_http_cwmp_msg_t  *msg;
+
+    msg = &ctx->msg;
+
+    if (mode == NGX_HTTP_CWMP_AUTH_ID_SERIAL) {
+        return (name->len == msg->serial_number.len
+                && ngx_strncmp(name->data, msg->serial_number.data,
+                               name->len) == 0)
+               ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (name->len == ctx->claimed.len
+        && ngx_strncmp(name->data, ctx->claimed.data, name->len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    p = name->data;
+    last = p + name->len;
+
+    if ((size_t) (last - p) <= msg->oui.len
+        || ngx_strncmp(p, msg->oui.data, msg->oui.len) != 0
+        || p[msg->oui.len] != '-')
+    {
+        return NGX_DECLINED;
+    }
+
+    p += msg->oui.len + 1;
+
+    if (msg->product_class.len) {
+        if ((size_t) (last - p) <= msg->product_class.len
+            || ngx_strncmp(p, msg->product_class.data,
+                           msg->product_class.len) != 0
+            || p[msg->product_class.len] != '-')
+        {
+            return NGX_DECLINED;
+        }
+
+        p += msg->product_class.len + 1;
+    }
+
+    return ((size_t) (last - p) == msg->serial_number.len
+            && ngx_strncmp(p, msg->serial_number.data,
+                           msg->serial_number.len) == 0)
+           ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * 401 with the challenges this location offers (Digest MD5 first, which
+ * every CPE speaks, then SHA-256; Basic over TLS when allowed), or 403 /
+ * 429 / 400 with a reason; one log line each
+ */
+
+static ngx_int_t
+ngx_http_cwmp_challenge(ngx_http_request_t *r, ngx_uint_t stale,
+    ngx_uint_t status, char *reason)
+{
+    u_char                     *p, nonce[NGX_HTTP_CWMP_NONCE_LEN];
+    size_t                      len;
+    ngx_str_t                   value, body;
+    ngx_uint_t                  i, level;
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    static char  *algorithms[] = { "MD5", "SHA-256" };
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    level = (status == NGX_HTTP_UNAUTHORIZED) ? NGX_LOG_INFO : NGX_LOG_WARN;
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "cwmp: authentication refused (%ui): %s", status, reason);
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+
+        if (lcf->auth & NGX_HTTP_CWMP_AUTH_DIGEST) {
+            ngx_http_cwmp_auth_nonce(&mcf->auth_secret,
+                                     &r->connection->addr_text, nonce);
+
+            for (i = 0; i < 2; i++) {
+#if !(NGX_OPENSSL)
+                if (i == 1) {
+                    break;
+                }
+#endif
+                len = sizeof("Digest realm=\"\", qop=\"auth\", "
+                             "algorithm=SHA-256, nonce=\"\", stale=true")
+                      - 1 + lcf->auth_realm.len + NGX_HTTP_CWMP_NONCE_LEN;
+
+                p = ngx_pnalloc(r->pool, len);
+                if (p == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                value.data = p;
+                p = ngx_sprintf(p, "Digest realm=\"%V\", qop=\"auth\", "
+                                "algorithm=%s, nonce=\"%*s\"",
+                                &lcf->auth_realm, algorithms[i],
+                                (size_t) NGX_HTTP_CWMP_NONCE_LEN, nonce);
+
+                if (stale) {
+                    p = ngx_cpymem(p, ", stale=true",
+                                   sizeof(", stale=true") - 1);
+                }
+
+                value.len = p - value.data;
+
+                if (ngx_http_cwmp_header(r, "WWW-Authenticate", &value)
+                    != NGX_OK)
+                {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+        }
+
+#if (NGX_HTTP_SSL)
+        if ((lcf->auth & NGX_HTTP_CWMP_AUTH_BASIC) && r->connection->ssl) {
+            len = sizeof("Basic realm=\"\"") - 1 + lcf->auth_realm.len;
+
+            value.data = ngx_pnalloc(r->pool, len);
+            if (value.data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            value.len = ngx_sprintf(value.data, "Basic realm=\"%V\"",
+                                    &lcf->auth_realm)
+                        - value.data;
+
+            if (ngx_http_cwmp_header(r, "WWW-Authenticate", &value)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+#endif
+    }
+
+    body.len = sizeof("cwmp: \n") - 1 + ngx_strlen(reason);
+    body.data = ngx_pnalloc(r->pool, body.len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(body.data, "cwmp: %s\n", reason);
+
+    return ngx_http_cwmp_send(r, status, &ngx_http_cwmp_text_type, &body);
 }
 
 

@@ -14,6 +14,7 @@
 #include <libxml/parser.h>
 
 #include "ngx_http_cwmp_module.h"
+#include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_handler.h"
 #include "ngx_http_cwmp_store.h"
 
@@ -38,6 +39,12 @@ static char *ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_cwmp_connreq_udp(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
@@ -45,6 +52,13 @@ static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
 
 #define NGX_HTTP_CWMP_REDIS_DEFAULT  "127.0.0.1:6379"
 #define NGX_HTTP_CWMP_SHED_PENDING   256
+
+
+static ngx_conf_enum_t  ngx_http_cwmp_auth_usernames[] = {
+    { ngx_string("device_id"), NGX_HTTP_CWMP_AUTH_ID_DEVICE },
+    { ngx_string("serial"), NGX_HTTP_CWMP_AUTH_ID_SERIAL },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_conf_num_bounds_t  ngx_http_cwmp_retry_after_bounds = {
@@ -173,6 +187,55 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       offsetof(ngx_http_cwmp_loc_conf_t, shed_pending),
       NULL },
 
+    { ngx_string("cwmp_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_cwmp_auth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_auth_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, auth_realm),
+      NULL },
+
+    { ngx_string("cwmp_auth_username"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, auth_username),
+      &ngx_http_cwmp_auth_usernames },
+
+    { ngx_string("cwmp_auth_bootstrap"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_auth_bootstrap,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_auth_failures"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3,
+      ngx_http_cwmp_auth_failures,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_auth_nonce_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, auth_nonce_timeout),
+      NULL },
+
+    { ngx_string("cwmp_auth_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, auth_secret_file),
+      NULL },
+
       ngx_null_command
 };
 
@@ -235,6 +298,10 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.queue_max = NGX_CONF_UNSET_UINT;
     mcf->policies.backoff_cap = NGX_CONF_UNSET;
+    mcf->auth_nonce_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->auth_limit_device = NGX_CONF_UNSET_UINT;
+    mcf->auth_limit_addr = NGX_CONF_UNSET_UINT;
+    mcf->auth_window = NGX_CONF_UNSET_MSEC;
     mcf->connreq.enable = NGX_CONF_UNSET;
     mcf->connreq.timeout = NGX_CONF_UNSET_MSEC;
     mcf->connreq.window = NGX_CONF_UNSET_MSEC;
@@ -286,6 +353,31 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(mcf->connreq.max, 64);
     ngx_conf_init_msec_value(mcf->connreq.claim_after, 30000);
     ngx_conf_init_value(mcf->connreq.basic, 0);
+    ngx_conf_init_msec_value(mcf->auth_nonce_timeout, 300000);
+    ngx_conf_init_uint_value(mcf->auth_limit_device, 10);
+    ngx_conf_init_uint_value(mcf->auth_limit_addr, 100);
+    ngx_conf_init_msec_value(mcf->auth_window, 300000);
+
+    if (mcf->auth_nonce_timeout < 10000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_auth_nonce_timeout\" must be at least "
+                           "10s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->auth_secret_file.len
+        && ngx_conf_full_name(cf->cycle, &mcf->auth_secret_file, 1)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_cwmp_auth_secret(cf, &mcf->auth_secret_file,
+                                  &mcf->auth_secret)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->connreq.claim_after < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -329,6 +421,15 @@ ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
     lcf->session_timeout = NGX_CONF_UNSET_MSEC;
     lcf->retry_after = NGX_CONF_UNSET;
     lcf->shed_pending = NGX_CONF_UNSET;
+    lcf->auth = NGX_CONF_UNSET_UINT;
+    lcf->auth_username = NGX_CONF_UNSET_UINT;
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->auth_realm = { 0, NULL };
+     *     lcf->auth_bootstrap = { 0, NULL };
+     */
 
     return lcf;
 }
@@ -350,6 +451,28 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 10);
     ngx_conf_merge_value(conf->shed_pending, prev->shed_pending,
                          NGX_HTTP_CWMP_SHED_PENDING);
+
+    /* CPEs authenticate unless a location says otherwise */
+
+    ngx_conf_merge_uint_value(conf->auth, prev->auth,
+                              NGX_HTTP_CWMP_AUTH_DIGEST);
+    ngx_conf_merge_uint_value(conf->auth_username, prev->auth_username,
+                              NGX_HTTP_CWMP_AUTH_ID_DEVICE);
+    ngx_conf_merge_str_value(conf->auth_realm, prev->auth_realm, "cwmp");
+    ngx_conf_merge_str_value(conf->auth_bootstrap, prev->auth_bootstrap, "");
+
+    if (conf->auth_realm.len > 128
+        || ngx_strlchr(conf->auth_realm.data,
+                       conf->auth_realm.data + conf->auth_realm.len, '"')
+        || ngx_strlchr(conf->auth_realm.data,
+                       conf->auth_realm.data + conf->auth_realm.len, '\\'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"cwmp_auth_realm\" \"%V\": at most 128 "
+                           "characters, no quote or backslash",
+                           &conf->auth_realm);
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->session_timeout < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -552,6 +675,130 @@ ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
 
     mcf->connreq.username = value[1];
     mcf->connreq.password = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth off | digest | basic | cert ..." */
+
+static char *
+ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (lcf->auth != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lcf->auth = 0;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "digest") == 0) {
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_DIGEST;
+
+        } else if (ngx_strcmp(value[i].data, "basic") == 0) {
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_BASIC;
+
+        } else if (ngx_strcmp(value[i].data, "cert") == 0) {
+#if (NGX_HTTP_SSL)
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_CERT;
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"cwmp_auth cert\" needs nginx built with "
+                               "the http_ssl_module");
+            return NGX_CONF_ERROR;
+#endif
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive, "
+                               "it must be \"off\" or any of \"digest\", "
+                               "\"basic\", \"cert\"", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_bootstrap <password> | off" */
+
+static char *
+ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lcf->auth_bootstrap.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&lcf->auth_bootstrap, "");
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len < 8) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_auth_bootstrap\" needs a password of at "
+                           "least 8 characters");
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->auth_bootstrap = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_failures <per device> <per address> <window>" */
+
+static char *
+ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_int_t    device, addr;
+    ngx_str_t   *value;
+    ngx_msec_t   window;
+
+    if (mcf->auth_limit_device != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    device = ngx_atoi(value[1].data, value[1].len);
+    addr = ngx_atoi(value[2].data, value[2].len);
+    window = ngx_parse_time(&value[3], 0);
+
+    if (device <= 0 || addr <= 0 || window == (ngx_msec_t) NGX_ERROR
+        || window < 1000)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\": <failures per device> "
+                           "<failures per address> <window of at least 1s> "
+                           "expected", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->auth_limit_device = device;
+    mcf->auth_limit_addr = addr;
+    mcf->auth_window = window;
 
     return NGX_CONF_OK;
 }

@@ -24,6 +24,14 @@ typedef struct {
     ngx_uint_t                   enabled;       /* a location has "cwmp" */
     ngx_http_cwmp_policies_t     policies;
     ngx_http_cwmp_connreq_conf_t connreq;
+
+    /* CPE authentication, the same for every location */
+    ngx_str_t                    auth_secret_file;
+    ngx_str_t                    auth_secret;   /* the nonces' HMAC key */
+    ngx_msec_t                   auth_nonce_timeout;
+    ngx_uint_t                   auth_limit_device;
+    ngx_uint_t                   auth_limit_addr;
+    ngx_msec_t                   auth_window;
 } ngx_http_cwmp_main_conf_t;
 
 
@@ -33,6 +41,11 @@ typedef struct {
     ngx_msec_t                   session_timeout;
     time_t                       retry_after;
     ngx_int_t                    shed_pending;  /* 0: never shed */
+    ngx_uint_t                   auth;          /* NGX_HTTP_CWMP_AUTH_*,
+                                                   0: off */
+    ngx_uint_t                   auth_username; /* NGX_HTTP_CWMP_AUTH_ID_* */
+    ngx_str_t                    auth_realm;
+    ngx_str_t                    auth_bootstrap;    /* empty: none */
 } ngx_http_cwmp_loc_conf_t;
 
 

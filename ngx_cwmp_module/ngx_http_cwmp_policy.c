@@ -59,7 +59,8 @@ typedef enum {
     NGX_HTTP_CWMP_ACT_FIRMWARE,
     NGX_HTTP_CWMP_ACT_INSTANCES,
     NGX_HTTP_CWMP_ACT_INSTANCE,
-    NGX_HTTP_CWMP_ACT_CONNREQ
+    NGX_HTTP_CWMP_ACT_CONNREQ,
+    NGX_HTTP_CWMP_ACT_ACS_AUTH
 } ngx_http_cwmp_act_e;
 
 
@@ -201,8 +202,9 @@ static ngx_http_cwmp_standing_e ngx_http_cwmp_policy_eval(
 static ngx_int_t ngx_http_cwmp_policy_push(json_t **list, json_t *item);
 static ngx_int_t ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_policy_t *p, ngx_http_cwmp_action_t *a);
-static json_t *ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
-    ngx_http_cwmp_policy_t *p, ngx_uint_t d181, ngx_str_t *username);
+static json_t *ngx_http_cwmp_policy_credentials(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_uint_t acs, ngx_uint_t d181,
+    ngx_str_t *username);
 static json_t *ngx_http_cwmp_policy_task(ngx_http_cwmp_policy_t *p,
     const char *name);
 static ngx_int_t ngx_http_cwmp_policy_expand(ngx_http_cwmp_eval_t *ev,
@@ -553,6 +555,7 @@ invalid:
  * instances <object.> <n>;
  * instance <object.> <key> <value> [<name> <value>]...;
  * connreq_credentials [<username>];
+ * acs_credentials [<username>];
  */
 
 static char *
@@ -648,12 +651,14 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    if (ngx_strcmp(value[0].data, "connreq_credentials") == 0
+    if ((ngx_strcmp(value[0].data, "connreq_credentials") == 0
+         || ngx_strcmp(value[0].data, "acs_credentials") == 0)
         && nargs <= 2)
     {
         /* a random password per device, set on it and kept in Redis */
 
-        a->type = NGX_HTTP_CWMP_ACT_CONNREQ;
+        a->type = (value[0].data[0] == 'c') ? NGX_HTTP_CWMP_ACT_CONNREQ
+                                            : NGX_HTTP_CWMP_ACT_ACS_AUTH;
         ngx_str_set(&s, "$device_id");
 
         a->parts = ngx_http_cwmp_policy_template(cf, ctx,
@@ -1506,7 +1511,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
     time_t                    at, age;
     ngx_str_t                *values, *st, path, want, mark, *root;
     ngx_int_t                 param, attempts;
-    ngx_uint_t                i, d181, waiting, truth, ntasks, pending;
+    ngx_uint_t                i, acs, d181, waiting, truth, ntasks, pending;
     ngx_http_cwmp_action_t   *a;
 
     values = ev->in->values.elts;
@@ -1731,7 +1736,12 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
             break;
 
         case NGX_HTTP_CWMP_ACT_CONNREQ:
-            if (ngx_http_cwmp_policy_state(ev, "connreq:", &p->name)) {
+        case NGX_HTTP_CWMP_ACT_ACS_AUTH:
+            acs = (a[i].type == NGX_HTTP_CWMP_ACT_ACS_AUTH);
+
+            if (ngx_http_cwmp_policy_state(ev, acs ? "acs_auth:"
+                                                   : "connreq:", &p->name))
+            {
                 break;
             }
 
@@ -1742,7 +1752,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
                 break;
             }
 
-            t = ngx_http_cwmp_policy_connreq(ev, p, d181, &want);
+            t = ngx_http_cwmp_policy_credentials(ev, p, acs, d181, &want);
             if (t == NULL) {
                 goto failed;
             }
@@ -2184,20 +2194,24 @@ ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
 
 
 /*
- * The device's connection request credentials: a fresh random password
- * (128 bits of the CSPRNG), set on the device and, once it applied them,
- * kept in cwmp:device:{<ID>}:connreq by session_step.lua ("connreq"); the
- * values stay out of the parameter cache and the results ("secret").
+ * Credentials for the device, a fresh random password (128 bits of the
+ * CSPRNG) set on it: the ACS's for its connection requests, kept in
+ * cwmp:device:{<ID>}:connreq once it applied them ("connreq"); or its own
+ * for the ACS (ManagementServer.Username/Password), which the ACS accepts
+ * from the moment the task is sent and keeps in cwmp:device:{<ID>}:auth
+ * ("acs_auth", session_step.lua).  The values stay out of the parameter
+ * cache and the results ("secret").
  */
 
 static json_t *
-ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
-    ngx_http_cwmp_policy_t *p, ngx_uint_t d181, ngx_str_t *username)
+ngx_http_cwmp_policy_credentials(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_policy_t *p, ngx_uint_t acs, ngx_uint_t d181,
+    ngx_str_t *username)
 {
     u_char     password[32], *buf, *last;
+    char      *root, *user, *pass, *kind;
     json_t    *t;
     ngx_str_t  pw;
-    char      *root;
 
     if (ngx_http_cwmp_session_random_hex(password, sizeof(password),
                                          ev->r->connection->log)
@@ -2210,13 +2224,16 @@ ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
     pw.len = sizeof(password);
 
     root = d181 ? "Device" : "InternetGatewayDevice";
+    kind = acs ? "acs_auth" : "connreq";
+    user = acs ? "Username" : "ConnectionRequestUsername";
+    pass = acs ? "Password" : "ConnectionRequestPassword";
 
-    buf = ngx_pnalloc(ev->r->pool, sizeof("connreq:") - 1 + p->name.len);
+    buf = ngx_pnalloc(ev->r->pool, sizeof("acs_auth:") - 1 + p->name.len);
     if (buf == NULL) {
         return NULL;
     }
 
-    last = ngx_sprintf(buf, "connreq:%V", &p->name);
+    last = ngx_sprintf(buf, "%s:%V", kind, &p->name);
 
     t = ngx_http_cwmp_policy_task(p, "setParameterValues");
     if (t == NULL) {
@@ -2224,11 +2241,9 @@ ngx_http_cwmp_policy_connreq(ngx_http_cwmp_eval_t *ev,
     }
 
     json_object_set_new(t, "parameterValues", json_pack("[[s++, o], [s++, o]]",
-        root, ".ManagementServer.", "ConnectionRequestUsername",
-        ngx_http_cwmp_policy_str(username),
-        root, ".ManagementServer.", "ConnectionRequestPassword",
-        ngx_http_cwmp_policy_str(&pw)));
-    json_object_set_new(t, "connreq", json_pack("{s: o, s: o}",
+        root, ".ManagementServer.", user, ngx_http_cwmp_policy_str(username),
+        root, ".ManagementServer.", pass, ngx_http_cwmp_policy_str(&pw)));
+    json_object_set_new(t, kind, json_pack("{s: o, s: o}",
         "username", ngx_http_cwmp_policy_str(username),
         "password", ngx_http_cwmp_policy_str(&pw)));
     json_object_set_new(t, "secret", json_true());

@@ -9,15 +9,62 @@
 #define _NGX_HTTP_CWMP_SCRIPTS_H_INCLUDED_
 
 
-#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  0
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  1
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  2
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  3
-#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  4
-#define NGX_HTTP_CWMP_NSCRIPTS  5
+#define NGX_HTTP_CWMP_SCRIPT_AUTH  0
+#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  1
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  2
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  3
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  4
+#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  5
+#define NGX_HTTP_CWMP_NSCRIPTS  6
 
 
 static ngx_str_t  ngx_http_cwmp_scripts[] = {
+
+    /* auth.lua */
+    ngx_string(
+        "if ARGV[1] == 'fail' then\n"
+        "    for i = 2, 3 do\n"
+        "        if redis.call('INCR', KEYS[i]) == 1 then\n"
+        "            redis.call('PEXPIRE', KEYS[i], ARGV[4])\n"
+        "        end\n"
+        "    end\n"
+        "    return {'failed', 0, '', '', '', '', ''}\n"
+        "end\n"
+        "for i = 2, 3 do\n"
+        "    local n = tonumber(redis.call('GET', KEYS[i]) or '0') or 0\n"
+        "    if n >= tonumber(ARGV[i]) then\n"
+        "        local ttl = redis.call('PTTL', KEYS[i])\n"
+        "        if ttl < 0 then\n"
+        "            redis.call('PEXPIRE', KEYS[i], ARGV[4])\n"
+        "            ttl = tonumber(ARGV[4])\n"
+        "        end\n"
+        "        return {'limited', ttl, '', '', '', '', ''}\n"
+        "    end\n"
+        "end\n"
+        "if ARGV[5] ~= '' then\n"
+        "    local nc = tonumber(ARGV[6], 16)\n"
+        "    local last = redis.call('GET', KEYS[4])\n"
+        "    if last then\n"
+        "        local nonce, count = string.match(last, '^(%S+) (%d+)$')\n"
+        "        if nonce == ARGV[5] and nc <= tonumber(count) then\n"
+        "            return {'replay', 0, '', '', '', '', ''}\n"
+        "        end\n"
+        "        if nonce and nonce ~= ARGV[5]\n"
+        "           and string.sub(ARGV[5], 1, 12) < string.sub(nonce, 1, 12)\n"
+        "        then\n"
+        "            return {'replay', 0, '', '', '', '', ''}\n"
+        "        end\n"
+        "    end\n"
+        "    redis.call('SET', KEYS[4], ARGV[5] .. ' ' .. nc, 'PX', ARGV[7])\n"
+        "end\n"
+        "local c = redis.call('HMGET', KEYS[1], 'password', 'ha1_md5', 'ha1_sha256',\n"
+        "                     'next_password', 'previous_password',\n"
+        "                     'previous_expires')\n"
+        "if c[5] and (tonumber(c[6] or '0') or 0) < tonumber(ARGV[8]) then\n"
+        "    c[5] = false\n"
+        "end\n"
+        "return {'ok', 0, c[1] or '', c[2] or '', c[3] or '', c[4] or '', c[5] or ''}\n"
+    ),
 
     /* connreq_prepare.lua */
     ngx_string(
@@ -399,6 +446,21 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                       tostring(t.connreq.username or ''),\n"
         "                       'password', t.connreq.password)\n"
         "        end\n"
+        "        if type(t.acs_auth) == 'table'\n"
+        "           and type(t.acs_auth.password) == 'string'\n"
+        "        then\n"
+        "            if ARGV[6] == 'done' then\n"
+        "                local old = redis.call('HGET', KEYS[13], 'password')\n"
+        "                if old and old ~= t.acs_auth.password then\n"
+        "                    redis.call('HSET', KEYS[13], 'previous_password', old,\n"
+        "                               'previous_expires', tostring(now + 604800))\n"
+        "                end\n"
+        "                redis.call('HSET', KEYS[13], 'password', t.acs_auth.password)\n"
+        "                redis.call('HDEL', KEYS[13], 'next_password')\n"
+        "            elseif ARGV[6] == 'fault' then\n"
+        "                redis.call('HDEL', KEYS[13], 'next_password')\n"
+        "            end\n"
+        "        end\n"
         "        if ARGV[8] == '1' and not t.secret then\n"
         "            if t.name == 'setParameterValues'\n"
         "               and type(t.parameterValues) == 'table'\n"
@@ -606,6 +668,11 @@ static ngx_str_t  ngx_http_cwmp_scripts[] = {
         "        redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
         "        local types = '{}'\n"
         "        local t = decode(nxt)\n"
+        "        if type(t.acs_auth) == 'table'\n"
+        "           and type(t.acs_auth.password) == 'string'\n"
+        "        then\n"
+        "            redis.call('HSET', KEYS[13], 'next_password', t.acs_auth.password)\n"
+        "        end\n"
         "        if t.name == 'setParameterValues'\n"
         "           and type(t.parameterValues) == 'table'\n"
         "        then\n"

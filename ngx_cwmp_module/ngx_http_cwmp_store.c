@@ -36,7 +36,8 @@ typedef struct {
     ngx_http_cwmp_redis_op_t        *op;
     ngx_http_cleanup_t              *cln;
     ngx_http_cwmp_store_handler_pt   handler;
-    ngx_http_cwmp_store_turn_t      *turn;
+    void                            *out;      /* what the reply fills:
+                                                  a turn, an auth */
     ngx_uint_t                       busy;     /* session_open refused */
 } ngx_http_cwmp_store_ctx_t;
 
@@ -58,7 +59,7 @@ static ngx_int_t ngx_http_cwmp_store_pkey(ngx_pool_t *pool, ngx_str_t *prefix,
     ngx_str_t *key, ngx_str_t *device_id, char *name);
 static ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
-    ngx_http_cwmp_store_turn_t *turn);
+    void *out);
 static ngx_int_t ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
@@ -72,6 +73,8 @@ static ngx_int_t ngx_http_cwmp_store_value(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_store_copy(ngx_http_request_t *r,
     redisReply *rr, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_authed(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
@@ -87,10 +90,12 @@ static char  *ngx_http_cwmp_store_open_keys[] = {
 
 static char  *ngx_http_cwmp_store_step_keys[] = {
     ":session", ":tasks", ":params", ":types", ":tries", "results",
-    ":pending", "", ":plan", ":tags", ":policy", ":connreq", NULL
+    ":pending", "", ":plan", ":tags", ":policy", ":connreq", ":auth", NULL
 };
 
-
+static char  *ngx_http_cwmp_store_auth_keys[] = {
+    ":auth", ":authfail", "authfail:", ":nonce", NULL
+};
 
 static char  *ngx_http_cwmp_store_cpe_keys[] = {
     ":session", "requests", ":pending", "results", ":policy", NULL
@@ -628,6 +633,71 @@ ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
 }
 
 
+/*
+ * A CPE authenticating (auth.lua): the limits and the nonce count checked
+ * and its credentials fetched, or a failed attempt counted
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_auth(ngx_http_request_t *r,
+    ngx_http_cwmp_store_auth_t *auth, ngx_http_cwmp_store_handler_pt handler)
+{
+    u_char                       *p;
+    ngx_str_t                    *a, *key;
+    ngx_http_cwmp_redis_cmd_t     cmds[1];
+    ngx_http_cwmp_store_batch_t   b;
+
+    b.r = r;
+    b.cmds = cmds;
+    b.ncmds = 0;
+
+    a = ngx_http_cwmp_store_script(&b, NGX_HTTP_CWMP_SCRIPT_AUTH,
+                                   &auth->device_id,
+                                   ngx_http_cwmp_store_auth_keys, 8);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* KEYS[3], cwmp:authfail:<address> */
+
+    key = a - 2;
+
+    p = ngx_pnalloc(r->pool, key->len + auth->addr.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, key->data, key->len);
+    ngx_memcpy(p + key->len, auth->addr.data, auth->addr.len);
+    key->data = p;
+    key->len += auth->addr.len;
+
+    if (auth->fail) {
+        ngx_str_set(&a[0], "fail");
+
+    } else {
+        ngx_str_set(&a[0], "check");
+    }
+
+    if (ngx_http_cwmp_store_count(r, &a[1], auth->limit_device) != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[2], auth->limit_addr) != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[3], auth->window) != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[6], auth->nonce_timeout)
+           != NGX_OK
+        || ngx_http_cwmp_store_count(r, &a[7], (ngx_uint_t) ngx_time())
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a[4] = auth->nonce;
+    a[5] = auth->nc;
+
+    return ngx_http_cwmp_store_submit(&b, ngx_http_cwmp_store_authed, handler,
+                                      auth);
+}
+
+
 ngx_str_t *
 ngx_http_cwmp_store_scripts(ngx_uint_t *n)
 {
@@ -749,7 +819,7 @@ ngx_http_cwmp_store_pkey(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
 static ngx_int_t
 ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
     ngx_http_cwmp_redis_reply_pt reply, ngx_http_cwmp_store_handler_pt handler,
-    ngx_http_cwmp_store_turn_t *turn)
+    void *out)
 {
     ngx_int_t                   rc;
     ngx_http_request_t         *r;
@@ -781,7 +851,7 @@ ngx_http_cwmp_store_submit(ngx_http_cwmp_store_batch_t *b,
 
     ctx->r = r;
     ctx->handler = handler;
-    ctx->turn = turn;
+    ctx->out = out;
     ctx->op->data = ctx;
     ctx->op->reply = reply;
     ctx->op->done = ngx_http_cwmp_store_done;
@@ -841,28 +911,84 @@ ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 }
 
 
+/* auth.lua: {status, ms, password, ha1_md5, ha1_sha256, next, previous} */
+
+static ngx_int_t
+ngx_http_cwmp_store_authed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    ngx_uint_t                   j;
+    redisReply                  *rr;
+    ngx_http_cwmp_store_ctx_t   *ctx;
+    ngx_http_cwmp_store_auth_t  *auth;
+
+    ctx = op->data;
+    rr = reply;
+    auth = ctx->out;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 7
+        || rr->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        (void) ngx_http_cwmp_store_check(op, i, reply);
+        return NGX_ERROR;
+    }
+
+    for (j = 0; j < 7; j++) {
+        if (j != 1 && rr->element[j]->type != REDIS_REPLY_STRING) {
+            ngx_log_error(NGX_LOG_ERR, ctx->r->connection->log, 0,
+                          "redis: unexpected reply to auth.lua");
+            return NGX_ERROR;
+        }
+    }
+
+    auth->retry = (rr->element[1]->integer > 0)
+                  ? (ngx_msec_t) rr->element[1]->integer : 0;
+
+    if (ngx_http_cwmp_store_copy(ctx->r, rr->element[0], &auth->status)
+        != NGX_OK
+        || ngx_http_cwmp_store_copy(ctx->r, rr->element[2],
+                                    &auth->creds.password) != NGX_OK
+        || ngx_http_cwmp_store_copy(ctx->r, rr->element[3],
+                                    &auth->creds.ha1_md5) != NGX_OK
+        || ngx_http_cwmp_store_copy(ctx->r, rr->element[4],
+                                    &auth->creds.ha1_sha256) != NGX_OK
+        || ngx_http_cwmp_store_copy(ctx->r, rr->element[5],
+                                    &auth->creds.next_password) != NGX_OK
+        || ngx_http_cwmp_store_copy(ctx->r, rr->element[6],
+                                    &auth->creds.previous_password)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* session_open.lua: 1 open, 0 another session is in progress */
 
 static ngx_int_t
 ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
-    redisReply                 *rr;
-    ngx_http_cwmp_store_ctx_t  *ctx;
+    redisReply                  *rr;
+    ngx_http_cwmp_store_ctx_t   *ctx;
+    ngx_http_cwmp_store_turn_t  *turn;
 
     ctx = op->data;
     rr = reply;
+    turn = ctx->out;
 
     /* {1, wanted values, tags, policy state, campaigns, objects} */
 
-    if (rr->type == REDIS_REPLY_ARRAY && ctx->turn && rr->elements == 6
+    if (rr->type == REDIS_REPLY_ARRAY && turn && rr->elements == 6
         && rr->element[0]->type == REDIS_REPLY_INTEGER)
     {
         ctx->busy = (rr->element[0]->integer == 0);
-        ctx->turn->status = 1;
+        turn->status = 1;
 
         return ngx_http_cwmp_store_inputs(ctx->r, NULL, &rr->element[1],
-                                          &ctx->turn->inputs);
+                                          &turn->inputs);
     }
 
     if (rr->type != REDIS_REPLY_INTEGER) {
@@ -872,9 +998,9 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     ctx->busy = (rr->integer == 0);
 
-    if (ctx->turn) {
+    if (turn) {
         /* busy, or no policies: nothing to evaluate */
-        ctx->turn->status = 0;
+        turn->status = 0;
     }
 
     return NGX_OK;
@@ -909,7 +1035,7 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     ctx = op->data;
     rr = reply;
-    turn = ctx->turn;
+    turn = ctx->out;
 
     if (rr->type != REDIS_REPLY_ARRAY || rr->elements < 2
         || rr->element[0]->type != REDIS_REPLY_INTEGER

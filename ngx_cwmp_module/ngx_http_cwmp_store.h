@@ -18,6 +18,7 @@
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_task.h"
 #include "ngx_http_cwmp_redis.h"
+#include "ngx_http_cwmp_auth.h"
 
 
 /*
@@ -118,6 +119,27 @@ typedef struct {
 } ngx_http_cwmp_store_step_t;
 
 
+/* a CPE authenticating: auth.lua's question and answer */
+
+typedef struct {
+    ngx_str_t                    device_id;
+    ngx_str_t                    addr;          /* the client's address */
+    ngx_str_t                    nonce;         /* empty: Basic */
+    ngx_str_t                    nc;
+    ngx_uint_t                   fail;          /* count a failure */
+    ngx_uint_t                   limit_device;
+    ngx_uint_t                   limit_addr;
+    ngx_msec_t                   window;
+    ngx_msec_t                   nonce_timeout;
+
+    ngx_str_t                    status;        /* ok, limited, replay,
+                                                   failed */
+    ngx_msec_t                   retry;         /* limited: until the
+                                                   window ends */
+    ngx_http_cwmp_auth_creds_t   creds;
+} ngx_http_cwmp_store_auth_t;
+
+
 /*
  * NGX_DONE: the handler will be called; NGX_DECLINED: Redis is unavailable
  * (answer at once); NGX_ERROR: out of memory.
@@ -137,6 +159,8 @@ ngx_int_t ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
     ngx_http_cwmp_store_step_t *step, ngx_str_t *method, ngx_str_t *args,
     ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome,
     ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_auth(ngx_http_request_t *r,
+    ngx_http_cwmp_store_auth_t *auth, ngx_http_cwmp_store_handler_pt handler);
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix,

@@ -32,6 +32,7 @@ method "GET" refused
 === TEST 2: every cwmp_redis option, and the key prefix is used
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT db=0 connect_timeout=500ms timeout=2s queue=16 prefix=acs1:;
+    cwmp_auth off;
 --- config
     location /cwmp {
         cwmp;
@@ -55,6 +56,7 @@ is(redis('EXISTS', 'cwmp:device:{00AB12-HG%2D100-PREFIX1}'), 0,
 === TEST 3: a host name is resolved at configuration time
 --- http_config
     cwmp_redis localhost:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
 --- config
     location /cwmp { cwmp; }
 --- request eval

@@ -29,7 +29,7 @@ Cwmp::Test::redis_start($Aux);
 END { local $?; eval { Cwmp::Test::redis_stop($Aux) } }
 
 Cwmp::Test::defaults(
-    http_config => "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms;",
+    http_config => "cwmp_redis 127.0.0.1:$Aux timeout=300ms connect_timeout=300ms; cwmp_auth off;",
     config => "location /cwmp { cwmp; }",
     init => "Cwmp::Test::end_sessions(\$main::Aux);",
     request => "POST /cwmp\n" . Cwmp::Test::inform());
@@ -89,7 +89,7 @@ qr/\[notice\] .*redis "127\.0\.0\.1:\d+" is available again/
 
 === TEST 5: a Redis that accepts and never answers: 503 after the timeout
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE_PORT} timeout=300ms connect_timeout=300ms;"
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE_PORT} timeout=300ms connect_timeout=300ms; cwmp_auth off;"
 --- config
     location /cwmp { cwmp; }
     location /other { cwmp; }
@@ -103,7 +103,7 @@ qr/\[error\] .*redis "127\.0\.0\.1:\d+" unavailable: connect timed out/
 
 === TEST 6: a Redis that answers garbage: 503, logged, no crash
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE2_PORT} timeout=300ms connect_timeout=300ms;"
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_FAKE2_PORT} timeout=300ms connect_timeout=300ms; cwmp_auth off;"
 --- config
     location /cwmp { cwmp; }
     location /garbage { cwmp; }

@@ -51,6 +51,7 @@ __DATA__
 === TEST 1: policies compile; nginx -t accepts the shipped examples
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
@@ -64,6 +65,7 @@ GET /cwmp
 === TEST 2: a bad operator, with the file and line
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         match product_class == HG-100;
         reboot;
@@ -77,6 +79,7 @@ qr/\[emerg\] .*invalid operator "==": =, !=, ~ or !~ in \S+nginx\.conf:\d+/
 === TEST 3: a bad regex
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         match serial_number ~ "([a-z";
         reboot;
@@ -90,6 +93,7 @@ qr/\[emerg\] .*pcre2?_compile\(\) failed: .* in \S+nginx\.conf:\d+/
 === TEST 4: an unknown variable in a value
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         value InternetGatewayDevice.X.Y "a-$serial";
     }
@@ -102,6 +106,7 @@ qr/\[emerg\] .*unknown variable "\$serial" in "a-\$serial": .* in \S+nginx\.conf
 === TEST 5: a policy without an action, a duplicate, a bad window
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         match oui = 00AB12;
     }
@@ -114,6 +119,7 @@ qr/\[emerg\] .*policy "p" has no action in \S+nginx\.conf:\d+/
 === TEST 6: a duplicate policy name
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p { reboot; }
     cwmp_policy p { reboot; }
 --- must_die
@@ -125,6 +131,7 @@ qr/\[emerg\] .*duplicate policy "p" in \S+nginx\.conf:\d+/
 === TEST 7: a bad window, a bad percent, a bad firmware URL, an unknown action
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         match window 25:00-03:00;
         reboot;
@@ -138,6 +145,7 @@ qr/\[emerg\] .*invalid window "25:00-03:00", HH:MM-HH:MM \(UTC\) expected in \S+
 === TEST 8: percent over 100
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         match percent 101;
         reboot;
@@ -151,6 +159,7 @@ qr/\[emerg\] .*invalid number "101": 0 to 100 in \S+nginx\.conf:\d+/
 === TEST 9: firmware over ftp is refused
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         firmware 2.0 ftp://fw.example.net/a.bin;
     }
@@ -163,6 +172,7 @@ qr/\[emerg\] .*invalid firmware URL "ftp:\/\/fw\.example\.net\/a\.bin": http:\/\
 === TEST 10: an unknown action
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p {
         factory_reset_everything;
     }
@@ -175,6 +185,7 @@ qr/\[emerg\] .*unknown or invalid "factory_reset_everything" in a policy in \S+n
 === TEST 11: first session: unknown values fetched, then one SetParameterValues
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
 Cwmp::Test::redis_flush();
@@ -206,6 +217,7 @@ if ($req == 3) {
 === TEST 12: a second session with nothing changed sends nothing (two Redis calls)
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- pipelined_requests eval
 [main::inform(), "POST /cwmp\n"]
@@ -217,6 +229,7 @@ if ($req == 3) {
 === TEST 13: and a third right after it
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
 --- pipelined_requests eval
@@ -234,6 +247,7 @@ if ($req == 1) {
 === TEST 14: the customer changed the SSID: it is set back, and only it
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- pipelined_requests eval
 [main::inform(params => [[$main::SSID, 'my-home', 'xsd:string']]),
@@ -251,6 +265,7 @@ if ($req == 1) {
 === TEST 15: a tag opts a device out; a product class that does not match
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
 Cwmp::Test::end_sessions();
@@ -268,6 +283,7 @@ Cwmp::Test::redis('SREM', "$main::K:tags", 'own-wifi') if $req == 1;
 === TEST 16: queued tasks run first, then the policies
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
 Cwmp::Test::end_sessions();
@@ -288,6 +304,7 @@ Cwmp::Test::push_tasks($main::D, {id => 'op-1', name => 'getRPCMethods'});
 === TEST 17: matching on a cached parameter, an event, a variable from the cache
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy hw1 {
         match param InternetGatewayDevice.DeviceInfo.HardwareVersion ~ "^HW[0-9]$";
         match event "1 BOOT";
@@ -312,6 +329,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.Label', 'n
 === TEST 18: the same policy on a periodic Inform: the event does not match
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy hw1 {
         match event "1 BOOT";
         value InternetGatewayDevice.X.Label "changed";
@@ -326,6 +344,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.Label', 'n
 === TEST 19: tags, notification, refresh, reboot: each once
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy once {
         tag add provisioned;
         tag remove new;
@@ -355,6 +374,7 @@ Cwmp::Test::redis('SADD', "$main::K:tags", 'new');
 === TEST 20: the reboot reported done (M Reboot), the rest remembered
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy once {
         tag add provisioned;
         tag remove new;
@@ -385,6 +405,7 @@ if ($req == 1) {
 === TEST 21: a fault: recorded, and the policy waits for its back-off
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
     }
@@ -415,6 +436,7 @@ if ($req == 2) {
 === TEST 22: the next session leaves it alone (back-off)
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
     }
@@ -428,6 +450,7 @@ if ($req == 2) {
 === TEST 23: cleared by an operator (HDEL), the policy runs again
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
     }
@@ -449,6 +472,7 @@ if ($req == 2) {
 === TEST 24: 0 BOOTSTRAP: the cache is dropped and the service re-established
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
 Cwmp::Test::end_sessions();
@@ -472,6 +496,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", $main::SSID, 'isp-S1', $main::AUTO,
 my @t = gmtime(time + 7200);
 my @u = gmtime(time + 10800);
 "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
+cwmp_auth off;
 cwmp_policy none { match percent 0; value InternetGatewayDevice.X.A 1; }
 cwmp_policy later {
     match window " . sprintf('%02d:%02d-%02d:%02d', $t[2], $t[1], $u[2], $u[1]) . ";
@@ -492,6 +517,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.A', '0');
 my @t = gmtime(time - 3600);
 my @u = gmtime(time + 3600);
 "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
+cwmp_auth off;
 cwmp_policy now {
     match percent 100;
     match window " . sprintf('%02d:%02d-%02d:%02d', $t[2], $t[1], $u[2], $u[1]) . ";
@@ -508,6 +534,7 @@ cwmp_policy now {
 === TEST 27: a firmware campaign: the Download, the device in progress
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
         firmware V2.0 http://fw.example.net/v2.bin;
@@ -537,6 +564,7 @@ if ($req == 2) {
 === TEST 28: a firmware campaign: a session in between sends nothing
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
         firmware V2.0 http://fw.example.net/v2.bin;
@@ -553,6 +581,7 @@ if ($req == 2) {
 === TEST 29: the new version ends it
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
         firmware V2.0 http://fw.example.net/v2.bin;
@@ -576,6 +605,7 @@ if ($req == 1) {
 === TEST 30: a campaign pauses itself on its stop rule
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw3 {
         match product_class = HG-100;
         firmware V3.0 http://fw.example.net/v3.bin;
@@ -601,6 +631,7 @@ if ($req == 2) {
 === TEST 31: and stays paused: the next device is not started
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw3 {
         match product_class = HG-100;
         firmware V3.0 http://fw.example.net/v3.bin;
@@ -621,6 +652,7 @@ if ($req == 1) {
 === TEST 32: a failed transfer (TransferComplete with a fault) counts as a failure
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw4 {
         firmware V4.0 http://fw.example.net/v4.bin;
         stop_failure_ratio 0.5 1;
@@ -638,6 +670,7 @@ Cwmp::Test::redis_flush();
 === TEST 33: its TransferComplete reports the fault
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy fw4 {
         firmware V4.0 http://fw.example.net/v4.bin;
         stop_failure_ratio 0.5 1;
@@ -662,6 +695,7 @@ if ($req == 2) {
 === TEST 34: the shipped TR-098 baseline provisions a fresh device in its first session
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
 --- init
@@ -695,6 +729,7 @@ if ($req == 5) {
 === TEST 35: the TR-098 baseline's second session sends nothing
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
 --- pipelined_requests eval
@@ -708,6 +743,7 @@ if ($req == 5) {
 === TEST 36: the shipped TR-181 baseline provisions a fresh TR-181 device, in its first session
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
 --- init
@@ -738,6 +774,7 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
 === TEST 37: the TR-181 device's next session sends nothing
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
 --- pipelined_requests eval
@@ -754,6 +791,7 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
 === TEST 38: instances: counted on a fresh copy, added up to the number, counted again
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 2; }
 --- init
 Cwmp::Test::redis_flush();
@@ -777,6 +815,7 @@ Cwmp::Test::redis_flush();
 === TEST 39: instances: the newest go when there are too many
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 1; }
 --- init
 Cwmp::Test::redis_flush();
@@ -801,6 +840,7 @@ Cwmp::Test::redis_flush();
 === TEST 40: instance with a key: added with its values when no instance has it
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy voip-rule {
         instance InternetGatewayDevice.X.Rule. Name voip Port 5060 Label "$serial_number";
     }
@@ -836,6 +876,7 @@ if ($req == 5) {
 === TEST 41: the instance there, the next session sends nothing
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy voip-rule {
         instance InternetGatewayDevice.X.Rule. Name voip Port 5060 Label "$serial_number";
     }
@@ -849,6 +890,7 @@ if ($req == 5) {
 === TEST 42: instance and instances: bad object names are refused
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy p { instances InternetGatewayDevice.X.Rule 2; }
 --- must_die
 --- error_log eval
@@ -859,6 +901,7 @@ qr/\[emerg\] .*invalid object name "InternetGatewayDevice.X.Rule": a path ending
 === TEST 43: connreq_credentials: a random password set on the device, kept for connection requests only
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy cr { connreq_credentials; }
 --- init
 Cwmp::Test::redis_flush();
@@ -889,6 +932,7 @@ if ($req == 2) {
 === TEST 44: connreq_credentials: set once
 --- http_config
     cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_auth off;
     cwmp_policy cr { connreq_credentials; }
 --- pipelined_requests eval
 [main::inform(), "POST /cwmp\n"]

@@ -15,6 +15,7 @@
 -- KEYS[10] cwmp:device:{<ID>}:tags
 -- KEYS[11] cwmp:device:{<ID>}:policy     the policies' state per device
 -- KEYS[12] cwmp:device:{<ID>}:connreq    connection request credentials
+-- KEYS[13] cwmp:device:{<ID>}:auth       the device's own credentials
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -299,6 +300,25 @@ if ARGV[6] ~= '' then
                        'password', t.connreq.password)
         end
 
+        -- the device's own credentials for the ACS, set by a policy: once
+        -- it applied them (at once or at its next boot), the password it
+        -- had stays good for 7 days; refused, they are forgotten
+        if type(t.acs_auth) == 'table'
+           and type(t.acs_auth.password) == 'string'
+        then
+            if ARGV[6] == 'done' then
+                local old = redis.call('HGET', KEYS[13], 'password')
+                if old and old ~= t.acs_auth.password then
+                    redis.call('HSET', KEYS[13], 'previous_password', old,
+                               'previous_expires', tostring(now + 604800))
+                end
+                redis.call('HSET', KEYS[13], 'password', t.acs_auth.password)
+                redis.call('HDEL', KEYS[13], 'next_password')
+            elseif ARGV[6] == 'fault' then
+                redis.call('HDEL', KEYS[13], 'next_password')
+            end
+        end
+
         if ARGV[8] == '1' and not t.secret then
             if t.name == 'setParameterValues'
                and type(t.parameterValues) == 'table'
@@ -542,6 +562,15 @@ while true do
         -- the cached types of a setParameterValues' untyped values
         local types = '{}'
         local t = decode(nxt)
+
+        -- credentials about to be set on the device are good from now:
+        -- an answer lost on the way must not lock it out
+        if type(t.acs_auth) == 'table'
+           and type(t.acs_auth.password) == 'string'
+        then
+            redis.call('HSET', KEYS[13], 'next_password', t.acs_auth.password)
+        end
+
         if t.name == 'setParameterValues'
            and type(t.parameterValues) == 'table'
         then

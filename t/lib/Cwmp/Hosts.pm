@@ -23,9 +23,10 @@ sub free_port {
     return $p;
 }
 
-# start(name, port, extra http{} directives, master => 1, main => text):
-# one worker, the test Redis, "location / { cwmp; }", and text in the main
-# context (a stream{} block); returns the instance's root directory.
+# start(name, port, extra http{} directives, master => 1, main => text,
+# auth => 1): one worker, the test Redis, "location / { cwmp; }", and text
+# in the main context (a stream{} block); CPEs authenticate only with auth;
+# returns the instance's root directory.
 # With master, "nginx -s reload" works (reload() below).
 
 sub start {
@@ -58,6 +59,7 @@ http {
     access_log off;
     client_body_temp_path $root/client_body_temp;
     cwmp_redis 127.0.0.1:$redis;
+    @{[ $o{auth} ? '' : 'cwmp_auth off;' ]}
     $extra
     server {
         listen 127.0.0.1:$port;

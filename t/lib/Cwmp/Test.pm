@@ -14,6 +14,9 @@ use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use POSIX qw(WNOHANG);
 use Cwd qw(cwd);
+use Digest::MD5 ();
+use Digest::SHA ();
+use MIME::Base64 ();
 
 # Make this test process a child subreaper: nginx daemonizes, and in
 # containers whose PID 1 reaps orphans slowly, waiting for a stopped nginx
@@ -58,9 +61,11 @@ sub defaults {
     Test::Nginx::Socket::add_block_preprocessor(sub {
         my $block = shift;
         my %v = (http_config =>
-                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};",
+                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};"
+                     . ($d{auth} ? '' : ' cwmp_auth off;'),
                  init => 'Cwmp::Test::end_sessions();',
                  %d);
+        delete $v{auth};
         for my $k (keys %v) {
             $block->set_value($k, $v{$k}) unless defined $block->$k;
         }
@@ -396,6 +401,52 @@ sub fixture {
     close $in;
     return $data;
 }
+
+# --- CPE authentication (t/data/auth-secret is the test ACS's nonce key) ---
+
+# A nonce as the ACS issues it.  Options: ms (issue time, default now),
+# addr (the client address it is bound to, default 127.0.0.1).
+
+sub nonce {
+    my (%o) = @_;
+    my $t = sprintf('%012x%08x', $o{ms} // int(time() * 1000),
+                    int(rand(2**32)));
+    my $secret = fixture('auth-secret');
+    $secret =~ s/\n.*//s;
+    return $t . substr(Digest::SHA::hmac_sha1_hex(
+        "$t:" . ($o{addr} // '127.0.0.1'), $secret), 0, 32);
+}
+
+# An "Authorization: Digest" header line for POST.  Options: user (the
+# default Inform's device ID), password, realm, uri, nonce, nc, cnonce,
+# algorithm (MD5, SHA-256), ha1, response.
+
+sub digest {
+    my (%o) = @_;
+    my $user = $o{user} // '00AB12-HG%2D100-S1';
+    my $realm = $o{realm} // 'cwmp';
+    my $uri = $o{uri} // '/cwmp';
+    my $nonce = $o{nonce} // nonce();
+    my $nc = $o{nc} // '00000001';
+    my $cnonce = $o{cnonce} // 'c0ffee42';
+    my $alg = $o{algorithm} // 'MD5';
+    my $h = $alg eq 'SHA-256' ? \&Digest::SHA::sha256_hex
+                              : \&Digest::MD5::md5_hex;
+    my $ha1 = $o{ha1}
+              // $h->("$user:$realm:" . ($o{password} // 'cwmp-test-pw'));
+    my $ha2 = $h->("POST:$uri");
+    my $resp = $o{response} // $h->("$ha1:$nonce:$nc:$cnonce:auth:$ha2");
+    return qq{Authorization: Digest username="$user", realm="$realm", }
+           . qq{nonce="$nonce", uri="$uri", algorithm=$alg, qop=auth, }
+           . qq{nc=$nc, cnonce="$cnonce", response="$resp"};
+}
+
+sub basic {
+    my ($user, $password) = @_;
+    return 'Authorization: Basic '
+           . MIME::Base64::encode_base64("$user:$password", '');
+}
+
 
 # An Inform.  Options: ns ("1-0"), env/cwmp (prefixes), id (undef: none),
 # versions (SupportedCWMPVersions), session_timeout, oui, class, serial,
