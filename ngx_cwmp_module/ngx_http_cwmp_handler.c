@@ -263,16 +263,13 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
                                          + ngx_random() % lcf->retry_after);
     }
 
-    /* a new session without credentials: challenged before its body */
+    /* a new session without valid-looking credentials: before its body */
 
-    if (lcf->auth && ngx_http_cwmp_auth_early(r) == NGX_OK) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
+    if (lcf->auth) {
+        rc = ngx_http_cwmp_auth_early(r);
+        if (rc != NGX_DECLINED) {
             return rc;
         }
-
-        return ngx_http_cwmp_challenge(r, 0, NGX_HTTP_UNAUTHORIZED,
-                                       "no credentials");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_ctx_t));
@@ -1190,23 +1187,30 @@ ngx_http_cwmp_authenticated(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 
 
 /*
- * NGX_OK: a request outside a session with nothing to authenticate with
- * (no Authorization, no certificate): it is challenged before its body is
- * read, an empty one too (HTTP clients probe with one)
+ * A request outside a session (no cookie, nothing on its connection) is
+ * checked before its body is read, as far as that can be done without
+ * the body: nothing to authenticate with (an empty POST too: HTTP clients
+ * probe with one), credentials that do not parse, a nonce this ACS did not
+ * issue to this address or that expired.  NGX_DECLINED: read the body;
+ * anything else: answered (the body discarded).
  */
 
 static ngx_int_t
 ngx_http_cwmp_auth_early(ngx_http_request_t *r)
 {
-    ngx_str_t                  token, device_id;
-    ngx_http_cwmp_conn_t      *conn;
-    ngx_http_cwmp_loc_conf_t  *lcf;
+    char                       *reason;
+    ngx_int_t                   rc;
+    ngx_str_t                   token, device_id;
+    ngx_uint_t                  stale;
+    ngx_http_cwmp_auth_t        auth;
+    ngx_http_cwmp_conn_t       *conn;
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
-    if (r->headers_in.authorization
-        || !(lcf->auth & (NGX_HTTP_CWMP_AUTH_DIGEST|NGX_HTTP_CWMP_AUTH_BASIC)))
-    {
+    if (!(lcf->auth & (NGX_HTTP_CWMP_AUTH_DIGEST|NGX_HTTP_CWMP_AUTH_BASIC))) {
         return NGX_DECLINED;
     }
 
@@ -1224,7 +1228,47 @@ ngx_http_cwmp_auth_early(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    return NGX_OK;
+    stale = 0;
+
+    if (r->headers_in.authorization == NULL) {
+        reason = "no credentials";
+
+    } else {
+        rc = ngx_http_cwmp_auth_parse(r->pool,
+                                      &r->headers_in.authorization->value,
+                                      &auth);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            reason = "malformed or unsupported Authorization";
+
+        } else if (auth.basic) {
+            return NGX_DECLINED;
+
+        } else {
+            rc = ngx_http_cwmp_auth_nonce_check(&mcf->auth_secret,
+                                                &r->connection->addr_text,
+                                                &auth.nonce,
+                                                mcf->auth_nonce_timeout);
+            if (rc == NGX_OK) {
+                return NGX_DECLINED;
+            }
+
+            stale = 1;
+            reason = (rc == NGX_AGAIN) ? "nonce expired"
+                                       : "nonce not issued to this address "
+                                         "(or before a restart)";
+        }
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_cwmp_challenge(r, stale, NGX_HTTP_UNAUTHORIZED, reason);
 }
 
 
@@ -1309,7 +1353,12 @@ ngx_http_cwmp_challenge(ngx_http_request_t *r, ngx_uint_t stale,
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
-    level = (status == NGX_HTTP_UNAUTHORIZED) ? NGX_LOG_INFO : NGX_LOG_WARN;
+    /* a CPE's mistake is info; a device's identity misused, or a lock-out,
+     * is worth an operator's attention */
+
+    level = (status == NGX_HTTP_FORBIDDEN
+             || status == NGX_HTTP_TOO_MANY_REQUESTS)
+            ? NGX_LOG_WARN : NGX_LOG_INFO;
 
     ngx_log_error(level, r->connection->log, 0,
                   "cwmp: authentication refused (%ui): %s", status, reason);
