@@ -8,6 +8,8 @@
 #                module compiled in, then loaded as a dynamic module
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
+#   make bench-rejections  what each hostile request costs, ratios to a
+#                canned 204
 #   make test-asan  the suite against nginx and the module built with
 #                clang's AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz    the libFuzzer harnesses in fuzz/, FUZZ_SECONDS each (60)
@@ -70,10 +72,11 @@ MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
-	libssl-dev \
+	libssl-dev openssl \
 	redis-server redis-tools perl
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
+	bench-rejections \
 	test-asan fuzz
 
 all: build
@@ -140,6 +143,10 @@ fuzz: $(NGINX_ASAN)
 # the CPE-fleet benchmark (bench/README.md)
 bench: build
 	bench/run $(NGINX) $(BENCH_SECONDS)
+
+# what a rejected request costs (bench/rejections)
+bench-rejections: build
+	bench/rejections $(NGINX) $(BENCH_SECONDS)
 
 # the module as a .so against Debian's nginx-dev (the packaged nginx)
 dynamic: | $(BUILD)/.deps
