@@ -12,6 +12,9 @@ use Cwmp::Test;
 no_shuffle();
 Cwmp::Test::setup();
 
+# before any nginx starts: its workers connect at once
+Cwmp::Test::acl_user_from_readme();
+
 our $Http = "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
     cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
     cwmp_auth_nonce_timeout 1h;";
@@ -602,3 +605,64 @@ Cwmp::Test::redis('HSET', "$main::Dev:auth", 'password', 'new-pw',
 --- more_headers eval
 Cwmp::Test::digest()
 --- error_code: 401
+
+
+
+=== TEST 40: as README's Redis ACL user: a failed attempt, counted
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} user=ngx_cwmp password=acl-test-pw;
+ cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
+ cwmp_auth_nonce_timeout 1h;"
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('HSET', "$main::Dev:auth", 'password', 'cwmp-test-pw');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- more_headers eval
+Cwmp::Test::digest(password => 'guess')
+--- error_code: 401
+--- redis_check
+Cwmp::Test::is(redis('GET', "$main::Dev:authfail"), 1, 'counted');
+
+
+
+=== TEST 41: as README's Redis ACL user: a session with a task, policies, connection requests
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} user=ngx_cwmp password=acl-test-pw;
+ cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
+ cwmp_auth_nonce_timeout 1h;
+ cwmp_connreq on;
+ include $ENV{TEST_NGINX_TOP}/lua-free-policies/baseline-tr098.conf;
+ cwmp_policy own { acs_credentials; }"
+--- init
+Cwmp::Test::end_sessions();
+Cwmp::Test::redis('DEL', "$main::Dev:authfail", 'cwmp:authfail:127.0.0.1');
+Cwmp::Test::push_tasks('00AB12-HG%2D100-S1',
+    {name => 'getParameterValues',
+     parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', 'nobody');
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(), "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '42', 'xsd:unsignedInt'])]
+--- more_headers eval
+Cwmp::Test::digest()
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[qr/InformResponse/, qr/GetParameterValues/, qr/Envelope/]
+--- redis_check
+if ($req == 2) {
+    my $r = Cwmp::Test::results();
+    Cwmp::Test::ok(scalar(grep { $_->{name} eq 'getParameterValues'
+                                 && $_->{status} eq 'done' } @$r),
+                   'the task ran');
+    my $served;
+    for (1 .. 40) {
+        $served = grep { $_->{name} eq 'connectionRequest' }
+                       @{ Cwmp::Test::results() };
+        last if $served;
+        Time::HiRes::sleep(0.05);
+    }
+    Cwmp::Test::ok($served, 'the connection request was served');
+}

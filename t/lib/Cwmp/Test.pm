@@ -441,6 +441,22 @@ sub digest {
            . qq{nc=$nc, cnonce="$cnonce", response="$resp"};
 }
 
+# The Redis ACL user README.md recommends for nginx, created in the test
+# Redis with the password "acl-test-pw": the suite runs sessions as it.
+
+sub acl_user_from_readme {
+    open my $in, '<', "$Top/README.md" or die "README.md: $!\n";
+    my ($line) = grep { /^\s*ACL SETUSER ngx_cwmp / } <$in>;
+    close $in;
+    die "README.md has no \"ACL SETUSER ngx_cwmp\" line\n" unless $line;
+    my @w = split ' ', $line;
+    splice @w, 0, 2;
+    s/^>CHANGE-ME$/>acl-test-pw/ for @w;
+    redis('ACL', 'DELUSER', 'ngx_cwmp');
+    my $r = redis('ACL', 'SETUSER', @w);
+    die "ACL SETUSER: $r\n" unless $r eq 'OK';
+}
+
 sub basic {
     my ($user, $password) = @_;
     return 'Authorization: Basic '
