@@ -12,7 +12,9 @@
 #                canned 204
 #   make test-asan  the suite against nginx and the module built with
 #                clang's AddressSanitizer and UndefinedBehaviorSanitizer
-#   make fuzz    the libFuzzer harnesses in fuzz/, FUZZ_SECONDS each (60)
+#   make test-valgrind  the session suites with nginx under valgrind
+#   make fuzz    the libFuzzer harnesses in t/fuzz/, FUZZ_SECONDS each (60);
+#                "make test" ends with each for FUZZ_SMOKE_SECONDS (5)
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -29,6 +31,7 @@ STUN_SO     := $(OBJ_DYN)/ngx_stream_cwmp_stun_module.so
 OBJ_ASAN    := $(BUILD)/obj-asan
 NGINX_ASAN  := $(OBJ_ASAN)/nginx
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SMOKE_SECONDS ?= 5
 
 ifeq ($(NGINX_SRC),)
 NGINX_TREE  := $(BUILD)/nginx-debian/tree
@@ -77,7 +80,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
 	bench-rejections \
-	test-asan fuzz
+	test-asan test-valgrind fuzz fuzz-smoke
 
 all: build
 
@@ -119,6 +122,7 @@ stop:
 test: build build-dynamic
 	.ci/test $(NGINX)
 	TEST_NGINX_LOAD_MODULES="$(MODULE_SO) $(STUN_SO)" .ci/test $(NGINX_DYN)
+	$(MAKE) fuzz-smoke
 
 # the suite under AddressSanitizer and UBSan (clang, Debian's packages)
 $(BUILD)/.deps-asan: | $(BUILD)/.deps
@@ -136,9 +140,27 @@ $(NGINX_ASAN): $(OBJ_ASAN)/Makefile $(MODULE_SRCS)
 test-asan: $(NGINX_ASAN)
 	.ci/test-asan $(NGINX_ASAN)
 
+# the session suites with nginx under valgrind (memcheck, definite leaks)
+VALGRIND_OPTS := --tool=memcheck --leak-check=full --show-possibly-lost=no \
+	--errors-for-leak-kinds=definite --num-callers=50 \
+	--suppressions=t/valgrind.suppress
+VALGRIND_TESTS := t/010-inform.t t/030-store.t t/040-tasks.t t/060-policies.t \
+	t/080-auth.t
+
+test-valgrind: $(NGINX)
+	.ci/deps valgrind
+	TEST_NGINX_USE_VALGRIND="$(VALGRIND_OPTS)" TEST_NGINX_TIMEOUT=30 \
+		.ci/test $(NGINX) $(VALGRIND_TESTS)
+
 # libFuzzer harnesses (t/fuzz/*.c, seeds in t/fuzz/corpus/) on the same objects
 fuzz: $(NGINX_ASAN)
 	NGINX_TREE=$(NGINX_TREE) .ci/fuzz $(OBJ_ASAN) $(FUZZ_SECONDS)
+
+# each harness for a few seconds, the code under test sanitized, the rest
+# of nginx from the plain build (part of "make test")
+fuzz-smoke: $(NGINX) | $(BUILD)/.deps-asan
+	FUZZ_OUT=$(BUILD)/fuzz-smoke NGINX_TREE=$(NGINX_TREE) \
+		.ci/fuzz $(OBJ) $(FUZZ_SMOKE_SECONDS)
 
 # the CPE-fleet benchmark (bench/README.md)
 bench: build

@@ -16,13 +16,10 @@
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_task.h"
 
+#include "ngx_fuzz.h"
+
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static ngx_log_t         ngx_fuzz_log;
-static ngx_connection_t  ngx_fuzz_connection;
-static ngx_cycle_t       ngx_fuzz_cycle;
 
 
 int
@@ -35,14 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_http_cwmp_outcome_t   outcome;
 
     if (ngx_cycle == NULL) {
-        ngx_pagesize = getpagesize();
-        ngx_cacheline_size = NGX_CPU_CACHE_LINE;
-        ngx_time_init();
-
-        ngx_fuzz_log.log_level = NGX_LOG_EMERG;
-        ngx_fuzz_cycle.log = &ngx_fuzz_log;
-        ngx_cycle = &ngx_fuzz_cycle;
-        ngx_fuzz_connection.log = &ngx_fuzz_log;
+        ngx_fuzz_init();
 
         xmlInitParser();
     }

@@ -15,13 +15,10 @@
 
 #include "ngx_http_cwmp_task.h"
 
+#include "ngx_fuzz.h"
+
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static ngx_log_t         ngx_fuzz_log;
-static ngx_connection_t  ngx_fuzz_connection;
-static ngx_cycle_t       ngx_fuzz_cycle;
 
 
 int
@@ -33,16 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_http_request_t        r;
     ngx_http_cwmp_outcome_t   outcome;
 
-    if (ngx_cycle == NULL) {
-        ngx_pagesize = getpagesize();
-        ngx_cacheline_size = NGX_CPU_CACHE_LINE;
-        ngx_time_init();
-
-        ngx_fuzz_log.log_level = NGX_LOG_EMERG;
-        ngx_fuzz_cycle.log = &ngx_fuzz_log;
-        ngx_cycle = &ngx_fuzz_cycle;
-        ngx_fuzz_connection.log = &ngx_fuzz_log;
-    }
+    ngx_fuzz_init();
 
     if (size > NGX_HTTP_CWMP_MAX_TASK) {
         return 0;
