@@ -10,12 +10,17 @@ package Test::Nginx::Socket;
 # "--- name: value", filters eval/chomp/chop, ONLY/SKIP/LAST), repeat_each,
 # no_shuffle (blocks always run in order here), add_block_preprocessor,
 # plan/no_plan; sections config, http_config, main_config, init, request
-# (string or eval'd array), pipelined_requests, more_headers, error_code,
+# (string or eval'd array), raw_request, pipelined_requests, more_headers,
+# error_code, ignore_response,
 # response_body, response_body_like, response_headers,
 # response_headers_like, error_log, no_error_log, grep_error_log(_out),
-# must_die, timeout, abort, wait; add_response_body_check.  nginx is started per block (or kept when
-# TEST_NGINX_FORCE_RESTART_ON_TEST=0 and the config is unchanged), with the
-# real framework's nginx.conf template.
+# must_die, timeout, abort, wait; add_response_body_check.  nginx is
+# started per block (or kept when TEST_NGINX_FORCE_RESTART_ON_TEST=0 and the
+# config is unchanged), with the real framework's nginx.conf template.
+# TEST_NGINX_USE_VALGRIND: nginx runs in the foreground under valgrind
+# (a number: memcheck with leak checks, as the real framework; else the
+# options); unlike the real framework, which prints what valgrind says,
+# any report fails the block it ended.
 
 use strict;
 use warnings;
@@ -52,6 +57,8 @@ my $ForceRestart = defined $ENV{TEST_NGINX_FORCE_RESTART_ON_TEST}
 my $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT}
                  || 1984;
 my $Timeout = $ENV{TEST_NGINX_TIMEOUT} || 3;
+my $Valgrind = $ENV{TEST_NGINX_USE_VALGRIND};
+my ($ValgrindLog, $ValgrindBlock);
 my $NginxBinary = $ENV{TEST_NGINX_BINARY} || 'nginx';
 my $ServRoot = $ENV{TEST_NGINX_SERVROOT} || cwd() . '/t/servroot';
 my $LogFile = "$ServRoot/logs/error.log";
@@ -252,6 +259,9 @@ sub requests {
         return (\@out, 1);
     }
 
+    # sent as it is: no Host, no length added
+    return ([$block->raw_request], 0) if defined $block->raw_request;
+
     my $req = $block->request;
     die $block->name . ": no --- request\n" unless defined $req;
 
@@ -385,6 +395,8 @@ sub indexed {
 sub check_response {
     my ($block, $res, $i, $need_array, $repeat) = @_;
     my $name = $block->name;
+
+    return if defined $block->ignore_response;
 
     # like the real framework, 200 unless the block says otherwise
     my $code = defined $block->error_code
@@ -550,7 +562,7 @@ sub write_conf {
     open my $out, '>', "$ServRoot/conf/nginx.conf" or die $!;
     print $out <<_EOC_;
 worker_processes  $Workers;
-daemon on;
+daemon @{[ $Valgrind ? 'off' : 'on' ]};
 master_process $MasterProcess;
 error_log $LogFile $LogLevel;
 pid       $PidFile;
@@ -598,6 +610,10 @@ _EOC_
 sub start_nginx {
     my ($name) = @_;
 
+    if ($Valgrind) {
+        return start_valgrind($name);
+    }
+
     my $rc = system($NginxBinary, '-p', "$ServRoot/", '-c',
                     'conf/nginx.conf');
     if ($rc != 0) {
@@ -607,7 +623,41 @@ sub start_nginx {
 
     wait_pid_file();
 
-    for (1 .. 100) {
+    return wait_listen($name, 100);
+}
+
+sub start_valgrind {
+    my ($name) = @_;
+
+    my @opts = $Valgrind =~ /^\d+$/
+               ? qw(--tool=memcheck --leak-check=full --show-possibly-lost=no
+                    --num-callers=50 --errors-for-leak-kinds=definite)
+               : split ' ', $Valgrind;
+    push @opts, '--suppressions=valgrind.suppress' if -f 'valgrind.suppress';
+
+    $ValgrindLog = "$ServRoot/logs/valgrind.log";
+    $ValgrindBlock = $name;
+
+    my $pid = fork();
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>', $ValgrindLog or die "$ValgrindLog: $!\n";
+        open STDOUT, '>&', \*STDERR;
+        exec 'valgrind', '-q', @opts, $NginxBinary, '-p', "$ServRoot/",
+             '-c', 'conf/nginx.conf';
+        die "exec valgrind: $!\n";
+    }
+
+    $NginxPid = $pid;
+
+    return wait_listen($name, 1500);
+}
+
+sub wait_listen {
+    my ($name, $tries) = @_;
+
+    for (1 .. $tries) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $ServerPort,
                                       Proto => 'tcp');
@@ -645,7 +695,7 @@ sub stop_nginx {
 
     kill 'QUIT', $NginxPid;
 
-    my $deadline = time + $Timeout;
+    my $deadline = time + ($Valgrind ? 120 : $Timeout);
     while (time < $deadline) {
         waitpid(-1, WNOHANG);
         last unless kill 0, $NginxPid;
@@ -658,6 +708,23 @@ sub stop_nginx {
     }
 
     undef $NginxPid;
+
+    check_valgrind() if $Valgrind;
+}
+
+# what valgrind said while nginx ran (both processes): nothing, or a failure
+sub check_valgrind {
+    return unless defined $ValgrindLog && -f $ValgrindLog;
+
+    open my $in, '<', $ValgrindLog or return;
+    my @report = grep { /^==\d+==/ } <$in>;
+    close $in;
+
+    Test::More::ok(!@report, "$ValgrindBlock - valgrind: no report");
+    Test::More::diag(join '', @report[0 .. ($#report < 60 ? $#report : 60)])
+        if @report;
+
+    undef $ValgrindLog;
 }
 
 
