@@ -246,3 +246,29 @@ gzip(\(my $in = Cwmp::Test::inform()) => \my $out);
 --- error_code: 400
 --- error_log eval
 qr/cwmp: broken gzip body \(zlib -?\d+: /
+
+
+
+=== TEST 22: an oversize header: nginx's own 400, the module never runs
+--- more_headers eval
+"X-Padding: " . ("a" x 9000)
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- error_code: 400
+--- error_log
+client sent too long header line
+
+
+
+=== TEST 23: a client that stops sending its body: nginx's timeout (408) frees the request
+--- config
+    location /cwmp { cwmp; client_body_timeout 300ms; }
+--- raw_request eval
+"POST /cwmp HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n<soap:Envelope"
+--- timeout: 2
+--- abort
+--- ignore_response
+--- error_log
+http finalize request: 408
+--- no_error_log
+[alert]
