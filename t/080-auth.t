@@ -419,21 +419,40 @@ server {
     ssl_client_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/ca.pem;
     ssl_verify_client optional;
     location /cwmp { cwmp; cwmp_auth cert digest basic; }
+}
+upstream tls_acs {
+    server 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
+    keepalive 2;
 }"
 --- config eval
 "location /cwmp {
-    proxy_pass https://127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
+    proxy_pass https://tls_acs;
     proxy_http_version 1.1;
     proxy_set_header Connection '';
     proxy_ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/client-S1.pem;
     proxy_ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/client-S1.key;
     proxy_ssl_trusted_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/ca.pem;
     proxy_ssl_verify on;
+    proxy_ssl_name 127.0.0.1;
 }"
---- request eval
-"POST /cwmp\n" . Cwmp::Test::inform()
---- error_code: 200
---- response_body_like: InformResponse
+--- init
+Cwmp::Test::end_sessions();
+Cwmp::Test::push_tasks('00AB12-HG%2D100-S1',
+    {name => 'getParameterValues',
+     parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(), "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '7', 'xsd:unsignedInt'])]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr/GetParameterValues/, qr/^$/]
+--- redis_check
+Cwmp::Test::is(redis('HGET', "$main::Dev:params",
+                     'InternetGatewayDevice.DeviceInfo.UpTime'), 7,
+               'a whole session over TLS')
+    if $req == 2;
 
 
 
@@ -666,3 +685,22 @@ if ($req == 2) {
     }
     Cwmp::Test::ok($served, 'the connection request was served');
 }
+
+
+
+=== TEST 42: a made-up session cookie of a device gets none of its tasks
+--- init
+Cwmp::Test::end_sessions();
+Cwmp::Test::redis('DEL', "$main::Dev:tasks");
+Cwmp::Test::push_tasks('00AB12-HG%2D100-S1',
+    {name => 'getParameterValues',
+     parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+--- request
+POST /cwmp
+--- more_headers
+Cookie: cwmp_session=0123456789abcdef0123456789abcdef.00AB12-HG%2D100-S1
+--- error_code: 204
+--- error_log
+the session is unknown, expired or another's
+--- redis_check
+Cwmp::Test::is(redis('LLEN', "$main::Dev:tasks"), 1, 'the task stays queued');
