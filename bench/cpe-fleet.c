@@ -7,6 +7,11 @@
  *
  *   cpe-fleet -p PORT -n DEVICES -c CONCURRENCY -d SECONDS
  *             [-s SERIAL_BASE] [-e "2 PERIODIC"] [-r RATE] [-t TOTAL]
+ *             [-u PATH] [-a PASSWORD]
+ *
+ * With -a, each CPE authenticates as TR-069 CPEs do: its Inform draws a
+ * 401 Digest challenge, and goes again on the same connection with
+ * Authorization (MD5, qop=auth, username = its device ID).
  *
  * Without -r, a closed loop: CONCURRENCY CPEs, each starting its next
  * session when the last one ends (the peak).  With -r, an open loop: a
@@ -38,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 
 #define BUF_SIZE      65536
 /* 10 us buckets up to 40.96 ms, then 1 ms buckets up to 30 s */
@@ -57,6 +64,8 @@ typedef struct {
     size_t      in_len;
     double      sent_at;
     int         accepted;             /* Inform answered 200 */
+    int         challenged;           /* Inform answered 401 */
+    char        auth[512];            /* Authorization, once challenged */
     uint32_t    watching;             /* the epoll events asked for */
 } cpe_t;
 
@@ -66,6 +75,8 @@ static int          port = 7547;
 static long         devices = 1000, serial_base = 0, next_device;
 static int          concurrency = 100, seconds = 10;
 static const char  *events = "2 PERIODIC";
+static const char  *path = "/";
+static const char  *password;
 
 static double       rate;             /* sessions/s; 0: closed loop */
 static long         total, begun;     /* -t: a fixed number of sessions */
@@ -130,11 +141,12 @@ static void
 post(cpe_t *c, const char *body, size_t len)
 {
     c->out_len = snprintf(c->out, sizeof(c->out),
-                          "POST / HTTP/1.1\r\nHost: acs\r\n"
+                          "POST %s HTTP/1.1\r\nHost: acs\r\n"
                           "Content-Type: text/xml\r\nSOAPAction: \"\"\r\n"
-                          "%s%s%sContent-Length: %zu\r\n\r\n",
+                          "%s%s%s%s%sContent-Length: %zu\r\n\r\n", path,
                           c->cookie[0] ? "Cookie: " : "", c->cookie,
-                          c->cookie[0] ? "\r\n" : "", len);
+                          c->cookie[0] ? "\r\n" : "", c->auth,
+                          c->auth[0] ? "\r\n" : "", len);
 
     if (c->out_len + len > sizeof(c->out)) {
         len = 0;
@@ -198,6 +210,65 @@ inform(cpe_t *c)
     c->step = 0;
     c->accepted = 0;
     post(c, body, n);
+}
+
+
+static void
+md5_hex(const char *in, char *hex)
+{
+    unsigned char  md[EVP_MAX_MD_SIZE];
+    unsigned int   n, i;
+
+    EVP_Digest(in, strlen(in), md, &n, EVP_md5(), NULL);
+
+    for (i = 0; i < n; i++) {
+        sprintf(hex + 2 * i, "%02x", md[i]);
+    }
+}
+
+
+/* the Digest answer to the challenge in c->in: 0, or -1 when none */
+
+static int
+digest(cpe_t *c)
+{
+    char  *p, *q, nonce[128], realm[128], user[64], buf[512];
+    char   ha1[33], ha2[33], resp[33];
+
+    p = strstr(c->in, "nonce=\"");
+    q = p ? strchr(p + 7, '"') : NULL;
+    if (q == NULL || q - (p + 7) >= (long) sizeof(nonce)) {
+        return -1;
+    }
+    memcpy(nonce, p + 7, q - (p + 7));
+    nonce[q - (p + 7)] = '\0';
+
+    p = strstr(c->in, "realm=\"");
+    q = p ? strchr(p + 7, '"') : NULL;
+    if (q == NULL || q - (p + 7) >= (long) sizeof(realm)) {
+        return -1;
+    }
+    memcpy(realm, p + 7, q - (p + 7));
+    realm[q - (p + 7)] = '\0';
+
+    snprintf(user, sizeof(user), "BE0001-FLEET-SN%08ld",
+             serial_base + c->device);
+
+    snprintf(buf, sizeof(buf), "%s:%s:%s", user, realm, password);
+    md5_hex(buf, ha1);
+    snprintf(buf, sizeof(buf), "POST:%s", path);
+    md5_hex(buf, ha2);
+    snprintf(buf, sizeof(buf), "%s:%s:00000001:0a4f113b:auth:%s", ha1, nonce,
+             ha2);
+    md5_hex(buf, resp);
+
+    snprintf(c->auth, sizeof(c->auth),
+             "Authorization: Digest username=\"%s\", realm=\"%s\", "
+             "nonce=\"%s\", uri=\"%s\", qop=auth, nc=00000001, "
+             "cnonce=\"0a4f113b\", response=\"%s\", algorithm=MD5",
+             user, realm, nonce, path, resp);
+
+    return 0;
 }
 
 
@@ -322,6 +393,8 @@ start(cpe_t *c)
     int                  one = 1;
 
     c->device = next_device++ % devices;
+    c->challenged = 0;
+    c->auth[0] = '\0';
     begun++;
 
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -485,6 +558,18 @@ handle(cpe_t *c, uint32_t events_mask)
     record(now() - c->sent_at);
 
     if (c->step == 0) {
+        if (status == 401 && password && !c->challenged) {
+            /* the same Inform again, with credentials */
+            c->challenged = 1;
+            if (digest(c) != 0) {
+                fail(c, status);
+                return;
+            }
+            inform(c);
+            handle(c, 0);
+            return;
+        }
+
         if (status != 200) {
             fail(c, status);
             return;
@@ -520,7 +605,7 @@ main(int argc, char **argv)
     double               took, span;
     struct epoll_event   evs[256];
 
-    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:t:u:a:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -531,10 +616,12 @@ main(int argc, char **argv)
         case 'e': events = optarg; break;
         case 'r': rate = atof(optarg); break;
         case 't': total = atol(optarg); break;
+        case 'u': path = optarg; break;
+        case 'a': password = optarg; break;
         default:
             fprintf(stderr, "usage: cpe-fleet -p PORT -n DEVICES "
                     "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT] "
-                    "[-r RATE] [-t TOTAL]\n");
+                    "[-r RATE] [-t TOTAL] [-u PATH] [-a PASSWORD]\n");
             return 2;
         }
     }
