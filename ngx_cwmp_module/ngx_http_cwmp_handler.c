@@ -908,13 +908,15 @@ static ngx_int_t
 ngx_http_cwmp_authenticate(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
     ngx_int_t                    rc;
-    ngx_str_t                    identity;
     ngx_uint_t                   tls;
     ngx_table_elt_t             *h;
     ngx_http_cwmp_conn_t        *conn;
     ngx_http_cwmp_loc_conf_t    *lcf;
     ngx_http_cwmp_main_conf_t   *mcf;
     ngx_http_cwmp_store_auth_t  *q;
+#if (NGX_HTTP_SSL)
+    ngx_str_t                    identity;
+#endif
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
