@@ -53,6 +53,9 @@ typedef struct {
 
     /* the Inform's authentication */
     ngx_str_t                    claimed;       /* its device ID */
+    ngx_uint_t                   auth_checked;  /* auth parsed and its
+                                                   nonce good, before the
+                                                   body was read */
     ngx_http_cwmp_auth_t         auth;
     ngx_http_cwmp_store_auth_t   auth_store;
 } ngx_http_cwmp_ctx_t;
@@ -89,7 +92,8 @@ static void ngx_http_cwmp_auth_done(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_cwmp_auth_failed(ngx_http_request_t *r, ngx_int_t rc);
 static void ngx_http_cwmp_authenticated(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
-static ngx_int_t ngx_http_cwmp_auth_early(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_auth_early(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_auth_is(ngx_http_cwmp_ctx_t *ctx,
     ngx_uint_t mode, ngx_str_t *name);
 static ngx_int_t ngx_http_cwmp_challenge(ngx_http_request_t *r,
@@ -128,6 +132,8 @@ static ngx_int_t ngx_http_cwmp_overloaded(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_retry_later(ngx_http_request_t *r,
     char *text, time_t after);
 static ngx_int_t ngx_http_cwmp_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *reason);
+static ngx_int_t ngx_http_cwmp_send_text(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *reason);
 static ngx_int_t ngx_http_cwmp_refuse_text(ngx_http_request_t *r,
     char *reason);
@@ -263,15 +269,6 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
                                          + ngx_random() % lcf->retry_after);
     }
 
-    /* a new session without valid-looking credentials: before its body */
-
-    if (lcf->auth) {
-        rc = ngx_http_cwmp_auth_early(r);
-        if (rc != NGX_DECLINED) {
-            return rc;
-        }
-    }
-
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cwmp_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -282,6 +279,15 @@ ngx_http_cwmp_handler(ngx_http_request_t *r)
     ctx->gzip = gzip;
     ctx->log_handler = r->log_handler;
     r->log_handler = ngx_http_cwmp_log_error;
+
+    /* a new session without valid-looking credentials: before its body */
+
+    if (lcf->auth) {
+        rc = ngx_http_cwmp_auth_early(r, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_cwmp_body_handler);
 
@@ -981,7 +987,9 @@ ngx_http_cwmp_authenticate(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
                                        "no credentials");
     }
 
-    rc = ngx_http_cwmp_auth_parse(r->pool, &h->value, &ctx->auth);
+    rc = ctx->auth_checked ? NGX_OK
+                           : ngx_http_cwmp_auth_parse(r->pool, &h->value,
+                                                      &ctx->auth);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1035,10 +1043,12 @@ ngx_http_cwmp_authenticate(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
                                            "request's");
         }
 
-        rc = ngx_http_cwmp_auth_nonce_check(&mcf->auth_secret,
-                                            &r->connection->addr_text,
-                                            &ctx->auth.nonce,
-                                            mcf->auth_nonce_timeout);
+        rc = ctx->auth_checked
+             ? NGX_OK
+             : ngx_http_cwmp_auth_nonce_check(&mcf->auth_secret,
+                                              &r->connection->addr_text,
+                                              &ctx->auth.nonce,
+                                              mcf->auth_nonce_timeout);
         if (rc != NGX_OK) {
             return ngx_http_cwmp_challenge(r, 1, NGX_HTTP_UNAUTHORIZED,
                                            rc == NGX_AGAIN
@@ -1193,18 +1203,18 @@ ngx_http_cwmp_authenticated(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
  * checked before its body is read, as far as that can be done without
  * the body: nothing to authenticate with (an empty POST too: HTTP clients
  * probe with one), credentials that do not parse, a nonce this ACS did not
- * issue to this address or that expired.  NGX_DECLINED: read the body;
- * anything else: answered (the body discarded).
+ * issue to this address or that expired.  NGX_DECLINED: read the body
+ * (what was parsed is kept in ctx); anything else: answered (the body
+ * discarded).
  */
 
 static ngx_int_t
-ngx_http_cwmp_auth_early(ngx_http_request_t *r)
+ngx_http_cwmp_auth_early(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 {
     char                       *reason;
     ngx_int_t                   rc;
     ngx_str_t                   token, device_id;
     ngx_uint_t                  stale;
-    ngx_http_cwmp_auth_t        auth;
     ngx_http_cwmp_conn_t       *conn;
     ngx_http_cwmp_loc_conf_t   *lcf;
     ngx_http_cwmp_main_conf_t  *mcf;
@@ -1238,7 +1248,7 @@ ngx_http_cwmp_auth_early(ngx_http_request_t *r)
     } else {
         rc = ngx_http_cwmp_auth_parse(r->pool,
                                       &r->headers_in.authorization->value,
-                                      &auth);
+                                      &ctx->auth);
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1246,15 +1256,18 @@ ngx_http_cwmp_auth_early(ngx_http_request_t *r)
         if (rc != NGX_OK) {
             reason = "malformed or unsupported Authorization";
 
-        } else if (auth.basic) {
+        } else if (ctx->auth.basic) {
+            ctx->auth_checked = 1;
             return NGX_DECLINED;
 
         } else {
             rc = ngx_http_cwmp_auth_nonce_check(&mcf->auth_secret,
                                                 &r->connection->addr_text,
-                                                &auth.nonce,
+                                                &ctx->auth.nonce,
                                                 mcf->auth_nonce_timeout);
             if (rc == NGX_OK) {
+                /* the Inform does not parse or check them again */
+                ctx->auth_checked = 1;
                 return NGX_DECLINED;
             }
 
@@ -1429,15 +1442,10 @@ ngx_http_cwmp_challenge(ngx_http_request_t *r, ngx_uint_t stale,
 #endif
     }
 
-    body.len = sizeof("cwmp: \n") - 1 + ngx_strlen(reason);
-    body.data = ngx_pnalloc(r->pool, body.len);
-    if (body.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    body.data = (u_char *) reason;
+    body.len = ngx_strlen(reason);
 
-    ngx_sprintf(body.data, "cwmp: %s\n", reason);
-
-    return ngx_http_cwmp_send(r, status, &ngx_http_cwmp_text_type, &body);
+    return ngx_http_cwmp_send_text(r, status, &body);
 }
 
 
@@ -2131,10 +2139,20 @@ static ngx_int_t
 ngx_http_cwmp_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *reason)
 {
-    ngx_str_t  body;
-
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cwmp: refused: %V", reason);
+
+    return ngx_http_cwmp_send_text(r, status, reason);
+}
+
+
+/* "cwmp: <reason>\n", text/plain */
+
+static ngx_int_t
+ngx_http_cwmp_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *reason)
+{
+    ngx_str_t  body;
 
     body.len = sizeof("cwmp: \n") - 1 + reason->len;
     body.data = ngx_pnalloc(r->pool, body.len);
