@@ -409,7 +409,34 @@ invalid value "md4" in "cwmp_auth" directive
 
 
 
-=== TEST 30: a client certificate names the device (TLS, via a proxy)
+=== TEST 30: an empty nonce secret file
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}; cwmp_auth_secret_file /dev/null;"
+--- must_die
+--- error_log
+read() "/dev/null" failed
+
+
+
+=== TEST 31: failure limits that are not numbers
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}; cwmp_auth_failures 10 many 5m;"
+--- must_die
+--- error_log
+invalid "cwmp_auth_failures": <failures per device> <failures per address> <window of at least 1s> expected
+
+
+
+=== TEST 32: a nonce lifetime under 10 s
+--- http_config eval
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}; cwmp_auth_nonce_timeout 5s;"
+--- must_die
+--- error_log
+"cwmp_auth_nonce_timeout" must be at least 10s
+
+
+
+=== TEST 33: a client certificate names the device (TLS, via a proxy)
 --- http_config eval
 "$main::Http
 server {
@@ -456,7 +483,7 @@ Cwmp::Test::is(redis('HGET', "$main::Dev:params",
 
 
 
-=== TEST 31: another device's certificate: 403
+=== TEST 34: another device's certificate: 403
 --- http_config eval
 "$main::Http
 server {
@@ -483,7 +510,7 @@ cwmp: client certificate of "00AB12-HG%2D100-S2" used for an Inform of another d
 
 
 
-=== TEST 32: a session over TLS with Basic, and no certificate
+=== TEST 35: a session over TLS with Basic, and no certificate
 --- http_config eval
 "$main::Http
 server {
@@ -505,7 +532,7 @@ Cwmp::Test::basic('00AB12-HG%2D100-S1', 'cwmp-test-pw')
 
 
 
-=== TEST 33: a wrong Basic password over TLS: challenged with Basic too
+=== TEST 36: a wrong Basic password over TLS: challenged with Basic too
 --- http_config eval
 "$main::Http
 server {
@@ -530,7 +557,7 @@ wrong credentials
 
 
 
-=== TEST 34: acs_credentials: the device gets its own password, accepted at once
+=== TEST 37: acs_credentials: the device gets its own password, accepted at once
 --- http_config eval
 "$main::Http cwmp_policy own { acs_credentials; }"
 --- config
@@ -563,7 +590,7 @@ if ($req == 2) {
 
 
 
-=== TEST 35: ... after which the bootstrap secret no longer works for it
+=== TEST 38: ... after which the bootstrap secret no longer works for it
 --- config
     location /cwmp { cwmp; cwmp_auth_bootstrap cwmp-demo; }
 --- init
@@ -576,7 +603,7 @@ Cwmp::Test::digest(password => 'cwmp-demo')
 
 
 
-=== TEST 36: a rotated password stays good until previous_expires
+=== TEST 39: a rotated password stays good until previous_expires
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::redis('HSET', "$main::Dev:auth", 'password', 'new-pw',
@@ -590,7 +617,7 @@ Cwmp::Test::digest()
 
 
 
-=== TEST 37: ... as is the new one
+=== TEST 40: ... as is the new one
 --- init
 Cwmp::Test::end_sessions();
 --- request eval
@@ -601,7 +628,7 @@ Cwmp::Test::digest(password => 'new-pw')
 
 
 
-=== TEST 38: the password a policy is setting is good before the device answers
+=== TEST 41: the password a policy is setting is good before the device answers
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::redis('HSET', "$main::Dev:auth", 'next_password', 'being-set');
@@ -613,7 +640,7 @@ Cwmp::Test::digest(password => 'being-set')
 
 
 
-=== TEST 39: an expired previous password is refused
+=== TEST 42: an expired previous password is refused
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::redis('HSET', "$main::Dev:auth", 'password', 'new-pw',
@@ -627,7 +654,7 @@ Cwmp::Test::digest()
 
 
 
-=== TEST 40: as README's Redis ACL user: a failed attempt, counted
+=== TEST 43: as README's Redis ACL user: a failed attempt, counted
 --- http_config eval
 "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} user=ngx_cwmp password=acl-test-pw;
  cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
@@ -645,7 +672,7 @@ Cwmp::Test::is(redis('GET', "$main::Dev:authfail"), 1, 'counted');
 
 
 
-=== TEST 41: as README's Redis ACL user: a session with a task, policies, connection requests
+=== TEST 44: as README's Redis ACL user: a session with a task, policies, connection requests
 --- http_config eval
 "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} user=ngx_cwmp password=acl-test-pw;
  cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
@@ -688,7 +715,7 @@ if ($req == 2) {
 
 
 
-=== TEST 42: a made-up session cookie of a device gets none of its tasks
+=== TEST 45: a made-up session cookie of a device gets none of its tasks
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::redis('DEL', "$main::Dev:tasks");
