@@ -21,6 +21,47 @@ our $Http = "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
 
 our $Dev = 'cwmp:device:{00AB12-HG%2D100-S1}';
 
+# The test ACS over TLS, reached through nginx's own proxy (Test::Nginx
+# speaks plain HTTP): tls_acs(<cwmp_auth>, <client certificates checked>)
+# is the http{} text of the TLS server, behind an upstream with keep-alive
+# (a session can follow the connection); tls_proxy(<client certificate
+# name, or none>) the front location.
+
+our $Tls = "$ENV{TEST_NGINX_TOP}/t/data/tls";
+
+sub tls_acs {
+    my ($auth, $verify) = @_;
+    my $ca = $verify ? "ssl_client_certificate $Tls/ca.pem;
+    ssl_verify_client optional;" : '';
+    return "$Http
+server {
+    listen 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT} ssl;
+    ssl_certificate $Tls/server.pem;
+    ssl_certificate_key $Tls/server.key;
+    $ca
+    location /cwmp { cwmp; cwmp_auth $auth; }
+}
+upstream tls_acs {
+    server 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
+    keepalive 2;
+}";
+}
+
+sub tls_proxy {
+    my ($cert) = @_;
+    my $client = $cert ? "proxy_ssl_certificate $Tls/client-$cert.pem;
+    proxy_ssl_certificate_key $Tls/client-$cert.key;" : '';
+    return "location /cwmp {
+    proxy_pass https://tls_acs;
+    proxy_http_version 1.1;
+    proxy_set_header Connection '';
+    proxy_ssl_trusted_certificate $Tls/ca.pem;
+    proxy_ssl_verify on;
+    proxy_ssl_name 127.0.0.1;
+    $client
+}";
+}
+
 Cwmp::Test::defaults(auth => 1, http_config => $Http,
                      config => "location /cwmp { cwmp; }",
                      init => "Cwmp::Test::end_sessions();"
@@ -438,30 +479,9 @@ invalid "cwmp_auth_failures": <failures per device> <failures per address> <wind
 
 === TEST 33: a client certificate names the device (TLS, via a proxy)
 --- http_config eval
-"$main::Http
-server {
-    listen 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT} ssl;
-    ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/server.pem;
-    ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/server.key;
-    ssl_client_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/ca.pem;
-    ssl_verify_client optional;
-    location /cwmp { cwmp; cwmp_auth cert digest basic; }
-}
-upstream tls_acs {
-    server 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
-    keepalive 2;
-}"
+main::tls_acs('cert digest basic', 1)
 --- config eval
-"location /cwmp {
-    proxy_pass https://tls_acs;
-    proxy_http_version 1.1;
-    proxy_set_header Connection '';
-    proxy_ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/client-S1.pem;
-    proxy_ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/client-S1.key;
-    proxy_ssl_trusted_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/ca.pem;
-    proxy_ssl_verify on;
-    proxy_ssl_name 127.0.0.1;
-}"
+main::tls_proxy('S1')
 --- init
 Cwmp::Test::end_sessions();
 Cwmp::Test::push_tasks('00AB12-HG%2D100-S1',
@@ -485,21 +505,9 @@ Cwmp::Test::is(redis('HGET', "$main::Dev:params",
 
 === TEST 34: another device's certificate: 403
 --- http_config eval
-"$main::Http
-server {
-    listen 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT} ssl;
-    ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/server.pem;
-    ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/server.key;
-    ssl_client_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/ca.pem;
-    ssl_verify_client optional;
-    location /cwmp { cwmp; cwmp_auth cert; }
-}"
+main::tls_acs('cert', 1)
 --- config eval
-"location /cwmp {
-    proxy_pass https://127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
-    proxy_ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/client-S2.pem;
-    proxy_ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/client-S2.key;
-}"
+main::tls_proxy('S2')
 --- request eval
 "POST /cwmp\n" . Cwmp::Test::inform()
 --- error_code: 403
@@ -512,17 +520,9 @@ cwmp: client certificate of "00AB12-HG%2D100-S2" used for an Inform of another d
 
 === TEST 35: a session over TLS with Basic, and no certificate
 --- http_config eval
-"$main::Http
-server {
-    listen 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT} ssl;
-    ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/server.pem;
-    ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/server.key;
-    location /cwmp { cwmp; cwmp_auth digest basic; }
-}"
+main::tls_acs('digest basic')
 --- config eval
-"location /cwmp {
-    proxy_pass https://127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
-}"
+main::tls_proxy()
 --- request eval
 "POST /cwmp\n" . Cwmp::Test::inform()
 --- more_headers eval
@@ -534,17 +534,9 @@ Cwmp::Test::basic('00AB12-HG%2D100-S1', 'cwmp-test-pw')
 
 === TEST 36: a wrong Basic password over TLS: challenged with Basic too
 --- http_config eval
-"$main::Http
-server {
-    listen 127.0.0.1:$ENV{TEST_NGINX_TLS_PORT} ssl;
-    ssl_certificate $ENV{TEST_NGINX_TOP}/t/data/tls/server.pem;
-    ssl_certificate_key $ENV{TEST_NGINX_TOP}/t/data/tls/server.key;
-    location /cwmp { cwmp; cwmp_auth digest basic; }
-}"
+main::tls_acs('digest basic')
 --- config eval
-"location /cwmp {
-    proxy_pass https://127.0.0.1:$ENV{TEST_NGINX_TLS_PORT};
-}"
+main::tls_proxy()
 --- request eval
 "POST /cwmp\n" . Cwmp::Test::inform()
 --- more_headers eval
