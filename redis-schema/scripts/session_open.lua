@@ -178,29 +178,11 @@ for k = 1, c do
     campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])
 end
 
--- an object's cached instances: the <object><n>.<leaf> fields and values
-local function instances(object)
-    local out = {}
-    local pat = '^' .. string.gsub(object, '%p', '%%%0') .. '%d+%.[^.]+$'
-    local glob = string.gsub(object, '[%*%?%[%]\\]', '\\%0') .. '*'
-    local cursor = '0'
-    repeat
-        local r = redis.call('HSCAN', KEYS[2], cursor, 'MATCH', glob,
-                             'COUNT', 1000)
-        cursor = r[1]
-        for j = 1, #r[2], 2 do
-            if string.match(r[2][j], pat) then
-                out[#out + 1] = r[2][j]
-                out[#out + 1] = r[2][j + 1]
-            end
-        end
-    until cursor == '0'
-    return out
-end
+-- include: instances.lua
 
 local objects = {}
 for k = 1, tonumber(ARGV[P + 4 + m + c]) do
-    objects[k] = instances(ARGV[P + 4 + m + c + k])
+    objects[k] = instances(KEYS[2], ARGV[P + 4 + m + c + k])
 end
 
 return {1, values,

@@ -169,25 +169,7 @@ local function campaign_failed(name, rules)
     end
 end
 
--- an object's cached instances: the <object><n>.<leaf> fields and values
-local function instances(object)
-    local out = {}
-    local pat = '^' .. string.gsub(object, '%p', '%%%0') .. '%d+%.[^.]+$'
-    local glob = string.gsub(object, '[%*%?%[%]\\]', '\\%0') .. '*'
-    local cursor = '0'
-    repeat
-        local r = redis.call('HSCAN', KEYS[3], cursor, 'MATCH', glob,
-                             'COUNT', 1000)
-        cursor = r[1]
-        for j = 1, #r[2], 2 do
-            if string.match(r[2][j], pat) then
-                out[#out + 1] = r[2][j]
-                out[#out + 1] = r[2][j + 1]
-            end
-        end
-    until cursor == '0'
-    return out
-end
+-- include: instances.lua
 
 -- a policy that failed on this device: retried after a back-off
 local function policy_fault(name, detail, rules)
@@ -521,7 +503,7 @@ while true do
 
             local objects = {}
             for k = 1, tonumber(ARGV[P + 7 + m + c]) or 0 do
-                objects[k] = instances(ARGV[P + 7 + m + c + k])
+                objects[k] = instances(KEYS[3], ARGV[P + 7 + m + c + k])
             end
 
             return {2, '', s[4] or '', '{}',
