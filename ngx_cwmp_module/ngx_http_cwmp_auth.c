@@ -84,7 +84,7 @@ static ngx_int_t
 ngx_http_cwmp_auth_digest_parse(ngx_pool_t *pool, u_char *start,
     u_char *end, ngx_http_cwmp_auth_t *auth)
 {
-    ngx_str_t    algorithm, userhash;
+    ngx_str_t    userhash;
     ngx_uint_t   i;
 
     static struct {
@@ -119,24 +119,10 @@ ngx_http_cwmp_auth_digest_parse(ngx_pool_t *pool, u_char *start,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_cwmp_auth_param(pool, start, end, "algorithm", &algorithm)
-        == NGX_OK)
+    if (ngx_http_cwmp_auth_algorithm(pool, start, end, &auth->sha256)
+        != NGX_OK)
     {
-        if (algorithm.len == 7
-            && ngx_strncasecmp(algorithm.data, (u_char *) "SHA-256", 7) == 0)
-        {
-#if (NGX_OPENSSL)
-            auth->sha256 = 1;
-#else
-            return NGX_DECLINED;
-#endif
-
-        } else if (!(algorithm.len == 3
-                     && ngx_strncasecmp(algorithm.data, (u_char *) "MD5", 3)
-                        == 0))
-        {
-            return NGX_DECLINED;
-        }
+        return NGX_DECLINED;
     }
 
     /* qop=auth only: RFC 2069's digest has no nc, nothing stops replays */
@@ -195,6 +181,46 @@ ngx_http_cwmp_auth_basic_parse(ngx_pool_t *pool, u_char *start, u_char *end,
     auth->password.len = out.data + out.len - (colon + 1);
 
     return NGX_OK;
+}
+
+
+/*
+ * The algorithm parameter of a challenge or of credentials: MD5 (or none)
+ * and SHA-256 (with OpenSSL) are NGX_OK, anything else NGX_DECLINED
+ */
+
+ngx_int_t
+ngx_http_cwmp_auth_algorithm(ngx_pool_t *pool, u_char *start, u_char *end,
+    ngx_uint_t *sha256)
+{
+    ngx_str_t  algorithm;
+
+    *sha256 = 0;
+
+    if (ngx_http_cwmp_auth_param(pool, start, end, "algorithm", &algorithm)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (algorithm.len == 7
+        && ngx_strncasecmp(algorithm.data, (u_char *) "SHA-256", 7) == 0)
+    {
+#if (NGX_OPENSSL)
+        *sha256 = 1;
+        return NGX_OK;
+#else
+        return NGX_DECLINED;
+#endif
+    }
+
+    if (algorithm.len == 3
+        && ngx_strncasecmp(algorithm.data, (u_char *) "MD5", 3) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 

@@ -63,6 +63,8 @@ ngx_int_t ngx_http_cwmp_auth_parse(ngx_pool_t *pool, ngx_str_t *header,
     ngx_http_cwmp_auth_t *auth);
 ngx_int_t ngx_http_cwmp_auth_param(ngx_pool_t *pool, u_char *start,
     u_char *end, char *name, ngx_str_t *value);
+ngx_int_t ngx_http_cwmp_auth_algorithm(ngx_pool_t *pool, u_char *start,
+    u_char *end, ngx_uint_t *sha256);
 void ngx_http_cwmp_auth_nonce(ngx_str_t *secret, ngx_str_t *addr,
     u_char *nonce);
 ngx_int_t ngx_http_cwmp_auth_nonce_check(ngx_str_t *secret, ngx_str_t *addr,

@@ -1075,7 +1075,7 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
 {
     u_char      *p, ha1[65], ha2[65], resp[65], cnonce[17];
     size_t       len;
-    ngx_str_t    realm, nonce, qop, opaque, algorithm, s, c, x;
+    ngx_str_t    realm, nonce, qop, opaque, s, c, x;
     ngx_uint_t   sha256;
 
     static ngx_str_t  get = ngx_string("GET");
@@ -1112,26 +1112,10 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
         ngx_str_null(&opaque);
     }
 
-    sha256 = 0;
-
-    if (ngx_http_cwmp_auth_param(job->pool, start, end, "algorithm", &algorithm)
-        == NGX_OK)
+    if (ngx_http_cwmp_auth_algorithm(job->pool, start, end, &sha256)
+        != NGX_OK)
     {
-        if (algorithm.len == 7
-            && ngx_strncasecmp(algorithm.data, (u_char *) "SHA-256", 7) == 0)
-        {
-#if (NGX_OPENSSL)
-            sha256 = 1;
-#else
-            return NGX_DECLINED;
-#endif
-
-        } else if (!(algorithm.len == 3
-                     && ngx_strncasecmp(algorithm.data, (u_char *) "MD5", 3)
-                        == 0))
-        {
-            return NGX_DECLINED;
-        }
+        return NGX_DECLINED;
     }
 
     if (qop.len && ngx_strlcasestrn(qop.data, qop.data + qop.len,
