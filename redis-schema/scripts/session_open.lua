@@ -154,36 +154,12 @@ if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
     return 1
 end
 
--- what the policies read: the wanted cached values, tags, state, campaigns
-local m = tonumber(ARGV[P + 2])
-local values = {}
-for k = 0, m - 1, 500 do
-    local names = {}
-    for j = k, math.min(k + 499, m - 1) do
-        names[#names + 1] = ARGV[P + 3 + j]
-    end
-    local got = redis.call('HMGET', KEYS[2], unpack(names))
-    for j = 1, #names do
-        values[#values + 1] = got[j]
-    end
-end
-
-local c = tonumber(ARGV[P + 3 + m])
-local campaigns = {}
-for k = 1, c do
-    local key = ARGV[P + 1] .. ARGV[P + 3 + m + k]
-    local h = redis.call('HMGET', key, 'paused', 'in_progress')
-    campaigns[#campaigns + 1] = h[1]
-    campaigns[#campaigns + 1] = h[2] or '0'
-    campaigns[#campaigns + 1] = redis.call('HGET', key .. ':devices', ARGV[7])
-end
-
+-- what the policies read: the wanted cached values, campaigns, objects;
+-- tags and state
 -- include: instances.lua
-
-local objects = {}
-for k = 1, tonumber(ARGV[P + 4 + m + c]) do
-    objects[k] = instances(KEYS[2], ARGV[P + 4 + m + c + k])
-end
+-- include: policy_inputs.lua
+local values, campaigns, objects = policy_inputs(KEYS[2], P + 2,
+                                                 ARGV[P + 1], ARGV[7])
 
 return {1, values,
         ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},

@@ -170,6 +170,7 @@ local function campaign_failed(name, rules)
 end
 
 -- include: instances.lua
+-- include: policy_inputs.lua
 
 -- a policy that failed on this device: retried after a back-off
 local function policy_fault(name, detail, rules)
@@ -477,34 +478,8 @@ while true do
             redis.call('PEXPIRE', KEYS[1],
                        math.min(tonumber(ARGV[4]) or 10000, 10000))
 
-            local m = tonumber(ARGV[P + 5]) or 0
-            local values = {}
-            for k = 0, m - 1, 500 do
-                local names = {}
-                for j = k, math.min(k + 499, m - 1) do
-                    names[#names + 1] = ARGV[P + 6 + j]
-                end
-                local got = redis.call('HMGET', KEYS[3], unpack(names))
-                for j = 1, #names do
-                    values[#values + 1] = got[j]
-                end
-            end
-
-            local campaigns = {}
-            local c = tonumber(ARGV[P + 6 + m]) or 0
-            for k = 1, c do
-                local key = ARGV[P + 4] .. ARGV[P + 6 + m + k]
-                local h = redis.call('HMGET', key, 'paused', 'in_progress')
-                campaigns[#campaigns + 1] = h[1]
-                campaigns[#campaigns + 1] = h[2] or '0'
-                campaigns[#campaigns + 1] =
-                    redis.call('HGET', key .. ':devices', ARGV[5])
-            end
-
-            local objects = {}
-            for k = 1, tonumber(ARGV[P + 7 + m + c]) or 0 do
-                objects[k] = instances(KEYS[3], ARGV[P + 7 + m + c + k])
-            end
+            local values, campaigns, objects =
+                policy_inputs(KEYS[3], P + 5, ARGV[P + 4], ARGV[5])
 
             return {2, '', s[4] or '', '{}',
                     redis.call('HMGET', KEYS[8], 'oui', 'product_class',
