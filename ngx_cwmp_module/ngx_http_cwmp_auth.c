@@ -24,7 +24,7 @@
 #endif
 
 #include "ngx_http_cwmp_auth.h"
-#include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_util.h"
 
 
 #define NGX_HTTP_CWMP_AUTH_MAX_HEADER  4096
@@ -421,7 +421,7 @@ ngx_http_cwmp_auth_mac(ngx_str_t *secret, u_char *stamp, ngx_str_t *addr,
     ngx_str_set(&parts[1], ":");
     parts[2] = *addr;
 
-    ngx_http_cwmp_session_hmac_sha1(secret, parts, 3, mac);
+    ngx_http_cwmp_hmac_sha1(secret, parts, 3, mac);
 
     ngx_hex_dump(hex, mac, 16);
 }

@@ -30,7 +30,7 @@
 
 #include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_connreq.h"
-#include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_util.h"
 #include "ngx_http_cwmp_store.h"
 
 
@@ -43,8 +43,7 @@
 
 typedef struct {
     ngx_http_cwmp_connreq_conf_t  *conf;
-    ngx_http_cwmp_redis_node_t    *node;
-    ngx_str_t                      prefix;
+    ngx_http_cwmp_store_t         *store;
     ngx_str_t                      consumer;
     ngx_event_t                    poll;
     ngx_uint_t                     polls;
@@ -128,8 +127,7 @@ static ngx_http_cwmp_connreq_worker_t  *ngx_http_cwmp_connreq_worker;
 
 ngx_int_t
 ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
-    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_redis_node_t *node,
-    ngx_str_t *prefix)
+    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_store_t *store)
 {
     u_char                          *p;
     ngx_uint_t                       i;
@@ -148,8 +146,7 @@ ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
     ngx_http_cwmp_connreq_worker = w;
 
     w->conf = conf;
-    w->node = node;
-    w->prefix = *prefix;
+    w->store = store;
 
     /* the consumer's name: this host and worker */
 
@@ -224,7 +221,7 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
                     ngx_cycle->free_connection_n / 2);
 
     if (w->op || count == 0
-        || ngx_http_cwmp_redis_available(w->node) != NGX_OK)
+        || ngx_http_cwmp_store_available(w->store) != NGX_OK)
     {
         return;
     }
@@ -235,7 +232,7 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
     }
 
     if (w->nogroup) {
-        w->op = ngx_http_cwmp_store_connreq_group(&w->prefix, w->pool,
+        w->op = ngx_http_cwmp_store_connreq_group(w->store, w->pool,
                                                   ev->log);
         if (w->op) {
             w->op->done = ngx_http_cwmp_connreq_group_done;
@@ -244,7 +241,7 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
     } else {
         claim = (w->polls++ % NGX_HTTP_CWMP_CONNREQ_CLAIM == 0)
                 ? w->conf->claim_after : 0;
-        w->op = ngx_http_cwmp_store_connreq_take(&w->prefix, w->pool,
+        w->op = ngx_http_cwmp_store_connreq_take(w->store, w->pool,
                                                  &w->consumer, count, claim,
                                                  ev->log);
         if (w->op) {
@@ -261,7 +258,7 @@ ngx_http_cwmp_connreq_poll(ngx_event_t *ev)
 
     w->op->data = w;
 
-    if (ngx_http_cwmp_redis_submit(w->node, w->op, ev->log) != NGX_OK) {
+    if (ngx_http_cwmp_store_submit(w->store, w->op, ev->log) != NGX_OK) {
         w->op = NULL;
         ngx_destroy_pool(w->pool);
         w->pool = NULL;
@@ -362,7 +359,7 @@ ngx_http_cwmp_connreq_entry(ngx_str_t *id, ngx_str_t *device)
     /* not acknowledged if it fails: taken over later */
 
     ngx_http_cwmp_connreq_submit(job,
-        ngx_http_cwmp_store_connreq_prepare(w->node, &w->prefix, pool,
+        ngx_http_cwmp_store_connreq_prepare(w->store, pool,
                                             &job->device_id, w->conf->window,
                                             job->log),
         ngx_http_cwmp_connreq_prepared, ngx_http_cwmp_connreq_prepare_done);
@@ -391,7 +388,7 @@ ngx_http_cwmp_connreq_submit(ngx_http_cwmp_connreq_job_t *job,
 
     job->op = op;
 
-    if (ngx_http_cwmp_redis_submit(w->node, op, job->log) != NGX_OK) {
+    if (ngx_http_cwmp_store_submit(w->store, op, job->log) != NGX_OK) {
         /* the op is freed */
         job->op = NULL;
         ngx_http_cwmp_connreq_free(job);
@@ -585,7 +582,7 @@ ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job)
                            &job->username, 16, cn)
                - text.data;
 
-    ngx_http_cwmp_session_hmac_sha1(&job->password, &text, 1, mac);
+    ngx_http_cwmp_hmac_sha1(&job->password, &text, 1, mac);
     *ngx_hex_dump(sig, mac, 20) = '\0';
 
     p = ngx_sprintf(job->datagram.data, "GET http://%V?ts=%T&id=%*s&un=",
@@ -1273,7 +1270,7 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
     result.len = p - result.data;
 
     ngx_http_cwmp_connreq_submit(job,
-        ngx_http_cwmp_store_connreq_done(&w->prefix, job->pool,
+        ngx_http_cwmp_store_connreq_done(w->store, job->pool,
                                          &job->device_id, &job->entry, &st,
                                          &result, job->log),
         NULL, ngx_http_cwmp_connreq_done);

@@ -17,7 +17,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_cwmp_redis.h"
+#include "ngx_http_cwmp_store.h"
 
 
 typedef struct {
@@ -37,8 +37,7 @@ typedef struct {
 
 
 ngx_int_t ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
-    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_redis_node_t *node,
-    ngx_str_t *prefix);
+    ngx_http_cwmp_connreq_conf_t *conf, ngx_http_cwmp_store_t *store);
 
 
 #endif /* _NGX_HTTP_CWMP_CONNREQ_H_INCLUDED_ */

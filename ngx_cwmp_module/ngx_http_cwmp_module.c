@@ -16,7 +16,7 @@
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_handler.h"
-#include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_util.h"
 
 
 static void *ngx_http_cwmp_create_main_conf(ngx_conf_t *cf);
@@ -288,8 +288,8 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis.path = { 0, NULL };
      *     mcf->redis.user = { 0, NULL };
      *     mcf->redis.password = { 0, NULL };
-     *     mcf->prefix = { 0, NULL };
-     *     mcf->node = NULL;
+     *     mcf->store.prefix = { 0, NULL };
+     *     mcf->store.node = NULL;
      *     mcf->enabled = 0;
      */
 
@@ -338,8 +338,8 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
-    if (mcf->prefix.data == NULL) {
-        ngx_str_set(&mcf->prefix, "cwmp:");
+    if (mcf->store.prefix.data == NULL) {
+        ngx_str_set(&mcf->store.prefix, "cwmp:");
     }
 
     ngx_conf_init_uint_value(mcf->redis.db, 0);
@@ -896,8 +896,8 @@ ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
-            mcf->prefix.data = value[i].data + 7;
-            mcf->prefix.len = value[i].len - 7;
+            mcf->store.prefix.data = value[i].data + 7;
+            mcf->store.prefix.len = value[i].len - 7;
             continue;
         }
 
@@ -1022,19 +1022,18 @@ ngx_http_cwmp_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    mcf->node = ngx_http_cwmp_redis_node_create(cycle, &mcf->redis);
-    if (mcf->node == NULL) {
+    mcf->store.node = ngx_http_cwmp_redis_node_create(cycle, &mcf->redis);
+    if (mcf->store.node == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_cwmp_connreq_init_process(cycle, &mcf->connreq, mcf->node,
-                                           &mcf->prefix)
+    if (ngx_http_cwmp_connreq_init_process(cycle, &mcf->connreq, &mcf->store)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_cwmp_handler_init_process(cycle);
+    return ngx_http_cwmp_util_init_process(cycle);
 }
 
 
@@ -1045,10 +1044,10 @@ ngx_http_cwmp_exit_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cwmp_module);
 
-    if (mcf == NULL || mcf->node == NULL) {
+    if (mcf == NULL || mcf->store.node == NULL) {
         return;
     }
 
-    ngx_http_cwmp_redis_node_destroy(mcf->node);
-    mcf->node = NULL;
+    ngx_http_cwmp_redis_node_destroy(mcf->store.node);
+    mcf->store.node = NULL;
 }

@@ -13,14 +13,15 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_redis.h"
+#include "ngx_http_cwmp_store.h"
 #include "ngx_http_cwmp_policy.h"
 #include "ngx_http_cwmp_connreq.h"
 
 
 typedef struct {
     ngx_http_cwmp_redis_conf_t   redis;
-    ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
-    ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
+    ngx_http_cwmp_store_t        store;         /* the prefix, this worker's
+                                                   node */
     ngx_uint_t                   enabled;       /* a location has "cwmp" */
     ngx_http_cwmp_policies_t     policies;
     ngx_http_cwmp_connreq_conf_t connreq;
@@ -50,6 +51,10 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_cwmp_module;
+
+
+/* $cwmp_* (ngx_http_cwmp_variables.c) */
+ngx_int_t ngx_http_cwmp_add_variables(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_CWMP_MODULE_H_INCLUDED_ */

@@ -2,8 +2,11 @@
 /*
  * Copyright (C) ngx_cwmp authors
  *
- * CWMP session logic without I/O: device identity, session tokens and
- * cookies, protocol versions.
+ * The CWMP session state machine: an Inform opens the device's session
+ * (InformResponse); the CPE's requests are answered; its empty POST
+ * begins the ACS turn, one task at a time (queued ones, then what the
+ * policies want), each CPE answer stored before the next request, until
+ * nothing is left (204).  Every step is one Redis round trip.
  */
 
 
@@ -15,26 +18,58 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_cwmp_access.h"
+#include "ngx_http_cwmp_soap.h"
+#include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_task.h"
+#include "ngx_http_cwmp_util.h"
 
-#define NGX_HTTP_CWMP_TOKEN_LEN    32           /* 128 bits, in hex */
-#define NGX_HTTP_CWMP_RPC_ID_LEN   16           /* an ACS request's ID */
-#define NGX_HTTP_CWMP_COOKIE_NAME  "cwmp_session"
-#define NGX_HTTP_CWMP_MAX_ID       (3 * 3 * 64 + 2)   /* an escaped ID */
+
+/* a request of the module: the message, the session, the ACS turn */
+
+typedef struct {
+    ngx_http_cwmp_msg_t          msg;
+    ngx_str_t                    device_id;
+    ngx_str_t                    token;
+    u_char                       token_data[NGX_HTTP_CWMP_TOKEN_LEN];
+    ngx_http_cwmp_store_owner_t  owner;         /* the store's calls */
+
+    /* the ACS turn */
+    ngx_http_cwmp_store_step_t   step;
+    ngx_http_cwmp_store_turn_t   turn;
+    ngx_http_cwmp_outcome_t      outcome;
+    u_char                       rpc_id[NGX_HTTP_CWMP_RPC_ID_LEN];
+    ngx_uint_t                   skipped;
+    ngx_str_t                    use_version;   /* UseCWMPVersion */
+    ngx_http_cwmp_store_cpe_t    cpe;           /* a CPE request */
+
+    /* the policies at the Inform: the wanted values and objects read */
+    ngx_array_t                  candidates;    /* ngx_uint_t */
+    ngx_array_t                  wanted;        /* ngx_str_t */
+    ngx_array_t                  object_index;  /* ngx_uint_t */
+    ngx_array_t                  objects;       /* ngx_str_t */
+
+    ngx_str_t                    rpc_out;       /* what the ACS answered */
+
+    ngx_http_cwmp_access_t       access;        /* the Inform's CPE
+                                                   authentication */
+
+    /* the HTTP edge's (ngx_http_cwmp_handler.c) */
+    ngx_http_log_handler_pt      log_handler;   /* nginx's */
+    ngx_uint_t                   gzip;          /* Content-Encoding: gzip */
+} ngx_http_cwmp_ctx_t;
 
 
-ngx_int_t ngx_http_cwmp_session_init_process(ngx_cycle_t *cycle);
-ngx_int_t ngx_http_cwmp_device_id(ngx_pool_t *pool, ngx_str_t *oui,
-    ngx_str_t *product_class, ngx_str_t *serial, ngx_str_t *id);
-ngx_int_t ngx_http_cwmp_session_random_hex(u_char *hex, size_t len,
-    ngx_log_t *log);
-ngx_int_t ngx_http_cwmp_session_negotiate(ngx_str_t *supported,
-    ngx_str_t *version);
-ngx_int_t ngx_http_cwmp_session_cookie(ngx_http_request_t *r,
-    ngx_str_t *token, ngx_str_t *device_id);
-ngx_int_t ngx_http_cwmp_session_version(ngx_pool_t *pool, ngx_str_t *ns,
-    ngx_str_t *version);
-void ngx_http_cwmp_session_hmac_sha1(ngx_str_t *key, ngx_str_t *parts,
-    ngx_uint_t n, u_char *mac);
+/* the request's session state, made and set as the module's ctx */
+ngx_http_cwmp_ctx_t *ngx_http_cwmp_session_ctx(ngx_http_request_t *r);
+
+/*
+ * A CPE's message (its body, read whole; empty: the empty POST): NGX_DONE
+ * when Redis was asked (the session finalizes), else what to finalize
+ * with.
+ */
+ngx_int_t ngx_http_cwmp_session_message(ngx_http_request_t *r,
+    ngx_str_t *body);
 
 
 #endif /* _NGX_HTTP_CWMP_SESSION_H_INCLUDED_ */

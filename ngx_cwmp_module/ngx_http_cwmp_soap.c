@@ -11,7 +11,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -20,24 +19,7 @@
 #include "ngx_http_cwmp_soap.h"
 
 
-#define NGX_HTTP_CWMP_SOAP_ENV   "http://schemas.xmlsoap.org/soap/envelope/"
-#define NGX_HTTP_CWMP_NS_PREFIX  "urn:dslforum-org:cwmp-1-"
-#define NGX_HTTP_CWMP_NS_DEFAULT "urn:dslforum-org:cwmp-1-0"
-
-#define NGX_HTTP_CWMP_PARSE_OPTIONS                                          \
-    (XML_PARSE_NONET|XML_PARSE_NOCDATA|XML_PARSE_NOBLANKS                    \
-     |XML_PARSE_NOERROR|XML_PARSE_NOWARNING|XML_PARSE_COMPACT)
-
-/* a worker's parser context is reused, and renewed now and then */
-#define NGX_HTTP_CWMP_CTXT_USES    10000
 #define NGX_HTTP_CWMP_CTXT_NAMES   4096     /* names its dictionary holds */
-
-
-typedef struct {
-    ngx_uint_t                   depth;
-    ngx_uint_t                   elements;
-    char                        *error;
-} ngx_http_cwmp_soap_guard_t;
 
 
 static void ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
@@ -46,11 +28,7 @@ static void ngx_http_cwmp_soap_guard_start(void *ctx, const xmlChar *localname,
     const xmlChar **attributes);
 static void ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
     const xmlChar *prefix, const xmlChar *uri);
-static void ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
-    const xmlChar *external_id, const xmlChar *system_id);
 static void ngx_http_cwmp_soap_free_doc(void *data);
-static ngx_int_t ngx_http_cwmp_soap_sax(ngx_http_request_t *r, u_char *buf,
-    size_t len, ngx_http_cwmp_msg_t *msg);
 static xmlParserCtxtPtr ngx_http_cwmp_soap_ctxt(void);
 
 
@@ -62,22 +40,20 @@ static endElementNsSAX2Func    ngx_http_cwmp_soap_guard_end_orig;
 
 static ngx_int_t ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri,
     char *name);
-static ngx_int_t ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri);
-static void ngx_http_cwmp_soap_trim(ngx_str_t *s);
-static ngx_int_t ngx_http_cwmp_soap_envelope(ngx_http_request_t *r,
-    ngx_str_t *ns, ngx_str_t *id, ngx_str_t *extra, ngx_str_t *body,
-    ngx_str_t *out);
+static ngx_int_t ngx_http_cwmp_soap_answer(ngx_pool_t *pool,
+    ngx_http_cwmp_msg_t *msg, ngx_http_cwmp_xml_t *body, ngx_str_t *out);
+static ngx_int_t ngx_http_cwmp_soap_envelope(ngx_pool_t *pool,
+    ngx_str_t *ns, ngx_str_t *id, ngx_str_t *extra, u_char *body,
+    size_t len, ngx_str_t *out);
 
 
 ngx_int_t
-ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
+ngx_http_cwmp_soap_parse(ngx_pool_t *pool, u_char *buf, size_t len,
     ngx_http_cwmp_msg_t *msg)
 {
-    size_t                       n;
     ngx_int_t                    rc;
     xmlDocPtr                    doc;
     xmlNodePtr                   root, node, header, body, rpc;
-    xmlErrorPtr                  err;
     ngx_pool_cleanup_t          *cln;
     xmlParserCtxtPtr             ctxt;
     ngx_http_cwmp_soap_guard_t   guard;
@@ -93,14 +69,14 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
      * the tree below.
      */
 
-    rc = ngx_http_cwmp_soap_sax(r, buf, len, msg);
+    rc = ngx_http_cwmp_soap_sax(pool, buf, len, msg);
     if (rc != NGX_AGAIN) {
         return rc;
     }
 
     ngx_memzero(msg, sizeof(ngx_http_cwmp_msg_t));
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
@@ -130,30 +106,7 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
     }
 
     if (doc == NULL) {
-        err = xmlCtxtGetLastError(ctxt);
-
-        if (err && err->message) {
-            n = ngx_strlen(err->message);
-
-            while (n && (err->message[n - 1] == '\n'
-                         || err->message[n - 1] == ' '))
-            {
-                n--;
-            }
-
-            msg->error.data = ngx_pnalloc(r->pool, n);
-            if (msg->error.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            msg->error.len = n;
-            ngx_memcpy(msg->error.data, err->message, n);
-
-        } else {
-            ngx_str_set(&msg->error, "malformed XML");
-        }
-
-        return NGX_DECLINED;
+        return ngx_http_cwmp_soap_xml_error(pool, ctxt, msg);
     }
 
     root = xmlDocGetRootElement(doc);
@@ -201,7 +154,7 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
             }
 
             if (ngx_strcmp(node->name, "ID") == 0) {
-                if (ngx_http_cwmp_soap_text(r->pool, node, &msg->id, 0)
+                if (ngx_http_cwmp_soap_text(pool, node, &msg->id, 0)
                     != NGX_OK)
                 {
                     return NGX_ERROR;
@@ -217,14 +170,14 @@ ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf, size_t len,
                 msg->ns.len = ngx_strlen(node->ns->href);
 
             } else if (ngx_strcmp(node->name, "SupportedCWMPVersions") == 0) {
-                if (ngx_http_cwmp_soap_text(r->pool, node, &msg->versions, 1)
+                if (ngx_http_cwmp_soap_text(pool, node, &msg->versions, 1)
                     != NGX_OK)
                 {
                     return NGX_ERROR;
                 }
 
             } else if (ngx_strcmp(node->name, "SessionTimeout") == 0) {
-                if (ngx_http_cwmp_soap_text(r->pool, node,
+                if (ngx_http_cwmp_soap_text(pool, node,
                                             &msg->session_timeout, 1)
                     != NGX_OK)
                 {
@@ -373,7 +326,7 @@ ngx_http_cwmp_soap_guard_end(void *ctx, const xmlChar *localname,
 }
 
 
-static void
+void
 ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
     const xmlChar *external_id, const xmlChar *system_id)
 {
@@ -392,6 +345,41 @@ static void
 ngx_http_cwmp_soap_free_doc(void *data)
 {
     xmlFreeDoc(data);
+}
+
+
+/* why libxml2 refused a body, in msg->error: NGX_DECLINED, or NGX_ERROR */
+
+ngx_int_t
+ngx_http_cwmp_soap_xml_error(ngx_pool_t *pool, xmlParserCtxtPtr ctxt,
+    ngx_http_cwmp_msg_t *msg)
+{
+    size_t       n;
+    xmlErrorPtr  err;
+
+    err = xmlCtxtGetLastError(ctxt);
+
+    if (err == NULL || err->message == NULL) {
+        ngx_str_set(&msg->error, "malformed XML");
+        return NGX_DECLINED;
+    }
+
+    n = ngx_strlen(err->message);
+
+    while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
+    {
+        n--;
+    }
+
+    msg->error.data = ngx_pnalloc(pool, n);
+    if (msg->error.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    msg->error.len = n;
+    ngx_memcpy(msg->error.data, err->message, n);
+
+    return NGX_DECLINED;
 }
 
 
@@ -479,7 +467,7 @@ ngx_http_cwmp_soap_is(xmlNodePtr node, char *uri, char *name)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri)
 {
     size_t           len;
@@ -592,7 +580,7 @@ ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node, ngx_str_t *text,
 }
 
 
-static void
+void
 ngx_http_cwmp_soap_trim(ngx_str_t *s)
 {
     while (s->len && (s->data[0] == ' ' || s->data[0] == '\t'
@@ -612,841 +600,333 @@ ngx_http_cwmp_soap_trim(ngx_str_t *s)
 }
 
 
+/* the writer ---------------------------------------------------------- */
+
+
 /* use_version: UseCWMPVersion for a CPE that sent SupportedCWMPVersions */
 
 ngx_int_t
-ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
+ngx_http_cwmp_soap_inform_response(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *use_version, ngx_str_t *out)
 {
-    ngx_str_t  hdr;
+    ngx_str_t            extra;
+    ngx_http_cwmp_xml_t  hdr, body;
 
-    static ngx_str_t  body = ngx_string(
-        "<cwmp:InformResponse>" CRLF
-        "<MaxEnvelopes>1</MaxEnvelopes>" CRLF
-        "</cwmp:InformResponse>" CRLF);
+    ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
+    body.pool = pool;
+
+    ngx_http_cwmp_xml_raw(&body, "<cwmp:InformResponse>" CRLF);
+    ngx_http_cwmp_xml_element(&body, "MaxEnvelopes", "1", 1);
+    ngx_http_cwmp_xml_raw(&body, "</cwmp:InformResponse>" CRLF);
 
     if (use_version == NULL || use_version->len == 0) {
-        return ngx_http_cwmp_soap_answer(r, msg, &body, out);
+        return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
     }
 
-    hdr.len = sizeof("<cwmp:UseCWMPVersion soap-env:mustUnderstand=\"1\">"
-                     "</cwmp:UseCWMPVersion>" CRLF) - 1 + use_version->len;
-    hdr.data = ngx_pnalloc(r->pool, hdr.len);
-    if (hdr.data == NULL) {
+    ngx_memzero(&hdr, sizeof(ngx_http_cwmp_xml_t));
+    hdr.pool = pool;
+
+    ngx_http_cwmp_xml_raw(&hdr, "<cwmp:UseCWMPVersion "
+                                "soap-env:mustUnderstand=\"1\">");
+    ngx_http_cwmp_xml_text(&hdr, (char *) use_version->data,
+                           use_version->len);
+    ngx_http_cwmp_xml_raw(&hdr, "</cwmp:UseCWMPVersion>" CRLF);
+
+    if (hdr.nomem || hdr.error || body.nomem) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(hdr.data, "<cwmp:UseCWMPVersion soap-env:mustUnderstand=\"1\">"
-                          "%V</cwmp:UseCWMPVersion>" CRLF, use_version);
+    extra.data = hdr.start;
+    extra.len = hdr.pos - hdr.start;
 
-    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
-                                       msg->has_id ? &msg->id : NULL, &hdr,
-                                       &body, out);
+    return ngx_http_cwmp_soap_envelope(pool, &msg->ns,
+                                       msg->has_id ? &msg->id : NULL, &extra,
+                                       body.start, body.pos - body.start,
+                                       out);
+}
+
+
+/* 8003 is the CPE's fault, the others the ACS's (TR-069 Table A.5) */
+
+ngx_int_t
+ngx_http_cwmp_soap_fault(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
+    ngx_uint_t code, char *text, ngx_str_t *out)
+{
+    u_char               buf[NGX_INT_T_LEN + 1];
+    ngx_http_cwmp_xml_t  body;
+
+    ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
+    body.pool = pool;
+
+    *ngx_sprintf(buf, "%ui", code) = '\0';
+
+    ngx_http_cwmp_xml_raw(&body, "<soap-env:Fault>" CRLF);
+    ngx_http_cwmp_xml_element(&body, "faultcode",
+                              code == 8003 ? "Client" : "Server", 6);
+    ngx_http_cwmp_xml_element(&body, "faultstring", "CWMP fault", 10);
+    ngx_http_cwmp_xml_raw(&body, "<detail>" CRLF "<cwmp:Fault>" CRLF);
+    ngx_http_cwmp_xml_element(&body, "FaultCode", (char *) buf,
+                              ngx_strlen(buf));
+    ngx_http_cwmp_xml_element(&body, "FaultString", text, ngx_strlen(text));
+    ngx_http_cwmp_xml_raw(&body, "</cwmp:Fault>" CRLF "</detail>" CRLF
+                                 "</soap-env:Fault>" CRLF);
+
+    return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
+}
+
+
+/*
+ * <cwmp:MethodResponse/> to a CPE request; with next_url, the NextURL
+ * that Kicked answers
+ */
+
+ngx_int_t
+ngx_http_cwmp_soap_response(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
+    ngx_str_t *next_url, ngx_str_t *out)
+{
+    ngx_http_cwmp_xml_t  body;
+
+    ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
+    body.pool = pool;
+
+    ngx_http_cwmp_xml_raw(&body, "<cwmp:");
+    ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
+    ngx_http_cwmp_xml_raw(&body, "Response>" CRLF);
+
+    if (next_url) {
+        ngx_http_cwmp_xml_element(&body, "NextURL", (char *) next_url->data,
+                                  next_url->len);
+    }
+
+    ngx_http_cwmp_xml_raw(&body, "</cwmp:");
+    ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
+    ngx_http_cwmp_xml_raw(&body, "Response>" CRLF);
+
+    return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
+}
+
+
+/* GetRPCMethodsResponse: the methods, a NULL-terminated list */
+
+ngx_int_t
+ngx_http_cwmp_soap_methods(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
+    char **methods, ngx_str_t *out)
+{
+    u_char               buf[NGX_INT_T_LEN + 1];
+    ngx_uint_t           n;
+    ngx_http_cwmp_xml_t  body;
+
+    ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
+    body.pool = pool;
+
+    for (n = 0; methods[n]; n++) { /* void */ }
+
+    *ngx_sprintf(buf, "%ui", n) = '\0';
+
+    ngx_http_cwmp_xml_raw(&body, "<cwmp:GetRPCMethodsResponse>" CRLF
+                                 "<MethodList soap-enc:arrayType="
+                                 "\"xsd:string[");
+    ngx_http_cwmp_xml_raw(&body, (char *) buf);
+    ngx_http_cwmp_xml_raw(&body, "]\">" CRLF);
+
+    for (n = 0; methods[n]; n++) {
+        ngx_http_cwmp_xml_element(&body, "string", methods[n],
+                                  ngx_strlen(methods[n]));
+    }
+
+    ngx_http_cwmp_xml_raw(&body, "</MethodList>" CRLF
+                                 "</cwmp:GetRPCMethodsResponse>" CRLF);
+
+    return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
 }
 
 
 ngx_int_t
-ngx_http_cwmp_soap_fault(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
-    ngx_uint_t code, char *text, ngx_str_t *out)
+ngx_http_cwmp_soap_request(ngx_pool_t *pool, ngx_str_t *ns, ngx_str_t *id,
+    ngx_str_t *body, ngx_str_t *out)
 {
-    size_t     len;
-    ngx_str_t  body;
-
-    len = sizeof("<soap-env:Fault>" CRLF
-                 "<faultcode>Server</faultcode>" CRLF
-                 "<faultstring>CWMP fault</faultstring>" CRLF
-                 "<detail>" CRLF
-                 "<cwmp:Fault>" CRLF
-                 "<FaultCode></FaultCode>" CRLF
-                 "<FaultString></FaultString>" CRLF
-                 "</cwmp:Fault>" CRLF
-                 "</detail>" CRLF
-                 "</soap-env:Fault>" CRLF) - 1
-          + NGX_INT_T_LEN + ngx_strlen(text);
-
-    body.data = ngx_pnalloc(r->pool, len);
-    if (body.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* 8003 is the CPE's fault, the others the ACS's (TR-069 Table A.5) */
-
-    body.len = ngx_sprintf(body.data,
-                           "<soap-env:Fault>" CRLF
-                           "<faultcode>%s</faultcode>" CRLF
-                           "<faultstring>CWMP fault</faultstring>" CRLF
-                           "<detail>" CRLF
-                           "<cwmp:Fault>" CRLF
-                           "<FaultCode>%ui</FaultCode>" CRLF
-                           "<FaultString>%s</FaultString>" CRLF
-                           "</cwmp:Fault>" CRLF
-                           "</detail>" CRLF
-                           "</soap-env:Fault>" CRLF,
-                           code == 8003 ? "Client" : "Server", code, text)
-               - body.data;
-
-    return ngx_http_cwmp_soap_answer(r, msg, &body, out);
+    return ngx_http_cwmp_soap_envelope(pool, ns, id, NULL, body->data,
+                                       body->len, out);
 }
 
 
 /* the answer to a CPE request: its cwmp:ID, its namespace */
 
-ngx_int_t
-ngx_http_cwmp_soap_answer(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
-    ngx_str_t *body, ngx_str_t *out)
+static ngx_int_t
+ngx_http_cwmp_soap_answer(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
+    ngx_http_cwmp_xml_t *body, ngx_str_t *out)
 {
-    return ngx_http_cwmp_soap_envelope(r, &msg->ns,
+    if (body->nomem || body->error) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cwmp_soap_envelope(pool, &msg->ns,
                                        msg->has_id ? &msg->id : NULL, NULL,
-                                       body, out);
-}
-
-
-/* an ACS request: a fresh cwmp:ID, in the CPE's namespace */
-
-ngx_int_t
-ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
-    ngx_str_t *id, ngx_str_t *body, ngx_str_t *out)
-{
-    return ngx_http_cwmp_soap_envelope(r, ns, id, NULL, body, out);
+                                       body->start, body->pos - body->start,
+                                       out);
 }
 
 
 /* id NULL: no cwmp:ID; extra: more header elements; neither, no Header */
 
 static ngx_int_t
-ngx_http_cwmp_soap_envelope(ngx_http_request_t *r, ngx_str_t *ns,
-    ngx_str_t *id, ngx_str_t *extra, ngx_str_t *body, ngx_str_t *out)
+ngx_http_cwmp_soap_envelope(ngx_pool_t *pool, ngx_str_t *ns, ngx_str_t *id,
+    ngx_str_t *extra, u_char *body, size_t len, ngx_str_t *out)
 {
-    u_char     *p;
-    size_t      len;
-    uintptr_t   escape;
+    ngx_http_cwmp_xml_t  x;
 
-    static u_char  start[] =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" CRLF
-        "<soap-env:Envelope"
-        " xmlns:soap-env=\"" NGX_HTTP_CWMP_SOAP_ENV "\""
-        " xmlns:soap-enc=\"http://schemas.xmlsoap.org/soap/encoding/\""
-        " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\""
-        " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
-        " xmlns:cwmp=\"";
-    static u_char  header[] =
-        "<soap-env:Header>" CRLF;
-    static u_char  id_start[] =
-        "<cwmp:ID soap-env:mustUnderstand=\"1\">";
-    static u_char  id_end[] =
-        "</cwmp:ID>" CRLF;
-    static u_char  header_end[] =
-        "</soap-env:Header>" CRLF;
-    static u_char  body_start[] =
-        "<soap-env:Body>" CRLF;
-    static u_char  end[] =
-        "</soap-env:Body>" CRLF
-        "</soap-env:Envelope>" CRLF;
+    ngx_memzero(&x, sizeof(ngx_http_cwmp_xml_t));
+    x.pool = pool;
 
-    /* the namespace was checked to be urn:dslforum-org:cwmp-1-N */
+    /* all of it at once: the envelope is written in one buffer */
 
-    escape = id ? ngx_escape_html(NULL, id->data, id->len) : 0;
-
-    len = sizeof(start) - 1 + ns->len + sizeof("\">" CRLF) - 1
-          + sizeof(header) - 1 + sizeof(id_start) - 1 + (id ? id->len : 0)
-          + escape + sizeof(id_end) - 1 + (extra ? extra->len : 0)
-          + sizeof(header_end) - 1 + sizeof(body_start) - 1 + body->len
-          + sizeof(end) - 1;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (ngx_http_cwmp_xml_grow(&x, 512 + ns->len + (id ? 6 * id->len : 0)
+                                   + (extra ? extra->len : 0) + len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    out->data = p;
+    /* the namespace was checked to be urn:dslforum-org:cwmp-1-N */
 
-    p = ngx_cpymem(p, start, sizeof(start) - 1);
-    p = ngx_cpymem(p, ns->data, ns->len);
-    p = ngx_cpymem(p, "\">" CRLF, sizeof("\">" CRLF) - 1);
+    ngx_http_cwmp_xml_raw(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                              CRLF
+                              "<soap-env:Envelope"
+                              " xmlns:soap-env=\"" NGX_HTTP_CWMP_SOAP_ENV "\""
+                              " xmlns:soap-enc=\"http://schemas.xmlsoap.org"
+                              "/soap/encoding/\""
+                              " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\""
+                              " xmlns:xsi=\"http://www.w3.org/2001/"
+                              "XMLSchema-instance\""
+                              " xmlns:cwmp=\"");
+    ngx_http_cwmp_xml_rawn(&x, ns->data, ns->len);
+    ngx_http_cwmp_xml_raw(&x, "\">" CRLF);
 
     if (id || extra) {
-        p = ngx_cpymem(p, header, sizeof(header) - 1);
+        ngx_http_cwmp_xml_raw(&x, "<soap-env:Header>" CRLF);
 
         if (id) {
-            p = ngx_cpymem(p, id_start, sizeof(id_start) - 1);
-            p = (u_char *) ngx_escape_html(p, id->data, id->len);
-            p = ngx_cpymem(p, id_end, sizeof(id_end) - 1);
+            ngx_http_cwmp_xml_raw(&x, "<cwmp:ID "
+                                      "soap-env:mustUnderstand=\"1\">");
+            ngx_http_cwmp_xml_text(&x, (char *) id->data, id->len);
+            ngx_http_cwmp_xml_raw(&x, "</cwmp:ID>" CRLF);
         }
 
         if (extra) {
-            p = ngx_cpymem(p, extra->data, extra->len);
+            ngx_http_cwmp_xml_rawn(&x, extra->data, extra->len);
         }
 
-        p = ngx_cpymem(p, header_end, sizeof(header_end) - 1);
+        ngx_http_cwmp_xml_raw(&x, "</soap-env:Header>" CRLF);
     }
 
-    p = ngx_cpymem(p, body_start, sizeof(body_start) - 1);
-    p = ngx_cpymem(p, body->data, body->len);
-    p = ngx_cpymem(p, end, sizeof(end) - 1);
+    ngx_http_cwmp_xml_raw(&x, "<soap-env:Body>" CRLF);
+    ngx_http_cwmp_xml_rawn(&x, body, len);
+    ngx_http_cwmp_xml_raw(&x, "</soap-env:Body>" CRLF
+                              "</soap-env:Envelope>" CRLF);
 
-    out->len = p - out->data;
+    if (x.nomem || x.error) {
+        return NGX_ERROR;
+    }
+
+    out->data = x.start;
+    out->len = x.pos - x.start;
 
     return NGX_OK;
 }
 
 
-/*
- * The SAX reading of an Inform.  The element path decides what a text is
- * for; the rules are those of the tree reading below (arguments matched
- * by local name, unqualified or in a CWMP namespace; the same caps, the
- * same trimming, the same errors).
- */
+/* <name>escaped value</name> and a line break */
 
-typedef enum {
-    NGX_HTTP_CWMP_SAX_NONE = 0,
-    NGX_HTTP_CWMP_SAX_ID,
-    NGX_HTTP_CWMP_SAX_VERSIONS,
-    NGX_HTTP_CWMP_SAX_TIMEOUT,
-    NGX_HTTP_CWMP_SAX_FIELD,           /* a DeviceId field, or a scalar */
-    NGX_HTTP_CWMP_SAX_EVENT_CODE,
-    NGX_HTTP_CWMP_SAX_COMMAND_KEY,
-    NGX_HTTP_CWMP_SAX_NAME,
-    NGX_HTTP_CWMP_SAX_VALUE
-} ngx_http_cwmp_sax_text_e;
-
-
-typedef struct {
-    ngx_http_cwmp_soap_guard_t   guard;        /* first: the guard's view */
-    ngx_http_request_t          *r;
-    ngx_http_cwmp_msg_t         *msg;
-    ngx_uint_t                   in_header;
-    ngx_uint_t                   in_body;
-    ngx_uint_t                   seen_body;
-    ngx_uint_t                   seen_rpc;
-    ngx_uint_t                   not_inform;   /* the tree takes it */
-    ngx_uint_t                   in_device;
-    ngx_uint_t                   in_events;
-    ngx_uint_t                   in_params;
-    ngx_http_cwmp_event_t       *ev;
-    ngx_http_cwmp_param_t       *param;
-    ngx_uint_t                   has_name;
-    ngx_uint_t                   has_value;
-    ngx_http_cwmp_sax_text_e     text;
-    ngx_str_t                   *field;
-    ngx_uint_t                   trim;
-    u_char                      *buf;
-    size_t                       len;
-    size_t                       cap;
-    ngx_uint_t                   nomem;
-} ngx_http_cwmp_sax_t;
-
-
-static xmlParserCtxtPtr  ngx_http_cwmp_soap_sax_parser;
-static ngx_uint_t        ngx_http_cwmp_soap_sax_parses;
-
-
-static void
-ngx_http_cwmp_sax_fail(xmlParserCtxtPtr ctxt, ngx_http_cwmp_sax_t *s,
-    char *error)
+void
+ngx_http_cwmp_xml_element(ngx_http_cwmp_xml_t *x, char *name,
+    const char *value, size_t len)
 {
-    if (s->guard.error == NULL) {
-        s->guard.error = error;
-    }
-
-    xmlStopParser(ctxt);
+    ngx_http_cwmp_xml_raw(x, "<");
+    ngx_http_cwmp_xml_raw(x, name);
+    ngx_http_cwmp_xml_raw(x, ">");
+    ngx_http_cwmp_xml_text(x, value, len);
+    ngx_http_cwmp_xml_raw(x, "</");
+    ngx_http_cwmp_xml_raw(x, name);
+    ngx_http_cwmp_xml_raw(x, ">" CRLF);
 }
 
 
-static u_char *
-ngx_http_cwmp_sax_strdup(ngx_http_cwmp_sax_t *s, const xmlChar *str)
+/* markup, as it is */
+
+void
+ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s)
+{
+    ngx_http_cwmp_xml_rawn(x, (u_char *) s, ngx_strlen(s));
+}
+
+
+void
+ngx_http_cwmp_xml_rawn(ngx_http_cwmp_xml_t *x, u_char *s, size_t len)
+{
+    if (ngx_http_cwmp_xml_grow(x, len) != NGX_OK) {
+        return;
+    }
+
+    x->pos = ngx_cpymem(x->pos, s, len);
+}
+
+
+/* text: escaped; a control character XML cannot carry fails */
+
+void
+ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((u_char) s[i] < 0x20 && s[i] != '\t' && s[i] != '\n'
+            && s[i] != '\r')
+        {
+            x->error = "a string holds a control character XML cannot "
+                       "carry";
+            return;
+        }
+    }
+
+    if (ngx_http_cwmp_xml_grow(x, len + ngx_escape_html(NULL, (u_char *) s,
+                                                        len))
+        != NGX_OK)
+    {
+        return;
+    }
+
+    x->pos = (u_char *) ngx_escape_html(x->pos, (u_char *) s, len);
+}
+
+
+/* room for len more bytes */
+
+ngx_int_t
+ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len)
 {
     u_char  *p;
-    size_t   len;
+    size_t   size;
 
-    len = ngx_strlen(str);
+    if (x->nomem) {
+        return NGX_ERROR;
+    }
 
-    p = ngx_pnalloc(s->r->pool, len + 1);
+    if ((size_t) (x->end - x->pos) >= len) {
+        return NGX_OK;
+    }
+
+    size = ngx_max((size_t) (x->end - x->start) * 2,
+                   (size_t) (x->pos - x->start) + len + 1024);
+
+    p = ngx_pnalloc(x->pool, size);
     if (p == NULL) {
-        s->nomem = 1;
-        return (u_char *) "";
-    }
-
-    ngx_memcpy(p, str, len + 1);
-
-    return p;
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_sax_is_arg(const xmlChar *uri)
-{
-    return uri == NULL || ngx_http_cwmp_soap_is_cwmp_ns(uri);
-}
-
-
-static void
-ngx_http_cwmp_sax_collect(ngx_http_cwmp_sax_t *s,
-    ngx_http_cwmp_sax_text_e text, ngx_str_t *field, ngx_uint_t trim)
-{
-    s->text = text;
-    s->field = field;
-    s->trim = trim;
-    s->len = 0;
-}
-
-
-static void
-ngx_http_cwmp_sax_start(void *ctx, const xmlChar *localname,
-    const xmlChar *prefix, const xmlChar *uri, int nb_namespaces,
-    const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
-    const xmlChar **attributes)
-{
-    int                     i;
-    size_t                  len;
-    u_char                 *t, *colon;
-    xmlParserCtxtPtr        ctxt;
-    ngx_http_cwmp_msg_t    *msg;
-    ngx_http_cwmp_sax_t    *s;
-    ngx_http_cwmp_param_t  *p;
-
-    ctxt = ctx;
-    s = ctxt->_private;
-    msg = s->msg;
-
-    if (++s->guard.depth > NGX_HTTP_CWMP_MAX_DEPTH) {
-        ngx_http_cwmp_sax_fail(ctxt, s, "XML nested too deep");
-        return;
-    }
-
-    if (++s->guard.elements > NGX_HTTP_CWMP_MAX_ELEMENTS) {
-        ngx_http_cwmp_sax_fail(ctxt, s, "too many XML elements");
-        return;
-    }
-
-    s->text = NGX_HTTP_CWMP_SAX_NONE;
-
-    switch (s->guard.depth) {
-
-    case 1:
-        if (uri == NULL || ngx_strcmp(uri, NGX_HTTP_CWMP_SOAP_ENV) != 0
-            || ngx_strcmp(localname, "Envelope") != 0)
-        {
-            ngx_http_cwmp_sax_fail(ctxt, s, "not a SOAP 1.1 envelope");
-        }
-
-        return;
-
-    case 2:
-        s->in_header = uri && ngx_strcmp(uri, NGX_HTTP_CWMP_SOAP_ENV) == 0
-                       && ngx_strcmp(localname, "Header") == 0;
-        s->in_body = uri && ngx_strcmp(uri, NGX_HTTP_CWMP_SOAP_ENV) == 0
-                     && ngx_strcmp(localname, "Body") == 0;
-
-        if (s->in_body) {
-            s->seen_body = 1;
-        }
-
-        return;
-
-    case 3:
-        if (s->in_header) {
-            if (uri == NULL || !ngx_http_cwmp_soap_is_cwmp_ns(uri)) {
-                return;
-            }
-
-            if (ngx_strcmp(localname, "ID") == 0) {
-                msg->has_id = 1;
-                msg->ns.data = ngx_http_cwmp_sax_strdup(s, uri);
-                msg->ns.len = ngx_strlen(uri);
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_ID, &msg->id,
-                                          0);
-
-            } else if (ngx_strcmp(localname, "SupportedCWMPVersions") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_VERSIONS,
-                                          &msg->versions, 1);
-
-            } else if (ngx_strcmp(localname, "SessionTimeout") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_TIMEOUT,
-                                          &msg->session_timeout, 1);
-
-            } else if (ngx_strcmp(localname, "HoldRequests") == 0) {
-                msg->hold_requests = 1;
-            }
-
-            return;
-        }
-
-        if (!s->in_body || s->seen_rpc) {
-            return;
-        }
-
-        s->seen_rpc = 1;
-
-        if (uri == NULL || !ngx_http_cwmp_soap_is_cwmp_ns(uri)
-            || ngx_strcmp(localname, "Inform") != 0)
-        {
-            /* a Fault, another method, or an error: the tree decides */
-            s->not_inform = 1;
-            xmlStopParser(ctxt);
-            return;
-        }
-
-        msg->type = NGX_HTTP_CWMP_MSG_INFORM;
-        ngx_str_set(&msg->method, "Inform");
-        msg->ns.data = ngx_http_cwmp_sax_strdup(s, uri);
-        msg->ns.len = ngx_strlen(uri);
-        return;
-
-    case 4:
-        if (!s->seen_rpc || !s->in_body || !ngx_http_cwmp_sax_is_arg(uri)) {
-            return;
-        }
-
-        s->in_device = ngx_strcmp(localname, "DeviceId") == 0;
-        s->in_events = ngx_strcmp(localname, "Event") == 0;
-        s->in_params = ngx_strcmp(localname, "ParameterList") == 0;
-
-        if (ngx_strcmp(localname, "CurrentTime") == 0) {
-            ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                      &msg->current_time, 1);
-
-        } else if (ngx_strcmp(localname, "RetryCount") == 0) {
-            ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                      &msg->retry_count, 1);
-
-        } else if (ngx_strcmp(localname, "MaxEnvelopes") == 0) {
-            ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                      &msg->max_envelopes, 1);
-        }
-
-        return;
-
-    case 5:
-        if (!s->seen_rpc || !s->in_body || !ngx_http_cwmp_sax_is_arg(uri)) {
-            return;
-        }
-
-        if (s->in_device) {
-            if (ngx_strcmp(localname, "Manufacturer") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                          &msg->manufacturer, 1);
-
-            } else if (ngx_strcmp(localname, "OUI") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                          &msg->oui, 1);
-
-            } else if (ngx_strcmp(localname, "ProductClass") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                          &msg->product_class, 1);
-
-            } else if (ngx_strcmp(localname, "SerialNumber") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_FIELD,
-                                          &msg->serial_number, 1);
-            }
-
-            return;
-        }
-
-        if (s->in_events && ngx_strcmp(localname, "EventStruct") == 0) {
-            if (msg->events.nelts == NGX_HTTP_CWMP_MAX_EVENTS) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "more than 64 events");
-                return;
-            }
-
-            s->ev = ngx_array_push(&msg->events);
-            if (s->ev == NULL) {
-                s->nomem = 1;
-                xmlStopParser(ctxt);
-                return;
-            }
-
-            ngx_memzero(s->ev, sizeof(ngx_http_cwmp_event_t));
-            return;
-        }
-
-        if (s->in_params
-            && ngx_strcmp(localname, "ParameterValueStruct") == 0)
-        {
-            if (msg->params.nelts == NGX_HTTP_CWMP_MAX_PARAMS) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "too many parameters");
-                return;
-            }
-
-            s->param = ngx_array_push(&msg->params);
-            if (s->param == NULL) {
-                s->nomem = 1;
-                xmlStopParser(ctxt);
-                return;
-            }
-
-            ngx_memzero(s->param, sizeof(ngx_http_cwmp_param_t));
-            s->has_name = 0;
-            s->has_value = 0;
-        }
-
-        return;
-
-    case 6:
-        if (!s->seen_rpc || !s->in_body || !ngx_http_cwmp_sax_is_arg(uri)) {
-            return;
-        }
-
-        if (s->in_events && s->ev) {
-            if (ngx_strcmp(localname, "EventCode") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_EVENT_CODE,
-                                          &s->ev->code, 1);
-
-            } else if (ngx_strcmp(localname, "CommandKey") == 0) {
-                ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_COMMAND_KEY,
-                                          &s->ev->command_key, 0);
-            }
-
-            return;
-        }
-
-        if (!s->in_params || s->param == NULL) {
-            return;
-        }
-
-        p = s->param;
-
-        if (ngx_strcmp(localname, "Name") == 0) {
-            s->has_name = 1;
-            ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_NAME, &p->name, 1);
-            return;
-        }
-
-        if (ngx_strcmp(localname, "Value") != 0) {
-            return;
-        }
-
-        s->has_value = 1;
-
-        /* xsi:type="xs:int" (any prefix) is kept as "xsd:int" */
-
-        for (i = 0; i < nb_attributes; i++) {
-            if (attributes[5 * i + 2] == NULL
-                || ngx_strcmp(attributes[5 * i], "type") != 0
-                || ngx_strstr(attributes[5 * i + 2], "XMLSchema-instance")
-                   == NULL)
-            {
-                continue;
-            }
-
-            t = (u_char *) attributes[5 * i + 3];
-            len = (u_char *) attributes[5 * i + 4] - t;
-            colon = ngx_strlchr(t, t + len, ':');
-
-            if (colon) {
-                len -= colon + 1 - t;
-                t = colon + 1;
-            }
-
-            if (len == 0 || len > 32) {
-                break;
-            }
-
-            p->type.len = sizeof("xsd:") - 1 + len;
-            p->type.data = ngx_pnalloc(s->r->pool, p->type.len + 1);
-            if (p->type.data == NULL) {
-                s->nomem = 1;
-                xmlStopParser(ctxt);
-                return;
-            }
-
-            ngx_sprintf(p->type.data, "xsd:%*s%Z", len, t);
-            break;
-        }
-
-        /* string values are kept as sent: leading spaces may be data */
-
-        ngx_http_cwmp_sax_collect(s, NGX_HTTP_CWMP_SAX_VALUE, &p->value,
-                                  p->type.len
-                                  && ngx_strcmp(p->type.data, "xsd:string")
-                                     != 0);
-        return;
-
-    default:
-        return;
-    }
-}
-
-
-static void
-ngx_http_cwmp_sax_end(void *ctx, const xmlChar *localname,
-    const xmlChar *prefix, const xmlChar *uri)
-{
-    u_char                 *d;
-    ngx_str_t              *f;
-    xmlParserCtxtPtr        ctxt;
-    ngx_http_cwmp_sax_t    *s;
-    ngx_http_cwmp_param_t  *p;
-
-    ctxt = ctx;
-    s = ctxt->_private;
-
-    if (s->text != NGX_HTTP_CWMP_SAX_NONE) {
-
-        /* the element's text, in the request's pool */
-
-        f = s->field;
-        f->len = s->len;
-        f->data = (u_char *) "";
-
-        if (s->len) {
-            d = ngx_pnalloc(s->r->pool, s->len);
-            if (d == NULL) {
-                s->nomem = 1;
-                xmlStopParser(ctxt);
-                return;
-            }
-
-            ngx_memcpy(d, s->buf, s->len);
-            f->data = d;
-        }
-
-        if (s->trim) {
-            ngx_http_cwmp_soap_trim(f);
-        }
-
-        switch (s->text) {
-
-        case NGX_HTTP_CWMP_SAX_ID:
-            if (f->len > NGX_HTTP_CWMP_MAX_NAME) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "cwmp:ID too long");
-            }
-            break;
-
-        case NGX_HTTP_CWMP_SAX_NAME:
-            if (f->len == 0 || f->len > NGX_HTTP_CWMP_MAX_NAME) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "invalid parameter name");
-            }
-            break;
-
-        case NGX_HTTP_CWMP_SAX_VALUE:
-            if (f->len > NGX_HTTP_CWMP_MAX_VALUE) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "parameter value too long");
-            }
-            break;
-
-        default:
-            break;
-        }
-
-        s->text = NGX_HTTP_CWMP_SAX_NONE;
-    }
-
-    switch (s->guard.depth) {
-
-    case 2:
-        s->in_header = 0;
-
-        if (s->in_body && !s->seen_rpc) {
-            ngx_http_cwmp_sax_fail(ctxt, s, "empty SOAP Body");
-        }
-
-        s->in_body = 0;
-        break;
-
-    case 4:
-        s->in_device = 0;
-        s->in_events = 0;
-        s->in_params = 0;
-        break;
-
-    case 5:
-        if (s->ev) {
-            if (s->ev->code.len == 0
-                || s->ev->code.len > NGX_HTTP_CWMP_MAX_FIELD
-                || s->ev->command_key.len > NGX_HTTP_CWMP_MAX_FIELD)
-            {
-                ngx_http_cwmp_sax_fail(ctxt, s, "invalid EventStruct");
-            }
-
-            s->ev = NULL;
-        }
-
-        p = s->param;
-
-        if (p) {
-            if (!s->has_name || !s->has_value) {
-                ngx_http_cwmp_sax_fail(ctxt, s, "ParameterValueStruct "
-                                       "without Name or Value");
-            }
-
-            s->param = NULL;
-        }
-
-        break;
-
-    default:
-        break;
-    }
-
-    s->guard.depth--;
-}
-
-
-static void
-ngx_http_cwmp_sax_characters(void *ctx, const xmlChar *ch, int len)
-{
-    u_char               *p;
-    size_t                size;
-    xmlParserCtxtPtr      ctxt;
-    ngx_http_cwmp_sax_t  *s;
-
-    ctxt = ctx;
-    s = ctxt->_private;
-
-    if (s->text == NGX_HTTP_CWMP_SAX_NONE || len <= 0) {
-        return;
-    }
-
-    if (s->len + len > NGX_HTTP_CWMP_MAX_VALUE + 1) {
-        /* over any cap: the end tag refuses it, no need to keep more */
-        len = (int) (NGX_HTTP_CWMP_MAX_VALUE + 1 - s->len);
-        if (len <= 0) {
-            return;
-        }
-    }
-
-    if (s->len + len > s->cap) {
-        size = ngx_max(s->cap * 2, s->len + len + 256);
-
-        p = ngx_pnalloc(s->r->pool, size);
-        if (p == NULL) {
-            s->nomem = 1;
-            xmlStopParser(ctxt);
-            return;
-        }
-
-        if (s->len) {
-            ngx_memcpy(p, s->buf, s->len);
-        }
-
-        s->buf = p;
-        s->cap = size;
-    }
-
-    ngx_memcpy(s->buf + s->len, ch, len);
-    s->len += len;
-}
-
-
-/*
- * NGX_OK: an Inform, in msg; NGX_DECLINED: refused, msg->error says why;
- * NGX_AGAIN: not an Inform (the tree reads it); NGX_ERROR.
- */
-
-static ngx_int_t
-ngx_http_cwmp_soap_sax(ngx_http_request_t *r, u_char *buf, size_t len,
-    ngx_http_cwmp_msg_t *msg)
-{
-    size_t                n;
-    xmlErrorPtr           err;
-    xmlSAXHandler         sax;
-    xmlParserCtxtPtr      ctxt;
-    ngx_http_cwmp_sax_t   s;
-
-    ctxt = ngx_http_cwmp_soap_sax_parser;
-
-    if (ctxt && ngx_http_cwmp_soap_sax_parses >= NGX_HTTP_CWMP_CTXT_USES) {
-        xmlFreeParserCtxt(ctxt);
-        ctxt = NULL;
-    }
-
-    if (ctxt == NULL) {
-        ngx_memzero(&sax, sizeof(xmlSAXHandler));
-
-        sax.initialized = XML_SAX2_MAGIC;
-        sax.startElementNs = ngx_http_cwmp_sax_start;
-        sax.endElementNs = ngx_http_cwmp_sax_end;
-        sax.characters = ngx_http_cwmp_sax_characters;
-        sax.cdataBlock = ngx_http_cwmp_sax_characters;
-        sax.internalSubset = ngx_http_cwmp_soap_guard_doctype;
-        sax.externalSubset = ngx_http_cwmp_soap_guard_doctype;
-
-        /* libxml2 2.9 has no xmlNewSAXParserCtxt(): ours replace its own */
-
-        ctxt = xmlNewParserCtxt();
-        if (ctxt == NULL) {
-            ngx_http_cwmp_soap_sax_parser = NULL;
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(ctxt->sax, &sax, sizeof(xmlSAXHandler));
-        ctxt->userData = ctxt;
-
-        ngx_http_cwmp_soap_sax_parser = ctxt;
-        ngx_http_cwmp_soap_sax_parses = 0;
-    }
-
-    ngx_http_cwmp_soap_sax_parses++;
-
-    ngx_memzero(&s, sizeof(ngx_http_cwmp_sax_t));
-    s.r = r;
-    s.msg = msg;
-
-    if (ngx_array_init(&msg->events, r->pool, 4,
-                       sizeof(ngx_http_cwmp_event_t))
-        != NGX_OK
-        || ngx_array_init(&msg->params, r->pool, 16,
-                          sizeof(ngx_http_cwmp_param_t))
-           != NGX_OK)
-    {
+        x->nomem = 1;
         return NGX_ERROR;
     }
 
-    ngx_str_set(&msg->ns, NGX_HTTP_CWMP_NS_DEFAULT);
-
-    xmlCtxtResetLastError(ctxt);
-    ctxt->_private = &s;
-
-    (void) xmlCtxtReadMemory(ctxt, (const char *) buf, (int) len, NULL, NULL,
-                             NGX_HTTP_CWMP_PARSE_OPTIONS);
-
-    ctxt->_private = NULL;
-
-    if (s.nomem) {
-        return NGX_ERROR;
-    }
-
-    if (s.not_inform) {
-        return NGX_AGAIN;
-    }
-
-    if (s.guard.error) {
-        msg->error.data = (u_char *) s.guard.error;
-        msg->error.len = ngx_strlen(s.guard.error);
-        return NGX_DECLINED;
-    }
-
-    if (!ctxt->wellFormed) {
-        err = xmlCtxtGetLastError(ctxt);
-
-        if (err == NULL || err->message == NULL) {
-            ngx_str_set(&msg->error, "malformed XML");
-            return NGX_DECLINED;
-        }
-
-        n = ngx_strlen(err->message);
-
-        while (n && (err->message[n - 1] == '\n'
-                     || err->message[n - 1] == ' '))
-        {
-            n--;
-        }
-
-        msg->error.data = ngx_pnalloc(r->pool, n);
-        if (msg->error.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        msg->error.len = n;
-        ngx_memcpy(msg->error.data, err->message, n);
-
-        return NGX_DECLINED;
-    }
-
-    if (!s.seen_body) {
-        ngx_str_set(&msg->error, "SOAP envelope without a Body");
-        return NGX_DECLINED;
-    }
+    x->pos = x->start ? ngx_cpymem(p, x->start, x->pos - x->start) : p;
+    x->start = p;
+    x->end = p + size;
 
     return NGX_OK;
 }

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) ngx_cwmp authors
  *
- * SOAP envelopes: hardened libxml2 parsing of what CPEs send, and the
- * envelopes the ACS answers with.
+ * SOAP envelopes: hardened libxml2 parsing of what CPEs send (an Inform by
+ * SAX, ngx_http_cwmp_soap_sax.c; anything else as a tree), and the one XML
+ * writer, for every envelope the ACS answers with.  No I/O: a pool.
  */
 
 
@@ -13,8 +14,8 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 
@@ -76,20 +77,50 @@ typedef struct {
 
 
 /*
+ * The XML writer: text appended to a buffer in the pool that grows as
+ * needed.  Out of memory sets nomem, a string XML cannot carry sets error;
+ * both make later writes no-ops, so a writer checks once, at the end.
+ */
+
+typedef struct {
+    ngx_pool_t                  *pool;
+    u_char                      *start;
+    u_char                      *pos;
+    u_char                      *end;
+    char                        *error;         /* why the text is bad */
+    ngx_uint_t                   nomem;
+    void                        *data;          /* the writer's user's */
+} ngx_http_cwmp_xml_t;
+
+
+/*
  * NGX_OK: msg is filled in; NGX_DECLINED: not an acceptable message,
  * msg->error says why; NGX_ERROR: out of memory.
  */
-ngx_int_t ngx_http_cwmp_soap_parse(ngx_http_request_t *r, u_char *buf,
+ngx_int_t ngx_http_cwmp_soap_parse(ngx_pool_t *pool, u_char *buf,
     size_t len, ngx_http_cwmp_msg_t *msg);
 
-ngx_int_t ngx_http_cwmp_soap_inform_response(ngx_http_request_t *r,
+/* the envelopes: an answer to msg (its cwmp:ID, its namespace) */
+ngx_int_t ngx_http_cwmp_soap_inform_response(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *use_version, ngx_str_t *out);
-ngx_int_t ngx_http_cwmp_soap_fault(ngx_http_request_t *r,
+ngx_int_t ngx_http_cwmp_soap_fault(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_uint_t code, char *text, ngx_str_t *out);
-ngx_int_t ngx_http_cwmp_soap_request(ngx_http_request_t *r, ngx_str_t *ns,
+ngx_int_t ngx_http_cwmp_soap_response(ngx_pool_t *pool,
+    ngx_http_cwmp_msg_t *msg, ngx_str_t *next_url, ngx_str_t *out);
+ngx_int_t ngx_http_cwmp_soap_methods(ngx_pool_t *pool,
+    ngx_http_cwmp_msg_t *msg, char **methods, ngx_str_t *out);
+
+/* an ACS request: a fresh cwmp:ID, in the CPE's namespace */
+ngx_int_t ngx_http_cwmp_soap_request(ngx_pool_t *pool, ngx_str_t *ns,
     ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
-ngx_int_t ngx_http_cwmp_soap_answer(ngx_http_request_t *r,
-    ngx_http_cwmp_msg_t *msg, ngx_str_t *body, ngx_str_t *out);
+
+void ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s);
+void ngx_http_cwmp_xml_rawn(ngx_http_cwmp_xml_t *x, u_char *s, size_t len);
+void ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s,
+    size_t len);
+void ngx_http_cwmp_xml_element(ngx_http_cwmp_xml_t *x, char *name,
+    const char *value, size_t len);
+ngx_int_t ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len);
 
 /* walking a parsed message: elements only, arguments by local name */
 xmlNodePtr ngx_http_cwmp_soap_first(xmlNodePtr parent);
@@ -100,6 +131,40 @@ ngx_int_t ngx_http_cwmp_soap_text(ngx_pool_t *pool, xmlNodePtr node,
     ngx_str_t *text, ngx_uint_t trim);
 ngx_int_t ngx_http_cwmp_soap_param_type(ngx_pool_t *pool, xmlNodePtr value,
     ngx_str_t *type);
+
+
+/* what the two readers share (ngx_http_cwmp_soap.c, _soap_sax.c) */
+
+#define NGX_HTTP_CWMP_SOAP_ENV   "http://schemas.xmlsoap.org/soap/envelope/"
+#define NGX_HTTP_CWMP_NS_PREFIX  "urn:dslforum-org:cwmp-1-"
+#define NGX_HTTP_CWMP_NS_DEFAULT "urn:dslforum-org:cwmp-1-0"
+
+#define NGX_HTTP_CWMP_PARSE_OPTIONS                                          \
+    (XML_PARSE_NONET|XML_PARSE_NOCDATA|XML_PARSE_NOBLANKS                    \
+     |XML_PARSE_NOERROR|XML_PARSE_NOWARNING|XML_PARSE_COMPACT)
+
+/* a worker's parser context is reused, and renewed now and then */
+#define NGX_HTTP_CWMP_CTXT_USES    10000
+
+
+/* the caps, counted from SAX callbacks (the first member of _private) */
+
+typedef struct {
+    ngx_uint_t                   depth;
+    ngx_uint_t                   elements;
+    char                        *error;
+} ngx_http_cwmp_soap_guard_t;
+
+
+/* an Inform by SAX: NGX_OK, NGX_DECLINED, NGX_AGAIN (not one), NGX_ERROR */
+ngx_int_t ngx_http_cwmp_soap_sax(ngx_pool_t *pool, u_char *buf, size_t len,
+    ngx_http_cwmp_msg_t *msg);
+void ngx_http_cwmp_soap_guard_doctype(void *ctx, const xmlChar *name,
+    const xmlChar *external_id, const xmlChar *system_id);
+ngx_int_t ngx_http_cwmp_soap_is_cwmp_ns(const xmlChar *uri);
+void ngx_http_cwmp_soap_trim(ngx_str_t *s);
+ngx_int_t ngx_http_cwmp_soap_xml_error(ngx_pool_t *pool,
+    xmlParserCtxtPtr ctxt, ngx_http_cwmp_msg_t *msg);
 
 
 #endif /* _NGX_HTTP_CWMP_SOAP_H_INCLUDED_ */

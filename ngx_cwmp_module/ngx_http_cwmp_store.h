@@ -3,7 +3,9 @@
  * Copyright (C) ngx_cwmp authors
  *
  * Every Redis key and command lives here (redis-schema/README.md is the
- * catalogue).  Each call is one round trip on behalf of one request.
+ * catalogue).  Each call is one round trip, on a store handle (the Redis
+ * node, the key prefix) and on behalf of an owner (its pool and log): the
+ * store knows neither the module's configuration nor HTTP.
  */
 
 
@@ -13,21 +15,40 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_task.h"
 #include "ngx_http_cwmp_redis.h"
 #include "ngx_http_cwmp_auth.h"
+#include "ngx_http_cwmp_scripts.h"
+
+
+typedef struct {
+    ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
+    ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
+} ngx_http_cwmp_store_t;
 
 
 /*
- * NGX_OK: stored; NGX_BUSY: another session of the device is in progress
- * (nothing stored); NGX_ERROR: Redis was unavailable, slow, or refused
- * the commands.  Called once, unless the request went away first.
+ * Who a call is for.  Replies are copied into the pool; when the pool
+ * goes first (the client left), the call is detached and its reply only
+ * frees the call's state.
  */
-typedef void (*ngx_http_cwmp_store_handler_pt)(ngx_http_request_t *r,
-    ngx_int_t rc);
+
+typedef struct {
+    ngx_pool_t                  *pool;
+    ngx_log_t                   *log;
+    void                        *data;          /* for the handler */
+} ngx_http_cwmp_store_owner_t;
+
+
+/*
+ * NGX_OK: stored; NGX_BUSY: another session of the device is in progress,
+ * or the session is not the caller's (nothing stored); NGX_ERROR: Redis
+ * was unavailable, slow, or refused the commands.  Called once, unless
+ * the owner's pool went away first.
+ */
+typedef void (*ngx_http_cwmp_store_handler_pt)(void *data, ngx_int_t rc);
 
 
 typedef struct {
@@ -35,6 +56,7 @@ typedef struct {
     ngx_str_t                    token;
     ngx_str_t                    held;          /* the CPE's old token */
     ngx_str_t                    version;       /* "1.0" ... */
+    ngx_str_t                    remote_addr;
     ngx_http_cwmp_msg_t         *msg;
     ngx_msec_t                   session_timeout;
     ngx_array_t                 *wanted;        /* ngx_str_t; NULL: no
@@ -43,21 +65,6 @@ typedef struct {
     ngx_array_t                 *objects;       /* ngx_str_t */
     ngx_uint_t                   tags;          /* the tags are read */
 } ngx_http_cwmp_store_inform_t;
-
-
-/* the device's fields the policies read, in session_step.lua's order */
-
-typedef enum {
-    NGX_HTTP_CWMP_DEV_OUI = 0,
-    NGX_HTTP_CWMP_DEV_PRODUCT_CLASS,
-    NGX_HTTP_CWMP_DEV_SERIAL_NUMBER,
-    NGX_HTTP_CWMP_DEV_MANUFACTURER,
-    NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION,
-    NGX_HTTP_CWMP_DEV_HARDWARE_VERSION,
-    NGX_HTTP_CWMP_DEV_DATA_MODEL,
-    NGX_HTTP_CWMP_DEV_LAST_EVENTS,
-    NGX_HTTP_CWMP_DEV_FIELDS
-} ngx_http_cwmp_dev_field_e;
 
 
 typedef struct {
@@ -84,17 +91,16 @@ typedef struct {
 } ngx_http_cwmp_store_inputs_t;
 
 
-/* where the ACS turn stands, as session_step.lua answers */
+/* where the ACS turn stands: what session_step.lua (or the Inform) said */
 
 typedef struct {
-    ngx_int_t                    status;        /* 1 ok, 0 not the caller's
-                                                   session, -1 not an answer
-                                                   to the request in flight,
-                                                   2 the policies' turn */
+    ngx_http_cwmp_session_step_e  status;
+    ngx_uint_t                   evaluate;      /* the Inform brought the
+                                                   policies' inputs */
     ngx_str_t                    task;          /* the next task, or empty */
     ngx_str_t                    ns;            /* the CPE's namespace */
     ngx_str_t                    types;         /* cached types, JSON */
-    ngx_http_cwmp_store_inputs_t inputs;        /* status 2 */
+    ngx_http_cwmp_store_inputs_t inputs;        /* EVALUATE, or evaluate */
 } ngx_http_cwmp_store_turn_t;
 
 
@@ -119,6 +125,20 @@ typedef struct {
 } ngx_http_cwmp_store_step_t;
 
 
+/* a CPE request of the session (session_cpe.lua) */
+
+typedef struct {
+    ngx_str_t                    device_id;
+    ngx_str_t                    token;
+    ngx_msec_t                   session_timeout;
+    ngx_str_t                    method;
+    ngx_str_t                    args;          /* JSON */
+    ngx_str_t                    command_key;   /* the pending task it
+                                                   finishes, or empty */
+    ngx_http_cwmp_outcome_t     *outcome;       /* and how; NULL: none */
+} ngx_http_cwmp_store_cpe_t;
+
+
 /* a CPE authenticating: auth.lua's question and answer */
 
 typedef struct {
@@ -132,48 +152,63 @@ typedef struct {
     ngx_msec_t                   window;
     ngx_msec_t                   nonce_timeout;
 
-    ngx_str_t                    status;        /* ok, limited, replay,
-                                                   failed */
-    ngx_msec_t                   retry;         /* limited: until the
+    ngx_http_cwmp_auth_e         status;
+    ngx_msec_t                   retry;         /* LIMITED: until the
                                                    window ends */
     ngx_http_cwmp_auth_creds_t   creds;
 } ngx_http_cwmp_store_auth_t;
 
 
+ngx_int_t ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st);
+ngx_uint_t ngx_http_cwmp_store_pending(ngx_http_cwmp_store_t *st);
+
 /*
  * NGX_DONE: the handler will be called; NGX_DECLINED: Redis is unavailable
  * (answer at once); NGX_ERROR: out of memory.
  */
-ngx_int_t ngx_http_cwmp_store_inform(ngx_http_request_t *r,
-    ngx_http_cwmp_store_inform_t *inform, ngx_http_cwmp_store_turn_t *turn,
+ngx_int_t ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_inform_t *inform,
+    ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_plan(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_str_t *device_id,
+    ngx_str_t *plan, ngx_str_t *ops, ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_step_t *step,
+    ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_cpe_request(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_cpe_t *cpe,
     ngx_http_cwmp_store_handler_pt handler);
-ngx_int_t ngx_http_cwmp_store_fields(ngx_http_request_t *r,
+ngx_int_t ngx_http_cwmp_store_auth(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_auth_t *auth,
+    ngx_http_cwmp_store_handler_pt handler);
+
+/* the device's fields from its Inform, as the summary keeps them */
+ngx_int_t ngx_http_cwmp_store_fields(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *device);
-ngx_int_t ngx_http_cwmp_store_plan(ngx_http_request_t *r,
-    ngx_str_t *device_id, ngx_str_t *plan, ngx_str_t *ops,
-    ngx_http_cwmp_store_handler_pt handler);
-ngx_int_t ngx_http_cwmp_store_step(ngx_http_request_t *r,
-    ngx_http_cwmp_store_step_t *step, ngx_http_cwmp_store_turn_t *turn,
-    ngx_http_cwmp_store_handler_pt handler);
-ngx_int_t ngx_http_cwmp_store_cpe_request(ngx_http_request_t *r,
-    ngx_http_cwmp_store_step_t *step, ngx_str_t *method, ngx_str_t *args,
-    ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome,
-    ngx_http_cwmp_store_handler_pt handler);
-ngx_int_t ngx_http_cwmp_store_auth(ngx_http_request_t *r,
-    ngx_http_cwmp_store_auth_t *auth, ngx_http_cwmp_store_handler_pt handler);
+
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
 
-ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_take(ngx_str_t *prefix,
-    ngx_pool_t *pool, ngx_str_t *consumer, ngx_uint_t count,
-    ngx_msec_t claim, ngx_log_t *log);
+
+/*
+ * Background work (connection requests, STUN): an op of one step for the
+ * caller to submit with ngx_http_cwmp_store_submit(); args live in "pool".
+ */
+
+ngx_int_t ngx_http_cwmp_store_submit(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_redis_op_t *op, ngx_log_t *log);
+
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_take(
+    ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_str_t *consumer,
+    ngx_uint_t count, ngx_msec_t claim, ngx_log_t *log);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_group(
-    ngx_str_t *prefix, ngx_pool_t *pool, ngx_log_t *log);
+    ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_log_t *log);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_prepare(
-    ngx_http_cwmp_redis_node_t *node, ngx_str_t *prefix, ngx_pool_t *pool,
-    ngx_str_t *device_id, ngx_msec_t window, ngx_log_t *log);
-ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(ngx_str_t *prefix,
-    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *entry,
-    ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
+    ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_str_t *device_id,
+    ngx_msec_t window, ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(
+    ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_str_t *device_id,
+    ngx_str_t *entry, ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
+
 typedef void (*ngx_http_cwmp_store_entry_pt)(ngx_str_t *id,
     ngx_str_t *device);
 
@@ -181,12 +216,43 @@ ngx_int_t ngx_http_cwmp_store_connreq_entries(void *reply,
     ngx_http_cwmp_store_entry_pt handler);
 ngx_int_t ngx_http_cwmp_store_connreq_prepared(void *reply, ngx_pool_t *pool,
     ngx_str_t *out, ngx_uint_t n);
-ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(
-    ngx_http_cwmp_redis_node_t *node, ngx_str_t *prefix, ngx_pool_t *pool,
-    ngx_str_t *device_id, ngx_str_t *address, ngx_uint_t change,
-    ngx_uint_t trusted, ngx_str_t *signed_text, ngx_str_t *mi,
-    ngx_log_t *log);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_stun(ngx_http_cwmp_store_t *st,
+    ngx_pool_t *pool, ngx_str_t *device_id, ngx_str_t *address,
+    ngx_uint_t change, ngx_uint_t trusted, ngx_str_t *signed_text,
+    ngx_str_t *mi, ngx_log_t *log);
 ngx_int_t ngx_http_cwmp_store_stun_recorded(void *reply);
+
+
+/*
+ * The store's own: commands written argument by argument, in a script's
+ * header order (ngx_http_cwmp_store.c, ngx_http_cwmp_store_connreq.c).
+ */
+
+/* a command being written: its arguments in order */
+
+typedef struct {
+    ngx_http_cwmp_store_t           *st;
+    ngx_pool_t                      *pool;
+    ngx_log_t                       *log;
+    ngx_http_cwmp_redis_cmd_t        cmd;
+    ngx_uint_t                       max;
+    ngx_uint_t                       failed;   /* out of memory, or more
+                                                  arguments than counted */
+} ngx_http_cwmp_store_cmd_t;
+
+
+ngx_int_t ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_cmd_t *c,
+    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
+    ngx_uint_t max, char *name);
+ngx_int_t ngx_http_cwmp_store_script(ngx_http_cwmp_store_cmd_t *c,
+    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
+    ngx_uint_t script, ngx_str_t *device_id, ngx_uint_t nargv);
+void ngx_http_cwmp_store_arg(ngx_http_cwmp_store_cmd_t *c, ngx_str_t *s);
+void ngx_http_cwmp_store_arg_text(ngx_http_cwmp_store_cmd_t *c, char *s);
+void ngx_http_cwmp_store_arg_num(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n);
+void ngx_http_cwmp_store_arg_list(ngx_http_cwmp_store_cmd_t *c,
+    ngx_array_t *list);
+void ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

@@ -11,11 +11,11 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 #include <ngx_sha1.h>
 
 #include <jansson.h>
 
+#include "ngx_http_cwmp_scripts.h"
 #include "ngx_http_cwmp_task.h"
 
 
@@ -32,17 +32,6 @@ typedef struct {
 #include "ngx_http_cwmp_datamodel.h"
 
 
-typedef struct {
-    ngx_pool_t                  *pool;
-    u_char                      *start;
-    u_char                      *pos;
-    u_char                      *end;
-    char                        *error;         /* why the task is bad */
-    ngx_uint_t                   nomem;
-    json_t                      *types;         /* cached types, or NULL */
-} ngx_http_cwmp_xml_t;
-
-
 typedef ngx_int_t (*ngx_http_cwmp_build_pt)(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 
@@ -54,7 +43,7 @@ typedef struct {
 } ngx_http_cwmp_rpc_t;
 
 
-static ngx_int_t ngx_http_cwmp_task_failed(ngx_http_request_t *r,
+static ngx_int_t ngx_http_cwmp_task_failed(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_cwmp_outcome_t *outcome, char *status, char *reason,
     const char *detail);
 static void ngx_http_cwmp_task_json_cleanup(void *data);
@@ -86,39 +75,14 @@ static ngx_int_t ngx_http_cwmp_build_schedule_download(
 static ngx_int_t ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 
-static void ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s);
-static void ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s,
-    size_t len);
-static void ngx_http_cwmp_xml_element(ngx_http_cwmp_xml_t *x, char *name,
-    const char *value, size_t len);
-static ngx_int_t ngx_http_cwmp_xml_string_arg(ngx_http_cwmp_xml_t *x,
+static ngx_int_t ngx_http_cwmp_task_string_arg(ngx_http_cwmp_xml_t *x,
     json_t *task, char *key, char *element, ngx_uint_t required);
-static ngx_int_t ngx_http_cwmp_xml_uint_arg(ngx_http_cwmp_xml_t *x,
+static ngx_int_t ngx_http_cwmp_task_uint_arg(ngx_http_cwmp_xml_t *x,
     json_t *task, char *key, char *element, ngx_uint_t required);
-static ngx_int_t ngx_http_cwmp_xml_parameter_key(ngx_http_cwmp_xml_t *x,
+static ngx_int_t ngx_http_cwmp_task_parameter_key(ngx_http_cwmp_xml_t *x,
     json_t *task);
-static json_t *ngx_http_cwmp_object_name(ngx_http_cwmp_xml_t *x,
+static json_t *ngx_http_cwmp_task_object_name(ngx_http_cwmp_xml_t *x,
     json_t *task);
-static ngx_int_t ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len);
-
-static ngx_int_t ngx_http_cwmp_outcome_fault(ngx_http_request_t *r,
-    xmlNodePtr fault, json_t *res, ngx_http_cwmp_outcome_t *outcome);
-static ngx_int_t ngx_http_cwmp_outcome_values(ngx_http_request_t *r,
-    xmlNodePtr rpc, json_t *res, ngx_http_cwmp_outcome_t *outcome);
-static ngx_int_t ngx_http_cwmp_outcome_names(ngx_http_request_t *r,
-    xmlNodePtr rpc, json_t *res);
-static ngx_int_t ngx_http_cwmp_outcome_attributes(ngx_http_request_t *r,
-    xmlNodePtr rpc, json_t *res);
-static ngx_int_t ngx_http_cwmp_outcome_fields(ngx_http_request_t *r,
-    xmlNodePtr rpc, json_t *res);
-static ngx_int_t ngx_http_cwmp_outcome_strings(ngx_http_request_t *r,
-    xmlNodePtr list, json_t *res, char *key);
-static json_t *ngx_http_cwmp_json_text(ngx_http_request_t *r,
-    xmlNodePtr node);
-static json_t *ngx_http_cwmp_json_number(ngx_http_request_t *r,
-    xmlNodePtr node);
-static json_t *ngx_http_cwmp_json_tree(ngx_http_request_t *r,
-    xmlNodePtr node);
 static char *ngx_http_cwmp_datamodel_type(const char *path, size_t len);
 
 
@@ -155,7 +119,7 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
 
 
 ngx_int_t
-ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
+ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
     ngx_str_t *types, ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome)
 {
     u_char                digest[20];
@@ -170,11 +134,11 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
     ngx_http_cwmp_xml_t   x;
 
     if (raw->len > NGX_HTTP_CWMP_MAX_TASK) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "task too large", NULL);
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
@@ -183,7 +147,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
                       JSON_REJECT_DUPLICATES, &err);
 
     if (task == NULL) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "invalid JSON", err.text);
     }
 
@@ -191,7 +155,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
     cln->data = task;
 
     if (!json_is_object(task)) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "a task is a JSON object", NULL);
     }
 
@@ -204,13 +168,13 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
         id.len = json_string_length(v);
 
     } else if (v != NULL && !json_is_string(v)) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "\"id\" must be a string", NULL);
 
     } else {
         /* as session_step.lua names it: the first 16 hex of its SHA1 */
 
-        id.data = ngx_pnalloc(r->pool, 40);
+        id.data = ngx_pnalloc(pool, 40);
         if (id.data == NULL) {
             return NGX_ERROR;
         }
@@ -220,20 +184,20 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
         ngx_sha1_final(digest, &sha1);
 
         ngx_hex_dump(id.data, digest, 20);
-        id.len = 16;
+        id.len = NGX_HTTP_CWMP_TASK_ID_LEN;
     }
 
     v = json_object_get(task, "expiry");
 
     if (v != NULL) {
         if (!json_is_number(v)) {
-            return ngx_http_cwmp_task_failed(r, outcome, "fault",
+            return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                              "\"expiry\" must be a number",
                                              NULL);
         }
 
         if (json_number_value(v) < (double) ngx_time()) {
-            return ngx_http_cwmp_task_failed(r, outcome, "expired",
+            return ngx_http_cwmp_task_failed(pool, log, outcome, "expired",
                                              "expired before it could run",
                                              NULL);
         }
@@ -242,7 +206,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
     name = json_string_value(json_object_get(task, "name"));
 
     if (name == NULL) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "\"name\" is missing", NULL);
     }
 
@@ -256,25 +220,24 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
     }
 
     if (rpc == NULL) {
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "unknown task name", name);
     }
 
     ngx_memzero(&x, sizeof(ngx_http_cwmp_xml_t));
-    x.pool = r->pool;
+    x.pool = pool;
 
     if (types && types->len > 2) {
-        x.types = json_loadb((const char *) types->data, types->len, 0,
-                             &err);
+        x.data = json_loadb((const char *) types->data, types->len, 0, &err);
 
-        cln = ngx_pool_cleanup_add(r->pool, 0);
+        cln = ngx_pool_cleanup_add(pool, 0);
         if (cln == NULL) {
-            json_decref(x.types);
+            json_decref(x.data);
             return NGX_ERROR;
         }
 
         cln->handler = ngx_http_cwmp_task_json_cleanup;
-        cln->data = x.types;
+        cln->data = x.data;
     }
 
     ngx_http_cwmp_xml_raw(&x, "<cwmp:");
@@ -286,7 +249,7 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
             return NGX_ERROR;
         }
 
-        return ngx_http_cwmp_task_failed(r, outcome, "fault",
+        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "invalid arguments", x.error);
     }
 
@@ -311,13 +274,13 @@ ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
 /* a task that will not run: its result says why */
 
 static ngx_int_t
-ngx_http_cwmp_task_failed(ngx_http_request_t *r,
+ngx_http_cwmp_task_failed(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_cwmp_outcome_t *outcome, char *status, char *reason,
     const char *detail)
 {
     json_t  *res;
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, log, 0,
                   "cwmp: task not sent: %s%s%s", reason,
                   detail ? ": " : "", detail ? detail : "");
 
@@ -337,7 +300,7 @@ ngx_http_cwmp_task_failed(ngx_http_request_t *r,
     ngx_str_null(&outcome->answer);
     outcome->apply = 0;
 
-    if (ngx_array_init(&outcome->params, r->pool, 1,
+    if (ngx_array_init(&outcome->params, pool, 1,
                        sizeof(ngx_http_cwmp_param_t))
         != NGX_OK)
     {
@@ -345,7 +308,7 @@ ngx_http_cwmp_task_failed(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_cwmp_task_json(r, res, &outcome->result) != NGX_OK) {
+    if (ngx_http_cwmp_task_json(pool, res, &outcome->result) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -353,10 +316,10 @@ ngx_http_cwmp_task_failed(ngx_http_request_t *r,
 }
 
 
-/* the compact JSON text of j, in the request's pool; j is released */
+/* the compact JSON text of j, in the pool; j is released */
 
 ngx_int_t
-ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j, ngx_str_t *out)
+ngx_http_cwmp_task_json(ngx_pool_t *pool, json_t *j, ngx_str_t *out)
 {
     char    *s;
     size_t   len;
@@ -370,7 +333,7 @@ ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j, ngx_str_t *out)
 
     len = ngx_strlen(s);
 
-    out->data = ngx_pnalloc(r->pool, len);
+    out->data = ngx_pnalloc(pool, len);
     if (out->data == NULL) {
         free(s);
         return NGX_ERROR;
@@ -452,7 +415,7 @@ ngx_http_cwmp_build_refresh(ngx_http_cwmp_xml_t *x, json_t *task,
 {
     json_t  *name;
 
-    name = ngx_http_cwmp_object_name(x, task);
+    name = ngx_http_cwmp_task_object_name(x, task);
     if (name == NULL) {
         return NGX_DECLINED;
     }
@@ -555,10 +518,10 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
         if (t) {
             type = (char *) json_string_value(t);
 
-        } else if (json_is_string(json_object_get(x->types,
+        } else if (json_is_string(json_object_get(x->data,
                                                   json_string_value(name))))
         {
-            type = (char *) json_string_value(json_object_get(x->types,
+            type = (char *) json_string_value(json_object_get(x->data,
                                                   json_string_value(name)));
 
         } else {
@@ -582,7 +545,7 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
 
     ngx_http_cwmp_xml_raw(x, "</ParameterList>" CRLF);
 
-    return ngx_http_cwmp_xml_parameter_key(x, task);
+    return ngx_http_cwmp_task_parameter_key(x, task);
 }
 
 
@@ -593,7 +556,7 @@ ngx_http_cwmp_build_gpn(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
 {
     json_t  *next;
 
-    if (ngx_http_cwmp_xml_string_arg(x, task, "parameterPath",
+    if (ngx_http_cwmp_task_string_arg(x, task, "parameterPath",
                                      "ParameterPath", 1)
         != NGX_OK)
     {
@@ -716,7 +679,7 @@ ngx_http_cwmp_build_object(ngx_http_cwmp_xml_t *x, json_t *task,
 {
     json_t  *name;
 
-    name = ngx_http_cwmp_object_name(x, task);
+    name = ngx_http_cwmp_task_object_name(x, task);
     if (name == NULL) {
         return NGX_DECLINED;
     }
@@ -724,7 +687,7 @@ ngx_http_cwmp_build_object(ngx_http_cwmp_xml_t *x, json_t *task,
     ngx_http_cwmp_xml_element(x, "ObjectName", json_string_value(name),
                               json_string_length(name));
 
-    return ngx_http_cwmp_xml_parameter_key(x, task);
+    return ngx_http_cwmp_task_parameter_key(x, task);
 }
 
 
@@ -752,7 +715,7 @@ static ngx_int_t
 ngx_http_cwmp_build_schedule_inform(ngx_http_cwmp_xml_t *x, json_t *task,
     ngx_str_t *id)
 {
-    if (ngx_http_cwmp_xml_uint_arg(x, task, "delaySeconds", "DelaySeconds", 1)
+    if (ngx_http_cwmp_task_uint_arg(x, task, "delaySeconds", "DelaySeconds", 1)
         != NGX_OK)
     {
         return NGX_DECLINED;
@@ -774,34 +737,34 @@ ngx_http_cwmp_build_transfer(ngx_http_cwmp_xml_t *x, json_t *task,
                           "download") == 0;
 
     if (ngx_http_cwmp_build_command(x, task, id) != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "fileType", "FileType", 1)
+        || ngx_http_cwmp_task_string_arg(x, task, "fileType", "FileType", 1)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "url", "URL", 1) != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "username", "Username", 0)
+        || ngx_http_cwmp_task_string_arg(x, task, "url", "URL", 1) != NGX_OK
+        || ngx_http_cwmp_task_string_arg(x, task, "username", "Username", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "password", "Password", 0)
+        || ngx_http_cwmp_task_string_arg(x, task, "password", "Password", 0)
            != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
     if (!download) {
-        return ngx_http_cwmp_xml_uint_arg(x, task, "delaySeconds",
+        return ngx_http_cwmp_task_uint_arg(x, task, "delaySeconds",
                                           "DelaySeconds", 0);
     }
 
-    if (ngx_http_cwmp_xml_uint_arg(x, task, "fileSize", "FileSize", 0)
+    if (ngx_http_cwmp_task_uint_arg(x, task, "fileSize", "FileSize", 0)
         != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "targetFileName",
+        || ngx_http_cwmp_task_string_arg(x, task, "targetFileName",
                                         "TargetFileName", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_uint_arg(x, task, "delaySeconds",
+        || ngx_http_cwmp_task_uint_arg(x, task, "delaySeconds",
                                       "DelaySeconds", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "successURL", "SuccessURL",
+        || ngx_http_cwmp_task_string_arg(x, task, "successURL", "SuccessURL",
                                         0)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "failureURL", "FailureURL",
+        || ngx_http_cwmp_task_string_arg(x, task, "failureURL", "FailureURL",
                                         0)
            != NGX_OK)
     {
@@ -816,7 +779,7 @@ static ngx_int_t
 ngx_http_cwmp_build_cancel(ngx_http_cwmp_xml_t *x, json_t *task,
     ngx_str_t *id)
 {
-    return ngx_http_cwmp_xml_string_arg(x, task, "commandKey", "CommandKey",
+    return ngx_http_cwmp_task_string_arg(x, task, "commandKey", "CommandKey",
                                         1);
 }
 
@@ -836,16 +799,16 @@ ngx_http_cwmp_build_schedule_download(ngx_http_cwmp_xml_t *x, json_t *task,
     size_t   i, n;
 
     if (ngx_http_cwmp_build_command(x, task, id) != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "fileType", "FileType", 1)
+        || ngx_http_cwmp_task_string_arg(x, task, "fileType", "FileType", 1)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "url", "URL", 1) != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "username", "Username", 0)
+        || ngx_http_cwmp_task_string_arg(x, task, "url", "URL", 1) != NGX_OK
+        || ngx_http_cwmp_task_string_arg(x, task, "username", "Username", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "password", "Password", 0)
+        || ngx_http_cwmp_task_string_arg(x, task, "password", "Password", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_uint_arg(x, task, "fileSize", "FileSize", 0)
+        || ngx_http_cwmp_task_uint_arg(x, task, "fileSize", "FileSize", 0)
            != NGX_OK
-        || ngx_http_cwmp_xml_string_arg(x, task, "targetFileName",
+        || ngx_http_cwmp_task_string_arg(x, task, "targetFileName",
                                         "TargetFileName", 0)
            != NGX_OK)
     {
@@ -877,14 +840,14 @@ ngx_http_cwmp_build_schedule_download(ngx_http_cwmp_xml_t *x, json_t *task,
 
         ngx_http_cwmp_xml_raw(x, "<TimeWindowStruct>" CRLF);
 
-        if (ngx_http_cwmp_xml_uint_arg(x, w, "windowStart", "WindowStart", 1)
+        if (ngx_http_cwmp_task_uint_arg(x, w, "windowStart", "WindowStart", 1)
             != NGX_OK
-            || ngx_http_cwmp_xml_uint_arg(x, w, "windowEnd", "WindowEnd", 1)
+            || ngx_http_cwmp_task_uint_arg(x, w, "windowEnd", "WindowEnd", 1)
                != NGX_OK
-            || ngx_http_cwmp_xml_string_arg(x, w, "windowMode", "WindowMode",
+            || ngx_http_cwmp_task_string_arg(x, w, "windowMode", "WindowMode",
                                             1)
                != NGX_OK
-            || ngx_http_cwmp_xml_string_arg(x, w, "userMessage",
+            || ngx_http_cwmp_task_string_arg(x, w, "userMessage",
                                             "UserMessage", 0)
                != NGX_OK)
         {
@@ -943,44 +906,44 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
         if (ngx_strcmp(type, "install") == 0) {
             ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
                                      "\"cwmp:InstallOpStruct\">" CRLF);
-            rc = ngx_http_cwmp_xml_string_arg(x, op, "url", "URL", 1);
+            rc = ngx_http_cwmp_task_string_arg(x, op, "url", "URL", 1);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 0);
+                 : ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "username",
+                 : ngx_http_cwmp_task_string_arg(x, op, "username",
                                                 "Username", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "password",
+                 : ngx_http_cwmp_task_string_arg(x, op, "password",
                                                 "Password", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "executionEnvRef",
+                 : ngx_http_cwmp_task_string_arg(x, op, "executionEnvRef",
                                                 "ExecutionEnvRef", 0);
 
         } else if (ngx_strcmp(type, "update") == 0) {
             ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
                                      "\"cwmp:UpdateOpStruct\">" CRLF);
-            rc = ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 0);
+            rc = ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "version", "Version",
+                 : ngx_http_cwmp_task_string_arg(x, op, "version", "Version",
                                                 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "url", "URL", 0);
+                 : ngx_http_cwmp_task_string_arg(x, op, "url", "URL", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "username",
+                 : ngx_http_cwmp_task_string_arg(x, op, "username",
                                                 "Username", 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "password",
+                 : ngx_http_cwmp_task_string_arg(x, op, "password",
                                                 "Password", 0);
 
         } else if (ngx_strcmp(type, "uninstall") == 0) {
             ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
                                      "\"cwmp:UninstallOpStruct\">" CRLF);
-            rc = ngx_http_cwmp_xml_string_arg(x, op, "uuid", "UUID", 1);
+            rc = ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 1);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "version", "Version",
+                 : ngx_http_cwmp_task_string_arg(x, op, "version", "Version",
                                                 0);
             rc = rc != NGX_OK ? rc
-                 : ngx_http_cwmp_xml_string_arg(x, op, "executionEnvRef",
+                 : ngx_http_cwmp_task_string_arg(x, op, "executionEnvRef",
                                                 "ExecutionEnvRef", 0);
 
         } else {
@@ -1003,7 +966,7 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
 /* "objectName": an object path, ending in "." */
 
 static json_t *
-ngx_http_cwmp_object_name(ngx_http_cwmp_xml_t *x, json_t *task)
+ngx_http_cwmp_task_object_name(ngx_http_cwmp_xml_t *x, json_t *task)
 {
     json_t  *name;
 
@@ -1023,7 +986,7 @@ ngx_http_cwmp_object_name(ngx_http_cwmp_xml_t *x, json_t *task)
 /* <element>string</element>; absent and not required: an empty one */
 
 static ngx_int_t
-ngx_http_cwmp_xml_string_arg(ngx_http_cwmp_xml_t *x, json_t *task,
+ngx_http_cwmp_task_string_arg(ngx_http_cwmp_xml_t *x, json_t *task,
     char *key, char *element, ngx_uint_t required)
 {
     json_t  *v;
@@ -1051,7 +1014,7 @@ ngx_http_cwmp_xml_string_arg(ngx_http_cwmp_xml_t *x, json_t *task,
 /* <element>unsigned</element>; absent and not required: 0 */
 
 static ngx_int_t
-ngx_http_cwmp_xml_uint_arg(ngx_http_cwmp_xml_t *x, json_t *task, char *key,
+ngx_http_cwmp_task_uint_arg(ngx_http_cwmp_xml_t *x, json_t *task, char *key,
     char *element, ngx_uint_t required)
 {
     u_char     buf[NGX_INT64_LEN + 1];
@@ -1081,7 +1044,7 @@ ngx_http_cwmp_xml_uint_arg(ngx_http_cwmp_xml_t *x, json_t *task, char *key,
 
 
 static ngx_int_t
-ngx_http_cwmp_xml_parameter_key(ngx_http_cwmp_xml_t *x, json_t *task)
+ngx_http_cwmp_task_parameter_key(ngx_http_cwmp_xml_t *x, json_t *task)
 {
     json_t  *v;
 
@@ -1098,634 +1061,6 @@ ngx_http_cwmp_xml_parameter_key(ngx_http_cwmp_xml_t *x, json_t *task)
                               v ? json_string_length(v) : 0);
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_cwmp_xml_element(ngx_http_cwmp_xml_t *x, char *name,
-    const char *value, size_t len)
-{
-    ngx_http_cwmp_xml_raw(x, "<");
-    ngx_http_cwmp_xml_raw(x, name);
-    ngx_http_cwmp_xml_raw(x, ">");
-    ngx_http_cwmp_xml_text(x, value, len);
-    ngx_http_cwmp_xml_raw(x, "</");
-    ngx_http_cwmp_xml_raw(x, name);
-    ngx_http_cwmp_xml_raw(x, ">" CRLF);
-}
-
-
-static void
-ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s)
-{
-    size_t  len;
-
-    len = ngx_strlen(s);
-
-    if (ngx_http_cwmp_xml_grow(x, len) != NGX_OK) {
-        return;
-    }
-
-    x->pos = ngx_cpymem(x->pos, s, len);
-}
-
-
-/* text from a task: escaped; a control character XML cannot carry fails */
-
-static void
-ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        if ((u_char) s[i] < 0x20 && s[i] != '\t' && s[i] != '\n'
-            && s[i] != '\r')
-        {
-            x->error = "a string holds a control character XML cannot "
-                       "carry";
-            return;
-        }
-    }
-
-    if (ngx_http_cwmp_xml_grow(x, len + ngx_escape_html(NULL, (u_char *) s,
-                                                        len))
-        != NGX_OK)
-    {
-        return;
-    }
-
-    x->pos = (u_char *) ngx_escape_html(x->pos, (u_char *) s, len);
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_xml_grow(ngx_http_cwmp_xml_t *x, size_t len)
-{
-    u_char  *p;
-    size_t   size;
-
-    if (x->nomem) {
-        return NGX_ERROR;
-    }
-
-    if ((size_t) (x->end - x->pos) >= len) {
-        return NGX_OK;
-    }
-
-    size = ngx_max((size_t) (x->end - x->start) * 2,
-                   (size_t) (x->pos - x->start) + len + 1024);
-
-    p = ngx_pnalloc(x->pool, size);
-    if (p == NULL) {
-        x->nomem = 1;
-        return NGX_ERROR;
-    }
-
-    x->pos = x->start ? ngx_cpymem(p, x->start, x->pos - x->start) : p;
-    x->start = p;
-    x->end = p + size;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_cwmp_task_outcome(ngx_http_request_t *r, ngx_http_cwmp_msg_t *msg,
-    ngx_http_cwmp_outcome_t *outcome)
-{
-    json_t      *res, *v;
-    ngx_int_t    rc;
-    xmlNodePtr   rpc, detail, fault;
-
-    ngx_memzero(outcome, sizeof(ngx_http_cwmp_outcome_t));
-
-    if (ngx_array_init(&outcome->params, r->pool, 16,
-                       sizeof(ngx_http_cwmp_param_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    res = json_object();
-    if (res == NULL) {
-        return NGX_ERROR;
-    }
-
-    rpc = msg->rpc;
-    outcome->answer = msg->method;
-    ngx_str_set(&outcome->status, "done");
-
-    if (msg->type == NGX_HTTP_CWMP_MSG_FAULT) {
-        ngx_str_set(&outcome->status, "fault");
-
-        detail = ngx_http_cwmp_soap_arg(rpc, "detail");
-        fault = detail ? ngx_http_cwmp_soap_arg(detail, "Fault") : NULL;
-
-        rc = ngx_http_cwmp_outcome_fault(r, fault, res, outcome);
-
-    } else if (ngx_strcmp(msg->method.data, "GetParameterValuesResponse")
-               == 0)
-    {
-        rc = ngx_http_cwmp_outcome_values(r, rpc, res, outcome);
-
-    } else if (ngx_strcmp(msg->method.data, "GetParameterNamesResponse")
-               == 0)
-    {
-        rc = ngx_http_cwmp_outcome_names(r, rpc, res);
-
-    } else if (ngx_strcmp(msg->method.data,
-                          "GetParameterAttributesResponse") == 0)
-    {
-        rc = ngx_http_cwmp_outcome_attributes(r, rpc, res);
-
-    } else if (ngx_strcmp(msg->method.data, "GetRPCMethodsResponse") == 0) {
-        rc = ngx_http_cwmp_outcome_strings(r,
-                 ngx_http_cwmp_soap_arg(rpc, "MethodList"), res, "methods");
-
-    } else {
-        /* Status, InstanceNumber, StartTime, CompleteTime, or nothing */
-        rc = ngx_http_cwmp_outcome_fields(r, rpc, res);
-
-        v = json_object_get(res, "status");
-
-        /* SPV status 0: applied (1: applied once the CPE commits) */
-        outcome->apply = (ngx_strcmp(msg->method.data,
-                                     "SetParameterValuesResponse") == 0
-                          && json_is_integer(v)
-                          && json_integer_value(v) == 0)
-                         || ngx_strcmp(msg->method.data,
-                                       "DeleteObjectResponse") == 0;
-    }
-
-    if (rc != NGX_OK) {
-        json_decref(res);
-        return rc;
-    }
-
-    return ngx_http_cwmp_task_json(r, res, &outcome->result);
-}
-
-
-/*
- * {"faultCode": 9003, "faultString": "...", "setParameterValuesFault":
- * [{"parameterName": ..., "faultCode": ..., "faultString": ...}]}
- */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_fault(ngx_http_request_t *r, xmlNodePtr fault,
-    json_t *res, ngx_http_cwmp_outcome_t *outcome)
-{
-    json_t      *list, *f;
-    xmlNodePtr   node;
-
-    if (fault == NULL) {
-        /* a SOAP Fault without a CWMP one */
-        return json_object_set_new(res, "faultCode", json_null()) == 0
-               ? NGX_OK : NGX_ERROR;
-    }
-
-    if (json_object_set_new(res, "faultCode", ngx_http_cwmp_json_number(r,
-                                ngx_http_cwmp_soap_arg(fault, "FaultCode")))
-        != 0
-        || json_object_set_new(res, "faultString", ngx_http_cwmp_json_text(r,
-                                ngx_http_cwmp_soap_arg(fault, "FaultString")))
-           != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    list = NULL;
-
-    for (node = ngx_http_cwmp_soap_first(fault);
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        if (!ngx_http_cwmp_soap_is_arg(node, "SetParameterValuesFault")) {
-            continue;
-        }
-
-        if (list == NULL) {
-            list = json_array();
-            if (list == NULL
-                || json_object_set_new(res, "setParameterValuesFault", list)
-                   != 0)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        f = json_pack("{s:o,s:o,s:o}",
-                "parameterName", ngx_http_cwmp_json_text(r,
-                              ngx_http_cwmp_soap_arg(node, "ParameterName")),
-                "faultCode", ngx_http_cwmp_json_number(r,
-                              ngx_http_cwmp_soap_arg(node, "FaultCode")),
-                "faultString", ngx_http_cwmp_json_text(r,
-                              ngx_http_cwmp_soap_arg(node, "FaultString")));
-
-        if (f == NULL || json_array_append_new(list, f) != 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* {"parameterValues": [[name, value, type], ...]}, and the cache */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_values(ngx_http_request_t *r, xmlNodePtr rpc,
-    json_t *res, ngx_http_cwmp_outcome_t *outcome)
-{
-    json_t                 *list, *pv;
-    xmlNodePtr              node, name, value;
-    ngx_http_cwmp_param_t  *p;
-
-    list = json_array();
-    if (list == NULL || json_object_set_new(res, "parameterValues", list)
-                        != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    node = ngx_http_cwmp_soap_arg(rpc, "ParameterList");
-
-    for (node = node ? ngx_http_cwmp_soap_first(node) : NULL;
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        name = ngx_http_cwmp_soap_arg(node, "Name");
-        value = ngx_http_cwmp_soap_arg(node, "Value");
-
-        if (name == NULL || value == NULL) {
-            continue;
-        }
-
-        p = ngx_array_push(&outcome->params);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memzero(p, sizeof(ngx_http_cwmp_param_t));
-
-        if (ngx_http_cwmp_soap_text(r->pool, name, &p->name, 1) != NGX_OK
-            || ngx_http_cwmp_soap_text(r->pool, value, &p->value, 0)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_cwmp_soap_param_type(r->pool, value, &p->type)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        pv = json_pack("[s%s%s%]",
-                       p->name.len ? (char *) p->name.data : "", p->name.len,
-                       p->value.len ? (char *) p->value.data : "",
-                       p->value.len,
-                       p->type.len ? (char *) p->type.data : "",
-                       p->type.len);
-
-        if (pv == NULL || json_array_append_new(list, pv) != 0) {
-            /* not UTF-8: libxml2 gives UTF-8, so out of memory */
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* {"parameters": [[name, writable], ...]} */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_names(ngx_http_request_t *r, xmlNodePtr rpc,
-    json_t *res)
-{
-    json_t      *list, *item;
-    ngx_str_t    name, writable;
-    xmlNodePtr   node, n;
-
-    list = json_array();
-    if (list == NULL || json_object_set_new(res, "parameters", list) != 0) {
-        return NGX_ERROR;
-    }
-
-    node = ngx_http_cwmp_soap_arg(rpc, "ParameterList");
-
-    for (node = node ? ngx_http_cwmp_soap_first(node) : NULL;
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        n = ngx_http_cwmp_soap_arg(node, "Name");
-        if (n == NULL) {
-            continue;
-        }
-
-        if (ngx_http_cwmp_soap_text(r->pool, n, &name, 1) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ngx_str_null(&writable);
-
-        n = ngx_http_cwmp_soap_arg(node, "Writable");
-        if (n && ngx_http_cwmp_soap_text(r->pool, n, &writable, 1) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        item = json_pack("[s%b]", name.len ? (char *) name.data : "",
-                         name.len,
-                         (int) ((writable.len == 1 && writable.data[0] == '1')
-                                || (writable.len == 4
-                                    && ngx_strncmp(writable.data, "true", 4)
-                                       == 0)));
-
-        if (item == NULL || json_array_append_new(list, item) != 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* {"parameterAttributes": [{name, notification, accessList}, ...]} */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_attributes(ngx_http_request_t *r, xmlNodePtr rpc,
-    json_t *res)
-{
-    json_t      *list, *item;
-    xmlNodePtr   node;
-
-    list = json_array();
-    if (list == NULL
-        || json_object_set_new(res, "parameterAttributes", list) != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    node = ngx_http_cwmp_soap_arg(rpc, "ParameterList");
-
-    for (node = node ? ngx_http_cwmp_soap_first(node) : NULL;
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        item = json_pack("{s:o,s:o}",
-                 "name", ngx_http_cwmp_json_text(r,
-                                   ngx_http_cwmp_soap_arg(node, "Name")),
-                 "notification", ngx_http_cwmp_json_number(r,
-                                   ngx_http_cwmp_soap_arg(node,
-                                                          "Notification")));
-
-        if (item == NULL
-            || ngx_http_cwmp_outcome_strings(r,
-                   ngx_http_cwmp_soap_arg(node, "AccessList"), item,
-                   "accessList")
-               != NGX_OK
-            || json_array_append_new(list, item) != 0)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* the simple answers: Status, InstanceNumber, StartTime, CompleteTime */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_fields(ngx_http_request_t *r, xmlNodePtr rpc,
-    json_t *res)
-{
-    xmlNodePtr  n;
-
-    n = ngx_http_cwmp_soap_arg(rpc, "Status");
-    if (n && json_object_set_new(res, "status",
-                                 ngx_http_cwmp_json_number(r, n)) != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    n = ngx_http_cwmp_soap_arg(rpc, "InstanceNumber");
-    if (n && json_object_set_new(res, "instanceNumber",
-                                 ngx_http_cwmp_json_number(r, n)) != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    n = ngx_http_cwmp_soap_arg(rpc, "StartTime");
-    if (n && json_object_set_new(res, "startTime",
-                                 ngx_http_cwmp_json_text(r, n)) != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    n = ngx_http_cwmp_soap_arg(rpc, "CompleteTime");
-    if (n && json_object_set_new(res, "completeTime",
-                                 ngx_http_cwmp_json_text(r, n)) != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* {key: [strings]} from a list of <string> elements */
-
-static ngx_int_t
-ngx_http_cwmp_outcome_strings(ngx_http_request_t *r, xmlNodePtr list,
-    json_t *res, char *key)
-{
-    json_t      *a;
-    xmlNodePtr   node;
-
-    a = json_array();
-    if (a == NULL || json_object_set_new(res, key, a) != 0) {
-        return NGX_ERROR;
-    }
-
-    for (node = list ? ngx_http_cwmp_soap_first(list) : NULL;
-         node;
-         node = ngx_http_cwmp_soap_next(node))
-    {
-        if (json_array_append_new(a, ngx_http_cwmp_json_text(r, node)) != 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* an element's text as a JSON string; null when absent */
-
-static json_t *
-ngx_http_cwmp_json_text(ngx_http_request_t *r, xmlNodePtr node)
-{
-    ngx_str_t  s;
-
-    if (node == NULL
-        || ngx_http_cwmp_soap_text(r->pool, node, &s, 1) != NGX_OK)
-    {
-        return json_null();
-    }
-
-    return json_stringn(s.len ? (char *) s.data : "", s.len);
-}
-
-
-/* an element's text as a JSON integer; its text when it is not one */
-
-static json_t *
-ngx_http_cwmp_json_number(ngx_http_request_t *r, xmlNodePtr node)
-{
-    ngx_int_t  n;
-    ngx_str_t  s;
-
-    if (node == NULL
-        || ngx_http_cwmp_soap_text(r->pool, node, &s, 1) != NGX_OK)
-    {
-        return json_null();
-    }
-
-    n = ngx_atoi(s.data, s.len);
-
-    if (n == NGX_ERROR) {
-        return json_stringn(s.len ? (char *) s.data : "", s.len);
-    }
-
-    return json_integer(n);
-}
-
-
-ngx_int_t
-ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
-    ngx_str_t *out)
-{
-    json_t  *j;
-
-    j = ngx_http_cwmp_json_tree(r, rpc);
-
-    if (!json_is_object(j)) {
-        /* no arguments */
-        json_decref(j);
-        j = json_object();
-        if (j == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    return ngx_http_cwmp_task_json(r, j, out);
-}
-
-
-/*
- * An element as JSON: its text when it has no child elements, else an
- * object of its children by local name, a repeated name an array.  The
- * parser bounds the depth.
- */
-
-static json_t *
-ngx_http_cwmp_json_tree(ngx_http_request_t *r, xmlNodePtr node)
-{
-    json_t      *obj, *v, *prev, *list;
-    xmlNodePtr   child;
-
-    child = ngx_http_cwmp_soap_first(node);
-
-    if (child == NULL) {
-        return ngx_http_cwmp_json_text(r, node);
-    }
-
-    obj = json_object();
-    if (obj == NULL) {
-        return json_null();
-    }
-
-    for ( /* void */ ; child; child = ngx_http_cwmp_soap_next(child)) {
-        v = ngx_http_cwmp_json_tree(r, child);
-        prev = json_object_get(obj, (const char *) child->name);
-
-        if (prev == NULL) {
-            json_object_set_new(obj, (const char *) child->name, v);
-            continue;
-        }
-
-        if (json_is_array(prev)) {
-            json_array_append_new(prev, v);
-            continue;
-        }
-
-        list = json_array();
-        if (list == NULL) {
-            json_decref(v);
-            continue;
-        }
-
-        json_array_append(list, prev);
-        json_array_append_new(list, v);
-        json_object_set_new(obj, (const char *) child->name, list);
-    }
-
-    return obj;
-}
-
-
-/*
- * {"faultCode": 0, "faultString": "", "startTime": ..., "completeTime":
- * ...}: done with FaultCode 0, fault otherwise
- */
-
-ngx_int_t
-ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r, xmlNodePtr rpc,
-    ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome)
-{
-    json_t      *res, *code;
-    xmlNodePtr   node, fault;
-
-    ngx_memzero(outcome, sizeof(ngx_http_cwmp_outcome_t));
-
-    node = ngx_http_cwmp_soap_arg(rpc, "CommandKey");
-
-    if (node == NULL
-        || ngx_http_cwmp_soap_text(r->pool, node, command_key, 1) != NGX_OK)
-    {
-        ngx_str_null(command_key);
-    }
-
-    fault = ngx_http_cwmp_soap_arg(rpc, "FaultStruct");
-
-    code = ngx_http_cwmp_json_number(r, fault
-                               ? ngx_http_cwmp_soap_arg(fault, "FaultCode")
-                               : NULL);
-
-    res = json_pack("{s:o,s:o,s:o,s:o}",
-            "faultCode", code,
-            "faultString", ngx_http_cwmp_json_text(r, fault
-                               ? ngx_http_cwmp_soap_arg(fault, "FaultString")
-                               : NULL),
-            "startTime", ngx_http_cwmp_json_text(r,
-                               ngx_http_cwmp_soap_arg(rpc, "StartTime")),
-            "completeTime", ngx_http_cwmp_json_text(r,
-                               ngx_http_cwmp_soap_arg(rpc, "CompleteTime")));
-    if (res == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (json_is_integer(code) && json_integer_value(code) == 0) {
-        ngx_str_set(&outcome->status, "done");
-
-    } else {
-        ngx_str_set(&outcome->status, "fault");
-    }
-
-    return ngx_http_cwmp_task_json(r, res, &outcome->result);
 }
 
 

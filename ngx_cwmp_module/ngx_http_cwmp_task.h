@@ -3,8 +3,8 @@
  * Copyright (C) ngx_cwmp authors
  *
  * Tasks: the JSON documents other systems queue in Redis (GenieACS's NBI
- * vocabulary), turned into ACS requests; the CPE's answers turned into
- * results and parameter-cache updates.  No I/O.
+ * vocabulary), turned into ACS requests; and what came of them, an
+ * outcome (ngx_http_cwmp_outcome.c reads the CPE's answers).  No I/O.
  */
 
 
@@ -14,7 +14,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include <jansson.h>
 
@@ -40,23 +39,12 @@ typedef struct {
  * NGX_DECLINED when the task cannot be sent (broken JSON, unknown name,
  * bad arguments, expired), with *outcome saying so; NGX_ERROR.
  */
-ngx_int_t ngx_http_cwmp_task_request(ngx_http_request_t *r, ngx_str_t *raw,
-    ngx_str_t *types, ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome);
+ngx_int_t ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *raw, ngx_str_t *types, ngx_str_t *body,
+    ngx_http_cwmp_outcome_t *outcome);
 
-/* what the CPE's answer (a response or a SOAP Fault) means */
-ngx_int_t ngx_http_cwmp_task_outcome(ngx_http_request_t *r,
-    ngx_http_cwmp_msg_t *msg, ngx_http_cwmp_outcome_t *outcome);
-
-/* a TransferComplete as the result of the transfer it reports */
-ngx_int_t ngx_http_cwmp_task_transfer_complete(ngx_http_request_t *r,
-    xmlNodePtr rpc, ngx_str_t *command_key, ngx_http_cwmp_outcome_t *outcome);
-
-/* the compact JSON text of j, in the request's pool; j is released */
-ngx_int_t ngx_http_cwmp_task_json(ngx_http_request_t *r, json_t *j,
-    ngx_str_t *out);
-
-/* a CPE request's arguments as JSON: {"CommandKey": "...", ...} */
-ngx_int_t ngx_http_cwmp_task_args(ngx_http_request_t *r, xmlNodePtr rpc,
+/* the compact JSON text of j, in the pool; j is released */
+ngx_int_t ngx_http_cwmp_task_json(ngx_pool_t *pool, json_t *j,
     ngx_str_t *out);
 
 

@@ -31,7 +31,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_module.h"
-#include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_util.h"
 #include "ngx_http_cwmp_store.h"
 #include "ngx_stream_cwmp_stun_module.h"
 
@@ -348,7 +348,7 @@ ngx_stream_cwmp_stun_integrity(ngx_str_t *key, u_char *msg, size_t len,
     parts[1].data = msg + 4;
     parts[1].len = len - 4;
 
-    ngx_http_cwmp_session_hmac_sha1(key, parts, 2, mac);
+    ngx_http_cwmp_hmac_sha1(key, parts, 2, mac);
 
     /* not a secret compared: a timing difference reveals nothing here */
 
@@ -379,7 +379,7 @@ ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                               ngx_http_cwmp_module);
 
-    if (mcf == NULL || mcf->node == NULL) {
+    if (mcf == NULL || mcf->store.node == NULL) {
         ngx_log_error(NGX_LOG_WARN, c->log, 0,
                       "cwmp stun: no Redis (a \"cwmp\" location and "
                       "\"cwmp_redis\" in http{}): binding not recorded");
@@ -433,7 +433,7 @@ ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
         hex.len = ngx_hex_dump(hex.data, mi + 4, 20) - hex.data;
     }
 
-    op = ngx_http_cwmp_store_stun(mcf->node, &mcf->prefix, pool, &so->id,
+    op = ngx_http_cwmp_store_stun(&mcf->store, pool, &so->id,
                                   &so->address, change, trusted, &text, &hex,
                                   ngx_cycle->log);
     if (op == NULL) {
@@ -448,7 +448,8 @@ ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
     op->reply = ngx_stream_cwmp_stun_checked;
     op->done = ngx_stream_cwmp_stun_recorded;
 
-    if (ngx_http_cwmp_redis_submit(mcf->node, op, ngx_cycle->log) != NGX_OK)
+    if (ngx_http_cwmp_store_submit(&mcf->store, op, ngx_cycle->log)
+        != NGX_OK)
     {
         ngx_destroy_pool(pool);
     }

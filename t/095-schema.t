@@ -6,8 +6,8 @@ use strict;
 use warnings;
 use Test::More;
 
-my $out = `bash .ci/gen-scripts --check 2>&1`;
-is($?, 0, 'ngx_http_cwmp_scripts.h is what .ci/gen-scripts makes')
+my $out = `perl .ci/gen-scripts --check 2>&1`;
+is($?, 0, "ngx_http_cwmp_scripts.[ch] are what .ci/gen-scripts makes")
     or diag($out);
 
 # the data model types, when the specifications are beside the repository

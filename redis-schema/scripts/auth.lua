@@ -21,9 +21,12 @@
 -- ARGV[8]  now, seconds since the epoch
 --
 -- Returns {status, ms, password, ha1_md5, ha1_sha256, next_password,
--- previous_password}: status "ok"; "limited" (ms: until the window
--- ends); "replay" (a nonce count already used, or a nonce older than the
--- last the device used); "failed" (counted).
+-- previous_password}, the status one of:
+-- ANSWER[1]  OK  the credentials follow
+-- ANSWER[2]  LIMITED  too many failures (ms: until the window ends)
+-- ANSWER[3]  REPLAY  a nonce count already used, or a nonce older than
+--          the last the device used
+-- ANSWER[4]  FAILED  a failure, counted
 
 if ARGV[1] == 'fail' then
     for i = 2, 3 do
@@ -32,7 +35,7 @@ if ARGV[1] == 'fail' then
         end
     end
 
-    return {'failed', 0, '', '', '', '', ''}
+    return {FAILED, 0, '', '', '', '', ''}
 end
 
 for i = 2, 3 do
@@ -47,7 +50,7 @@ for i = 2, 3 do
             ttl = tonumber(ARGV[4])
         end
 
-        return {'limited', ttl, '', '', '', '', ''}
+        return {LIMITED, ttl, '', '', '', '', ''}
     end
 end
 
@@ -59,14 +62,14 @@ if ARGV[5] ~= '' then
         local nonce, count = string.match(last, '^(%S+) (%d+)$')
 
         if nonce == ARGV[5] and nc <= tonumber(count) then
-            return {'replay', 0, '', '', '', '', ''}
+            return {REPLAY, 0, '', '', '', '', ''}
         end
 
         -- nonces begin with the time they were issued, fixed width
         if nonce and nonce ~= ARGV[5]
            and string.sub(ARGV[5], 1, 12) < string.sub(nonce, 1, 12)
         then
-            return {'replay', 0, '', '', '', '', ''}
+            return {REPLAY, 0, '', '', '', '', ''}
         end
     end
 
@@ -81,4 +84,4 @@ if c[5] and (tonumber(c[6] or '0') or 0) < tonumber(ARGV[8]) then
     c[5] = false
 end
 
-return {'ok', 0, c[1] or '', c[2] or '', c[3] or '', c[4] or '', c[5] or ''}
+return {OK, 0, c[1] or '', c[2] or '', c[3] or '', c[4] or '', c[5] or ''}

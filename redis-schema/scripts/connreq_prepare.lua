@@ -12,9 +12,10 @@
 -- ARGV[1]  the window, ms
 --
 -- Returns {status, url, remote address, username, password, UDP
--- address (reported, else the STUN binding), NATDetected}: status "go", "unknown" (the ACS never heard from
--- the device) or "rate_limited" (another request to it within the
--- window).
+-- address (reported, else the STUN binding), NATDetected}: status "go",
+-- "unknown" (the ACS never heard from the device) or "rate_limited"
+-- (another request to it within the window); "unknown" and
+-- "rate_limited" are outcomes in cwmp:results as they are.
 
 local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')
 

@@ -18,34 +18,26 @@
 -- ARGV[8]  ... with this status (done or fault)
 -- ARGV[9]  ... and this result, JSON
 --
--- Returns 1 when recorded, 0 when the session is not the caller's.
--- The stream is capped at about a million entries (XADD MAXLEN ~).
+-- ANSWER[1]  RECORDED  recorded
+-- ANSWER[0]  NOT_OURS  the session is not the caller's
+--
+-- The stream is capped at about a million entries (results.lua).
 
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then
-    return 0
+    return NOT_OURS
 end
 
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', '1000000', '*',
-           'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
-           'time', ARGV[6])
+-- include: results.lua
+
+xadd(KEYS[2], 'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
+     'time', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 if ARGV[7] ~= '' then
     local entry = redis.call('HGET', KEYS[3], ARGV[7])
-    local ok, p = pcall(cjson.decode, entry or '')
-    if ok and type(p) == 'table' and type(p.task) == 'string' then
-        local ok2, t = pcall(cjson.decode, p.task)
-        if not ok2 or type(t) ~= 'table' then
-            t = {}
-        end
-        local id = t.id
-        if type(id) ~= 'string' or id == '' then
-            id = string.sub(redis.sha1hex(p.task), 1, 16)
-        end
-        redis.call('XADD', KEYS[4], 'MAXLEN', '~', '1000000', '*',
-                   'device', ARGV[3], 'task', id,
-                   'name', type(t.name) == 'string' and t.name or '',
-                   'status', ARGV[8], 'result', ARGV[9], 'time', ARGV[6])
+    local t = record_pending(KEYS[4], ARGV[3], entry, ARGV[8], ARGV[9],
+                             ARGV[6])
+    if t then
         redis.call('HDEL', KEYS[3], ARGV[7])
         if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
             -- the policies look at it when this session's turn comes
@@ -55,4 +47,4 @@ if ARGV[7] ~= '' then
     end
 end
 
-return 1
+return RECORDED

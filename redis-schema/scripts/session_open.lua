@@ -30,12 +30,17 @@
 --          policies read, c, then the c campaigns, o, then the o objects
 --          whose instances they count
 --
--- Returns 1 when the session is open, 0 when another one is in progress
--- (nothing is stored: the CPE will send its Inform again).  With policies,
--- an open session returns {1, wanted values, tags, policy state (flat),
--- campaigns (paused, in_progress, this device's state), objects (per
--- object, its cached <object><n>.<leaf> names and values)}: nginx
--- evaluates them at once.
+-- ANSWER[1]  OPEN  the session is open; with policies, {OPEN, wanted
+--          values, tags, policy state (flat), campaigns (paused,
+--          in_progress, this device's state), objects (per object, its
+--          cached <object><n>.<leaf> names and values)}: nginx evaluates
+--          them at once
+-- ANSWER[0]  BUSY  another session is in progress (nothing is stored: the
+--          CPE will send its Inform again)
+--
+-- UNDECLARED  cwmp:campaign:<policy>  the campaigns' counters the
+--          policies read (policy_inputs.lua)
+-- UNDECLARED  cwmp:campaign:<policy>:devices
 --
 -- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
 -- "6 CONNECTION REQUEST" is recorded in cwmp:results (connectionRequest,
@@ -47,7 +52,7 @@ local cur = redis.call('HMGET', KEYS[4], 'token', 'turn')
 
 -- a session whose policies wanted nothing is over, whatever its key says
 if cur[1] and cur[1] ~= ARGV[2] and cur[2] ~= 'policies' then
-    return 0
+    return BUSY
 end
 
 local now = ARGV[4]
@@ -87,24 +92,7 @@ pairs_at(KEYS[1])
 pairs_at(KEYS[2])
 pairs_at(KEYS[3])
 
-local function record(entry, status, result)
-    local ok, p = pcall(cjson.decode, entry)
-    if not ok or type(p) ~= 'table' or type(p.task) ~= 'string' then
-        return
-    end
-    local ok2, t = pcall(cjson.decode, p.task)
-    if not ok2 or type(t) ~= 'table' then
-        t = {}
-    end
-    local id = t.id
-    if type(id) ~= 'string' or id == '' then
-        id = string.sub(redis.sha1hex(p.task), 1, 16)
-    end
-    redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-               'device', ARGV[7], 'task', id,
-               'name', type(t.name) == 'string' and t.name or '',
-               'status', status, 'result', result, 'time', now)
-end
+-- include: results.lua
 
 local n = tonumber(ARGV[i])
 for k = 1, n do
@@ -115,16 +103,15 @@ for k = 1, n do
 
     if code == '6 CONNECTION REQUEST' then
         -- the session a connection request asked for
-        redis.call('XADD', KEYS[8], 'MAXLEN', '~', '1000000', '*',
-                   'device', ARGV[7], 'task', 'connreq:session',
-                   'name', 'connectionRequest', 'status', 'session',
-                   'result', '{}', 'time', now)
+        xadd(KEYS[8], 'device', ARGV[7], 'task', 'connreq:session',
+             'name', 'connectionRequest', 'status', 'session',
+             'result', '{}', 'time', now)
     end
 
     if code == 'M Reboot' and key ~= '' then
         local entry = redis.call('HGET', KEYS[7], key)
         if entry then
-            record(entry, 'done', '{}')
+            record_pending(KEYS[8], ARGV[7], entry, 'done', '{}', now)
             redis.call('HDEL', KEYS[7], key)
         end
     end
@@ -136,8 +123,10 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
     if not ok or type(p) ~= 'table' or type(p.since) ~= 'number'
        or p.since + 3600 < tonumber(now)
     then
-        record(entry, 'fault', cjson.encode({error = 'unfinished',
-            detail = 'the CPE did not report it done within an hour'}))
+        record_pending(KEYS[8], ARGV[7], entry, 'fault',
+                       cjson.encode({error = 'unfinished',
+                           detail = 'the CPE did not report it done within '
+                                    .. 'an hour'}), now)
         redis.call('HDEL', KEYS[7], key)
     end
 end
@@ -151,7 +140,7 @@ redis.call('PEXPIRE', KEYS[4], ARGV[3])
 redis.call('ZADD', KEYS[6], now, ARGV[7])
 
 if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
-    return 1
+    return OPEN
 end
 
 -- what the policies read: the wanted cached values, campaigns, objects;
@@ -161,6 +150,6 @@ end
 local values, campaigns, objects = policy_inputs(KEYS[2], P + 2,
                                                  ARGV[P + 1], ARGV[7])
 
-return {1, values,
+return {OPEN, values,
         ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},
         redis.call('HGETALL', KEYS[9]), campaigns, objects}

@@ -42,7 +42,7 @@
 -- ARGV[P+4] the campaign key prefix ("cwmp:campaign:")
 -- ARGV[P+5] m, then the m cached parameters the policies read ("-": not
 --           sent, as when the turn begins; returns {3, ""} when they are
---           needed, and nginx calls again with them)
+--           needed (WANT_NAMES), and nginx calls again with them)
 -- then      c, then the c campaigns (policies with rollout limits)
 -- then      o, then the o objects whose instances the policies count
 --
@@ -50,23 +50,34 @@
 -- then waits in the session's "plan" and "ops" fields for the turn to
 -- begin.  When no task is left and an evaluation is due again (a task ran
 -- in this call, the session's evaluations are below ARGV[P], and this call
--- carries none), returns {2, "", ns, "{}",
--- device fields, wanted values, tags, policy state, campaigns, objects}: nginx
--- evaluates the policies and calls again with the outcome, or, when they
--- want nothing, ends the session at once (turn "policies": it expires
--- within 10 s and session_open may replace it).
+-- carries none), returns EVALUATE: nginx evaluates the policies and calls
+-- again with the outcome, or, when they want nothing, ends the session at
+-- once (turn "policies": it expires within 10 s and session_open may
+-- replace it).
 --
 -- A policy task ({"policy": name, ...}) that faults sets the device's
 -- "fault:<name>" record (retry after 300 s x 2^(n-1), capped) and counts
 -- against the campaign's stop rules; one that succeeds applies its
 -- "marks" to the policy state and clears the record.
 --
--- Returns {1, next task or "", ns, types}: "" when the session is over
--- (and deleted), ns the CPE's CWMP namespace, types a JSON object of the
--- cached types of a setParameterValues' untyped parameters ("{}" for
--- other tasks); {0, ""} when the session is not
--- the caller's; {-1, ""} when the answer is not to the request in flight
--- (another cwmp:ID, another method, none in flight): nothing is stored.
+-- ANSWER[1]  TASK  {TASK, next task or "", ns, types}: "" when the session
+--          is over (and deleted), ns the CPE's CWMP namespace, types a JSON
+--          object of the cached types of a setParameterValues' untyped
+--          parameters ("{}" for other tasks)
+-- ANSWER[2]  EVALUATE  the policies' turn: {EVALUATE, "", ns, "{}", device
+--          fields (device_fields.lua), wanted values, tags, policy state,
+--          campaigns, objects}
+-- ANSWER[3]  WANT_NAMES  {WANT_NAMES, ""}: call again with the names of
+--          the values the policies read (nothing was done)
+-- ANSWER[0]  NOT_OURS  {NOT_OURS, ""}: the session is not the caller's
+-- ANSWER[-1]  NOT_IN_FLIGHT  {NOT_IN_FLIGHT, ""}: the answer is not to the
+--          request in flight (another cwmp:ID, another method, none in
+--          flight): nothing is stored
+--
+-- UNDECLARED  cwmp:campaign:<policy>  a campaign's counters (the prefix
+--          is ARGV[P+4])
+-- UNDECLARED  cwmp:campaign:<policy>:devices  each device's state in it
+-- UNDECLARED  cwmp:campaign:<policy>:recent  its last outcomes
 --
 -- A task handed out in 3 sessions without an outcome (a CPE that drops
 -- the session, or reboots, on it) is dropped with a fault result.
@@ -74,7 +85,7 @@
 -- later (status 1), is done only when the CPE says so: it waits in the
 -- pending hash under its CommandKey (session_open: "M Reboot";
 -- session_cpe: TransferComplete, DUStateChangeComplete).
--- Results are capped at about a million entries (XADD MAXLEN ~).
+-- Results are capped at about a million entries (results.lua).
 
 local MAX_TRIES = 3
 
@@ -82,30 +93,11 @@ local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
                      'plan', 'ops', 'recheck')
 
 if s[1] ~= ARGV[1] then
-    return {0, ''}
+    return {NOT_OURS, ''}
 end
 
-local function decode(task)
-    local ok, t = pcall(cjson.decode, task)
-    if not ok or type(t) ~= 'table' then
-        t = {}
-    end
-    if type(t.name) ~= 'string' then
-        t.name = ''
-    end
-    return t
-end
-
-local function record(task, t, status, result)
-    local id = t.id
-    if type(id) ~= 'string' or id == '' then
-        id = string.sub(redis.sha1hex(task), 1, 16)
-    end
-
-    redis.call('XADD', KEYS[6], 'MAXLEN', '~', '1000000', '*',
-               'device', ARGV[5], 'task', id, 'name', t.name,
-               'status', status, 'result', result, 'time', ARGV[9])
-end
+-- include: results.lua
+-- include: device_fields.lua
 
 local function dequeue(task, queue)
     -- only now: a session that dies before this runs the task again
@@ -194,12 +186,12 @@ if ARGV[6] ~= '' then
     local task = s[3]
 
     if ARGV[2] ~= '' and s[2] ~= ARGV[2] then
-        return {-1, ''}
+        return {NOT_IN_FLIGHT, ''}
     end
 
     if not task then
         if ARGV[10] ~= '' then
-            return {-1, ''}
+            return {NOT_IN_FLIGHT, ''}
         end
 
     else
@@ -214,7 +206,7 @@ if ARGV[6] ~= '' then
 
         if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected
         then
-            return {-1, ''}
+            return {NOT_IN_FLIGHT, ''}
         end
 
         local queue = KEYS[2]
@@ -236,17 +228,12 @@ if ARGV[6] ~= '' then
         end
 
         if later then
-            local id = t.id
-            if type(id) ~= 'string' or id == '' then
-                id = string.sub(redis.sha1hex(task), 1, 16)
-            end
-
             -- the CommandKey the CPE will report (at most 32 characters)
-            redis.call('HSET', KEYS[7], string.sub(id, 1, 32),
+            redis.call('HSET', KEYS[7], string.sub(task_id(task, t), 1, 32),
                        cjson.encode({task = task, since = tonumber(ARGV[9]),
                                      answer = ARGV[7]}))
         else
-            record(task, t, ARGV[6], ARGV[7])
+            record(KEYS[6], ARGV[5], task, t, ARGV[6], ARGV[7], ARGV[9])
         end
 
         -- a policy's task: its state follows the outcome
@@ -369,10 +356,7 @@ if ARGV[6] ~= '' then
                         values[#values + 1] = v
                     end
                 end
-                local id = t.id
-                if type(id) ~= 'string' or id == '' then
-                    id = string.sub(redis.sha1hex(task), 1, 16)
-                end
+                local id = task_id(task, t)
                 if t.policy then
                     -- a policy's: next in the session's plan, the policy's
                     redis.call('LPUSH', KEYS[9], cjson.encode({
@@ -437,10 +421,9 @@ if plan ~= '' then
             -- after the back-off, a firmware policy starts its attempts anew
             redis.call('HDEL', KEYS[11], 'failed:' .. op[2],
                        'firmware:' .. op[2])
-            redis.call('XADD', KEYS[6], 'MAXLEN', '~', '1000000', '*',
-                       'device', ARGV[5], 'task', 'policy:' .. op[2],
-                       'name', 'policy', 'status', 'fault',
-                       'result', cjson.encode(op[3]), 'time', ARGV[9])
+            xadd(KEYS[6], 'device', ARGV[5], 'task', 'policy:' .. op[2],
+                 'name', 'policy', 'status', 'fault',
+                 'result', cjson.encode(op[3]), 'time', ARGV[9])
             policy_fault(op[2], op[3], op[4])
         end
     end
@@ -467,7 +450,7 @@ while true do
         if worked and plan == '' and rounds < (tonumber(ARGV[P]) or 0) then
             if ARGV[P + 5] == '-' then
                 -- the wanted names were left out: asked for, nothing done
-                return {3, ''}
+                return {WANT_NAMES, ''}
             end
 
             -- when the policies want nothing, nginx ends the session without
@@ -481,17 +464,14 @@ while true do
             local values, campaigns, objects =
                 policy_inputs(KEYS[3], P + 5, ARGV[P + 4], ARGV[5])
 
-            return {2, '', s[4] or '', '{}',
-                    redis.call('HMGET', KEYS[8], 'oui', 'product_class',
-                               'serial_number', 'manufacturer',
-                               'software_version', 'hardware_version',
-                               'data_model', 'last_events'),
+            return {EVALUATE, '', s[4] or '', '{}',
+                    redis.call('HMGET', KEYS[8], unpack(DEVICE_FIELDS)),
                     values, redis.call('SMEMBERS', KEYS[10]),
                     redis.call('HGETALL', KEYS[11]), campaigns, objects}
         end
 
         redis.call('DEL', KEYS[1], KEYS[9])
-        return {1, '', ''}
+        return {TASK, '', ''}
     end
 
     -- how many sessions this task was handed out in (a policy's task:
@@ -549,12 +529,12 @@ while true do
             end
         end
 
-        return {1, nxt, s[4], types}
+        return {TASK, nxt, s[4], types}
     end
 
     dequeue(nxt, KEYS[2])
-    record(nxt, decode(nxt), 'fault',
+    record(KEYS[6], ARGV[5], nxt, decode(nxt), 'fault',
            cjson.encode({error = 'abandoned',
                          detail = 'no answer from the CPE in '
-                                  .. MAX_TRIES .. ' sessions'}))
+                                  .. MAX_TRIES .. ' sessions'}), ARGV[9])
 end

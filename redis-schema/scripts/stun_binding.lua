@@ -13,7 +13,8 @@
 --          the length counting it, and the attributes before it), or ""
 -- ARGV[6]  MESSAGE-INTEGRITY, hex, or ""
 --
--- Returns 1 when recorded, 0 when not authentic.
+-- ANSWER[1]  RECORDED  recorded
+-- ANSWER[0]  REFUSED  not authentic
 
 local function bin(hex)
     return (string.gsub(hex, '..', function(c)
@@ -47,7 +48,7 @@ else
 end
 
 if not ok then
-    return 0
+    return REFUSED
 end
 
 redis.call('HSET', KEYS[2], 'address', ARGV[1], 'time', ARGV[2])
@@ -55,4 +56,4 @@ if ARGV[3] == '1' then
     redis.call('HSET', KEYS[2], 'binding_change', ARGV[2])
 end
 
-return 1
+return RECORDED

@@ -3,7 +3,7 @@
  * Copyright (C) ngx_cwmp authors
  *
  * libFuzzer harness: a Cookie header as a CPE sends it, through the
- * session cookie reader (ngx_http_cwmp_session_cookie()).
+ * session cookie reader (ngx_http_cwmp_conn_cookie()).
  */
 
 
@@ -11,7 +11,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_cwmp_session.h"
+#include "ngx_http_cwmp_conn.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.headers_in.cookies.nalloc = 1;
 #endif
 
-    if (ngx_http_cwmp_session_cookie(&r, &token, &device_id) == NGX_OK) {
+    if (ngx_http_cwmp_conn_cookie(&r, &token, &device_id) == NGX_OK) {
         if (token.data < copy || token.data + token.len > copy + size
             || device_id.data < copy
             || device_id.data + device_id.len > copy + size)

@@ -3,7 +3,7 @@
  * Copyright (C) ngx_cwmp authors
  *
  * What every harness needs of nginx's process state: page size, time, a
- * cycle and a connection whose log says nothing.
+ * cycle and a log that says nothing.
  */
 
 
@@ -12,7 +12,6 @@
 
 
 static ngx_log_t         ngx_fuzz_log;
-static ngx_connection_t  ngx_fuzz_connection;
 static ngx_cycle_t       ngx_fuzz_cycle;
 
 
@@ -30,7 +29,6 @@ ngx_fuzz_init(void)
     ngx_fuzz_log.log_level = NGX_LOG_EMERG;
     ngx_fuzz_cycle.log = &ngx_fuzz_log;
     ngx_cycle = &ngx_fuzz_cycle;
-    ngx_fuzz_connection.log = &ngx_fuzz_log;
 }
 
 

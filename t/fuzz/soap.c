@@ -4,17 +4,16 @@
  *
  * libFuzzer harness: a CWMP body through the SOAP parser (SAX for an
  * Inform, the hardened tree reader otherwise) and, for an answer to an
- * ACS request, through the task outcome reader, as the handler does.
+ * ACS request, through the outcome reader, as the session does.
  * Built against the nginx objects of "make test-asan" ("make fuzz").
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include "ngx_http_cwmp_soap.h"
-#include "ngx_http_cwmp_task.h"
+#include "ngx_http_cwmp_outcome.h"
 
 #include "ngx_fuzz.h"
 
@@ -27,7 +26,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     u_char                   *buf;
     ngx_pool_t               *pool;
-    ngx_http_request_t        r;
     ngx_http_cwmp_msg_t       msg;
     ngx_http_cwmp_outcome_t   outcome;
 
@@ -55,18 +53,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_memcpy(buf, data, size);
     buf[size] = '\0';
 
-    ngx_memzero(&r, sizeof(ngx_http_request_t));
-    r.pool = pool;
-    r.connection = &ngx_fuzz_connection;
-
     ngx_memzero(&msg, sizeof(ngx_http_cwmp_msg_t));
 
-    if (ngx_http_cwmp_soap_parse(&r, buf, size, &msg) == NGX_OK
+    if (ngx_http_cwmp_soap_parse(pool, buf, size, &msg) == NGX_OK
         && (msg.type == NGX_HTTP_CWMP_MSG_RESPONSE
             || msg.type == NGX_HTTP_CWMP_MSG_FAULT))
     {
         ngx_memzero(&outcome, sizeof(ngx_http_cwmp_outcome_t));
-        (void) ngx_http_cwmp_task_outcome(&r, &msg, &outcome);
+        (void) ngx_http_cwmp_outcome_read(pool, &msg, &outcome);
     }
 
     ngx_destroy_pool(pool);

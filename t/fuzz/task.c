@@ -11,7 +11,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
 #include "ngx_http_cwmp_task.h"
 
@@ -27,7 +26,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     u_char                   *nul;
     ngx_str_t                 raw, types, body;
     ngx_pool_t               *pool;
-    ngx_http_request_t        r;
     ngx_http_cwmp_outcome_t   outcome;
 
     ngx_fuzz_init();
@@ -60,13 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         types.len = size - raw.len - 1;
     }
 
-    ngx_memzero(&r, sizeof(ngx_http_request_t));
-    r.pool = pool;
-    r.connection = &ngx_fuzz_connection;
-
     ngx_memzero(&outcome, sizeof(ngx_http_cwmp_outcome_t));
 
-    (void) ngx_http_cwmp_task_request(&r, &raw, &types, &body, &outcome);
+    (void) ngx_http_cwmp_task_request(pool, &ngx_fuzz_log, &raw, &types,
+                                      &body, &outcome);
 
     ngx_destroy_pool(pool);
 
