@@ -615,9 +615,9 @@ ngx_http_cwmp_soap_inform_response(ngx_pool_t *pool,
     ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
     body.pool = pool;
 
-    ngx_http_cwmp_xml_raw(&body, "<cwmp:InformResponse>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "<cwmp:InformResponse>" CRLF);
     ngx_http_cwmp_xml_element(&body, "MaxEnvelopes", "1", 1);
-    ngx_http_cwmp_xml_raw(&body, "</cwmp:InformResponse>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "</cwmp:InformResponse>" CRLF);
 
     if (use_version == NULL || use_version->len == 0) {
         return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
@@ -626,11 +626,11 @@ ngx_http_cwmp_soap_inform_response(ngx_pool_t *pool,
     ngx_memzero(&hdr, sizeof(ngx_http_cwmp_xml_t));
     hdr.pool = pool;
 
-    ngx_http_cwmp_xml_raw(&hdr, "<cwmp:UseCWMPVersion "
-                                "soap-env:mustUnderstand=\"1\">");
+    ngx_http_cwmp_xml_literal(&hdr, "<cwmp:UseCWMPVersion "
+                                    "soap-env:mustUnderstand=\"1\">");
     ngx_http_cwmp_xml_text(&hdr, (char *) use_version->data,
                            use_version->len);
-    ngx_http_cwmp_xml_raw(&hdr, "</cwmp:UseCWMPVersion>" CRLF);
+    ngx_http_cwmp_xml_literal(&hdr, "</cwmp:UseCWMPVersion>" CRLF);
 
     if (hdr.nomem || hdr.error || body.nomem) {
         return NGX_ERROR;
@@ -660,16 +660,16 @@ ngx_http_cwmp_soap_fault(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
 
     *ngx_sprintf(buf, "%ui", code) = '\0';
 
-    ngx_http_cwmp_xml_raw(&body, "<soap-env:Fault>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "<soap-env:Fault>" CRLF);
     ngx_http_cwmp_xml_element(&body, "faultcode",
                               code == 8003 ? "Client" : "Server", 6);
     ngx_http_cwmp_xml_element(&body, "faultstring", "CWMP fault", 10);
-    ngx_http_cwmp_xml_raw(&body, "<detail>" CRLF "<cwmp:Fault>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "<detail>" CRLF "<cwmp:Fault>" CRLF);
     ngx_http_cwmp_xml_element(&body, "FaultCode", (char *) buf,
                               ngx_strlen(buf));
     ngx_http_cwmp_xml_element(&body, "FaultString", text, ngx_strlen(text));
-    ngx_http_cwmp_xml_raw(&body, "</cwmp:Fault>" CRLF "</detail>" CRLF
-                                 "</soap-env:Fault>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "</cwmp:Fault>" CRLF "</detail>" CRLF
+                                     "</soap-env:Fault>" CRLF);
 
     return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
 }
@@ -689,18 +689,18 @@ ngx_http_cwmp_soap_response(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
     ngx_memzero(&body, sizeof(ngx_http_cwmp_xml_t));
     body.pool = pool;
 
-    ngx_http_cwmp_xml_raw(&body, "<cwmp:");
+    ngx_http_cwmp_xml_literal(&body, "<cwmp:");
     ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
-    ngx_http_cwmp_xml_raw(&body, "Response>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "Response>" CRLF);
 
     if (next_url) {
         ngx_http_cwmp_xml_element(&body, "NextURL", (char *) next_url->data,
                                   next_url->len);
     }
 
-    ngx_http_cwmp_xml_raw(&body, "</cwmp:");
+    ngx_http_cwmp_xml_literal(&body, "</cwmp:");
     ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
-    ngx_http_cwmp_xml_raw(&body, "Response>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "Response>" CRLF);
 
     return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
 }
@@ -723,19 +723,19 @@ ngx_http_cwmp_soap_methods(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
 
     *ngx_sprintf(buf, "%ui", n) = '\0';
 
-    ngx_http_cwmp_xml_raw(&body, "<cwmp:GetRPCMethodsResponse>" CRLF
-                                 "<MethodList soap-enc:arrayType="
-                                 "\"xsd:string[");
+    ngx_http_cwmp_xml_literal(&body, "<cwmp:GetRPCMethodsResponse>" CRLF
+                                     "<MethodList soap-enc:arrayType="
+                                     "\"xsd:string[");
     ngx_http_cwmp_xml_raw(&body, (char *) buf);
-    ngx_http_cwmp_xml_raw(&body, "]\">" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "]\">" CRLF);
 
     for (n = 0; methods[n]; n++) {
         ngx_http_cwmp_xml_element(&body, "string", methods[n],
                                   ngx_strlen(methods[n]));
     }
 
-    ngx_http_cwmp_xml_raw(&body, "</MethodList>" CRLF
-                                 "</cwmp:GetRPCMethodsResponse>" CRLF);
+    ngx_http_cwmp_xml_literal(&body, "</MethodList>" CRLF
+                                     "</cwmp:GetRPCMethodsResponse>" CRLF);
 
     return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
 }
@@ -789,40 +789,42 @@ ngx_http_cwmp_soap_envelope(ngx_pool_t *pool, ngx_str_t *ns, ngx_str_t *id,
 
     /* the namespace was checked to be urn:dslforum-org:cwmp-1-N */
 
-    ngx_http_cwmp_xml_raw(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    ngx_http_cwmp_xml_literal(&x,
+                              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                               CRLF
                               "<soap-env:Envelope"
                               " xmlns:soap-env=\"" NGX_HTTP_CWMP_SOAP_ENV "\""
                               " xmlns:soap-enc=\"http://schemas.xmlsoap.org"
                               "/soap/encoding/\""
-                              " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\""
+                              " xmlns:xsd=\"http://www.w3.org/2001/"
+                              "XMLSchema\""
                               " xmlns:xsi=\"http://www.w3.org/2001/"
                               "XMLSchema-instance\""
                               " xmlns:cwmp=\"");
     ngx_http_cwmp_xml_rawn(&x, ns->data, ns->len);
-    ngx_http_cwmp_xml_raw(&x, "\">" CRLF);
+    ngx_http_cwmp_xml_literal(&x, "\">" CRLF);
 
     if (id || extra) {
-        ngx_http_cwmp_xml_raw(&x, "<soap-env:Header>" CRLF);
+        ngx_http_cwmp_xml_literal(&x, "<soap-env:Header>" CRLF);
 
         if (id) {
-            ngx_http_cwmp_xml_raw(&x, "<cwmp:ID "
-                                      "soap-env:mustUnderstand=\"1\">");
+            ngx_http_cwmp_xml_literal(&x, "<cwmp:ID "
+                                          "soap-env:mustUnderstand=\"1\">");
             ngx_http_cwmp_xml_text(&x, (char *) id->data, id->len);
-            ngx_http_cwmp_xml_raw(&x, "</cwmp:ID>" CRLF);
+            ngx_http_cwmp_xml_literal(&x, "</cwmp:ID>" CRLF);
         }
 
         if (extra) {
             ngx_http_cwmp_xml_rawn(&x, extra->data, extra->len);
         }
 
-        ngx_http_cwmp_xml_raw(&x, "</soap-env:Header>" CRLF);
+        ngx_http_cwmp_xml_literal(&x, "</soap-env:Header>" CRLF);
     }
 
-    ngx_http_cwmp_xml_raw(&x, "<soap-env:Body>" CRLF);
+    ngx_http_cwmp_xml_literal(&x, "<soap-env:Body>" CRLF);
     ngx_http_cwmp_xml_rawn(&x, body, len);
-    ngx_http_cwmp_xml_raw(&x, "</soap-env:Body>" CRLF
-                              "</soap-env:Envelope>" CRLF);
+    ngx_http_cwmp_xml_literal(&x, "</soap-env:Body>" CRLF
+                                  "</soap-env:Envelope>" CRLF);
 
     if (x.nomem || x.error) {
         return NGX_ERROR;
@@ -841,13 +843,13 @@ void
 ngx_http_cwmp_xml_element(ngx_http_cwmp_xml_t *x, char *name,
     const char *value, size_t len)
 {
-    ngx_http_cwmp_xml_raw(x, "<");
+    ngx_http_cwmp_xml_literal(x, "<");
     ngx_http_cwmp_xml_raw(x, name);
-    ngx_http_cwmp_xml_raw(x, ">");
+    ngx_http_cwmp_xml_literal(x, ">");
     ngx_http_cwmp_xml_text(x, value, len);
-    ngx_http_cwmp_xml_raw(x, "</");
+    ngx_http_cwmp_xml_literal(x, "</");
     ngx_http_cwmp_xml_raw(x, name);
-    ngx_http_cwmp_xml_raw(x, ">" CRLF);
+    ngx_http_cwmp_xml_literal(x, ">" CRLF);
 }
 
 

@@ -114,6 +114,9 @@ ngx_int_t ngx_http_cwmp_soap_methods(ngx_pool_t *pool,
 ngx_int_t ngx_http_cwmp_soap_request(ngx_pool_t *pool, ngx_str_t *ns,
     ngx_str_t *id, ngx_str_t *body, ngx_str_t *out);
 
+#define ngx_http_cwmp_xml_literal(x, s)                                      \
+    ngx_http_cwmp_xml_rawn(x, (u_char *) s, sizeof(s) - 1)
+
 void ngx_http_cwmp_xml_raw(ngx_http_cwmp_xml_t *x, char *s);
 void ngx_http_cwmp_xml_rawn(ngx_http_cwmp_xml_t *x, u_char *s, size_t len);
 void ngx_http_cwmp_xml_text(ngx_http_cwmp_xml_t *x, const char *s,

@@ -240,9 +240,9 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
         cln->data = x.data;
     }
 
-    ngx_http_cwmp_xml_raw(&x, "<cwmp:");
+    ngx_http_cwmp_xml_literal(&x, "<cwmp:");
     ngx_http_cwmp_xml_raw(&x, rpc->method);
-    ngx_http_cwmp_xml_raw(&x, ">" CRLF);
+    ngx_http_cwmp_xml_literal(&x, ">" CRLF);
 
     if (rpc->build(&x, task, &id) != NGX_OK || x.error) {
         if (x.nomem) {
@@ -253,9 +253,9 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
                                          "invalid arguments", x.error);
     }
 
-    ngx_http_cwmp_xml_raw(&x, "</cwmp:");
+    ngx_http_cwmp_xml_literal(&x, "</cwmp:");
     ngx_http_cwmp_xml_raw(&x, rpc->method);
-    ngx_http_cwmp_xml_raw(&x, ">" CRLF);
+    ngx_http_cwmp_xml_literal(&x, ">" CRLF);
 
     if (x.nomem) {
         return NGX_ERROR;
@@ -379,11 +379,11 @@ ngx_http_cwmp_build_names(ngx_http_cwmp_xml_t *x, json_t *task,
         return NGX_DECLINED;
     }
 
-    ngx_http_cwmp_xml_raw(x, "<ParameterNames soap-enc:arrayType="
-                             "\"xsd:string[");
+    ngx_http_cwmp_xml_literal(x, "<ParameterNames soap-enc:arrayType="
+                                 "\"xsd:string[");
     *ngx_sprintf(buf, "%uz", n) = '\0';
     ngx_http_cwmp_xml_raw(x, (char *) buf);
-    ngx_http_cwmp_xml_raw(x, "]\">" CRLF);
+    ngx_http_cwmp_xml_literal(x, "]\">" CRLF);
 
     for (i = 0; i < n; i++) {
         v = json_array_get(names, i);
@@ -397,7 +397,7 @@ ngx_http_cwmp_build_names(ngx_http_cwmp_xml_t *x, json_t *task,
                                   json_string_length(v));
     }
 
-    ngx_http_cwmp_xml_raw(x, "</ParameterNames>" CRLF);
+    ngx_http_cwmp_xml_literal(x, "</ParameterNames>" CRLF);
 
     return NGX_OK;
 }
@@ -420,11 +420,11 @@ ngx_http_cwmp_build_refresh(ngx_http_cwmp_xml_t *x, json_t *task,
         return NGX_DECLINED;
     }
 
-    ngx_http_cwmp_xml_raw(x, "<ParameterNames soap-enc:arrayType="
-                             "\"xsd:string[1]\">" CRLF);
+    ngx_http_cwmp_xml_literal(x, "<ParameterNames soap-enc:arrayType="
+                                 "\"xsd:string[1]\">" CRLF);
     ngx_http_cwmp_xml_element(x, "string", json_string_value(name),
                               json_string_length(name));
-    ngx_http_cwmp_xml_raw(x, "</ParameterNames>" CRLF);
+    ngx_http_cwmp_xml_literal(x, "</ParameterNames>" CRLF);
 
     return NGX_OK;
 }
@@ -460,11 +460,11 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
         return NGX_DECLINED;
     }
 
-    ngx_http_cwmp_xml_raw(x, "<ParameterList soap-enc:arrayType="
-                             "\"cwmp:ParameterValueStruct[");
+    ngx_http_cwmp_xml_literal(x, "<ParameterList soap-enc:arrayType="
+                                 "\"cwmp:ParameterValueStruct[");
     *ngx_sprintf(buf, "%uz", n) = '\0';
     ngx_http_cwmp_xml_raw(x, (char *) buf);
-    ngx_http_cwmp_xml_raw(x, "]\">" CRLF);
+    ngx_http_cwmp_xml_literal(x, "]\">" CRLF);
 
     for (i = 0; i < n; i++) {
         pv = json_array_get(values, i);
@@ -532,18 +532,18 @@ ngx_http_cwmp_build_spv(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
             }
         }
 
-        ngx_http_cwmp_xml_raw(x, "<ParameterValueStruct>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "<ParameterValueStruct>" CRLF);
         ngx_http_cwmp_xml_element(x, "Name", json_string_value(name),
                                   json_string_length(name));
-        ngx_http_cwmp_xml_raw(x, "<Value xsi:type=\"");
+        ngx_http_cwmp_xml_literal(x, "<Value xsi:type=\"");
         ngx_http_cwmp_xml_text(x, type, ngx_strlen(type));
-        ngx_http_cwmp_xml_raw(x, "\">");
+        ngx_http_cwmp_xml_literal(x, "\">");
         ngx_http_cwmp_xml_text(x, (char *) text.data, text.len);
-        ngx_http_cwmp_xml_raw(x, "</Value>" CRLF "</ParameterValueStruct>"
-                                 CRLF);
+        ngx_http_cwmp_xml_literal(x, "</Value>" CRLF "</ParameterValueStruct>"
+                                     CRLF);
     }
 
-    ngx_http_cwmp_xml_raw(x, "</ParameterList>" CRLF);
+    ngx_http_cwmp_xml_literal(x, "</ParameterList>" CRLF);
 
     return ngx_http_cwmp_task_parameter_key(x, task);
 }
@@ -603,11 +603,11 @@ ngx_http_cwmp_build_spa(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
 
     n = json_array_size(attrs);
 
-    ngx_http_cwmp_xml_raw(x, "<ParameterList soap-enc:arrayType="
-                             "\"cwmp:SetParameterAttributesStruct[");
+    ngx_http_cwmp_xml_literal(x, "<ParameterList soap-enc:arrayType="
+                                 "\"cwmp:SetParameterAttributesStruct[");
     *ngx_sprintf(buf, "%uz", n) = '\0';
     ngx_http_cwmp_xml_raw(x, (char *) buf);
-    ngx_http_cwmp_xml_raw(x, "]\">" CRLF);
+    ngx_http_cwmp_xml_literal(x, "]\">" CRLF);
 
     for (i = 0; i < n; i++) {
         a = json_array_get(attrs, i);
@@ -627,7 +627,7 @@ ngx_http_cwmp_build_spa(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
             return NGX_DECLINED;
         }
 
-        ngx_http_cwmp_xml_raw(x, "<SetParameterAttributesStruct>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "<SetParameterAttributesStruct>" CRLF);
         ngx_http_cwmp_xml_element(x, "Name", json_string_value(name),
                                   json_string_length(name));
 
@@ -636,18 +636,18 @@ ngx_http_cwmp_build_spa(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
 
         ngx_http_cwmp_xml_raw(x, notif ? "<NotificationChange>true"
                                        : "<NotificationChange>false");
-        ngx_http_cwmp_xml_raw(x, "</NotificationChange>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "</NotificationChange>" CRLF);
         ngx_http_cwmp_xml_element(x, "Notification", (char *) buf,
                                   ngx_strlen(buf));
         ngx_http_cwmp_xml_raw(x, acl ? "<AccessListChange>true"
                                      : "<AccessListChange>false");
-        ngx_http_cwmp_xml_raw(x, "</AccessListChange>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "</AccessListChange>" CRLF);
 
         *ngx_sprintf(buf, "%uz", acl ? json_array_size(acl) : 0) = '\0';
-        ngx_http_cwmp_xml_raw(x, "<AccessList soap-enc:arrayType="
-                                 "\"xsd:string[");
+        ngx_http_cwmp_xml_literal(x, "<AccessList soap-enc:arrayType="
+                                     "\"xsd:string[");
         ngx_http_cwmp_xml_raw(x, (char *) buf);
-        ngx_http_cwmp_xml_raw(x, "]\">");
+        ngx_http_cwmp_xml_literal(x, "]\">");
 
         for (j = 0; acl && j < json_array_size(acl); j++) {
             v = json_array_get(acl, j);
@@ -661,11 +661,11 @@ ngx_http_cwmp_build_spa(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
                                       json_string_length(v));
         }
 
-        ngx_http_cwmp_xml_raw(x, "</AccessList>" CRLF
-                                 "</SetParameterAttributesStruct>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "</AccessList>" CRLF
+                                     "</SetParameterAttributesStruct>" CRLF);
     }
 
-    ngx_http_cwmp_xml_raw(x, "</ParameterList>" CRLF);
+    ngx_http_cwmp_xml_literal(x, "</ParameterList>" CRLF);
 
     return NGX_OK;
 }
@@ -838,7 +838,7 @@ ngx_http_cwmp_build_schedule_download(ngx_http_cwmp_xml_t *x, json_t *task,
             return NGX_DECLINED;
         }
 
-        ngx_http_cwmp_xml_raw(x, "<TimeWindowStruct>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "<TimeWindowStruct>" CRLF);
 
         if (ngx_http_cwmp_task_uint_arg(x, w, "windowStart", "WindowStart", 1)
             != NGX_OK
@@ -859,10 +859,10 @@ ngx_http_cwmp_build_schedule_download(ngx_http_cwmp_xml_t *x, json_t *task,
         ngx_http_cwmp_xml_element(x, "MaxRetries", (char *) buf,
                                   ngx_strlen(buf));
 
-        ngx_http_cwmp_xml_raw(x, "</TimeWindowStruct>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "</TimeWindowStruct>" CRLF);
     }
 
-    ngx_http_cwmp_xml_raw(x, "</TimeWindowList>" CRLF);
+    ngx_http_cwmp_xml_literal(x, "</TimeWindowList>" CRLF);
 
     return NGX_OK;
 }
@@ -904,8 +904,8 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
         }
 
         if (ngx_strcmp(type, "install") == 0) {
-            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
-                                     "\"cwmp:InstallOpStruct\">" CRLF);
+            ngx_http_cwmp_xml_literal(x, "<Operations xsi:type="
+                                         "\"cwmp:InstallOpStruct\">" CRLF);
             rc = ngx_http_cwmp_task_string_arg(x, op, "url", "URL", 1);
             rc = rc != NGX_OK ? rc
                  : ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 0);
@@ -920,8 +920,8 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
                                                 "ExecutionEnvRef", 0);
 
         } else if (ngx_strcmp(type, "update") == 0) {
-            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
-                                     "\"cwmp:UpdateOpStruct\">" CRLF);
+            ngx_http_cwmp_xml_literal(x, "<Operations xsi:type="
+                                         "\"cwmp:UpdateOpStruct\">" CRLF);
             rc = ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 0);
             rc = rc != NGX_OK ? rc
                  : ngx_http_cwmp_task_string_arg(x, op, "version", "Version",
@@ -936,8 +936,8 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
                                                 "Password", 0);
 
         } else if (ngx_strcmp(type, "uninstall") == 0) {
-            ngx_http_cwmp_xml_raw(x, "<Operations xsi:type="
-                                     "\"cwmp:UninstallOpStruct\">" CRLF);
+            ngx_http_cwmp_xml_literal(x, "<Operations xsi:type="
+                                         "\"cwmp:UninstallOpStruct\">" CRLF);
             rc = ngx_http_cwmp_task_string_arg(x, op, "uuid", "UUID", 1);
             rc = rc != NGX_OK ? rc
                  : ngx_http_cwmp_task_string_arg(x, op, "version", "Version",
@@ -956,7 +956,7 @@ ngx_http_cwmp_build_du_state(ngx_http_cwmp_xml_t *x, json_t *task,
             return NGX_DECLINED;
         }
 
-        ngx_http_cwmp_xml_raw(x, "</Operations>" CRLF);
+        ngx_http_cwmp_xml_literal(x, "</Operations>" CRLF);
     }
 
     return ngx_http_cwmp_build_command(x, task, id);

@@ -34,10 +34,11 @@ xadd(KEYS[2], 'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 if ARGV[7] ~= '' then
-    local entry = redis.call('HGET', KEYS[3], ARGV[7])
-    local t = record_pending(KEYS[4], ARGV[3], entry, ARGV[8], ARGV[9],
-                             ARGV[6])
-    if t then
+    local task = pending_task(redis.call('HGET', KEYS[3], ARGV[7]))
+    if task then
+        local t = decode(task)
+        record(KEYS[4], ARGV[3], task_id(task, t), t.name, ARGV[8], ARGV[9],
+               ARGV[6])
         redis.call('HDEL', KEYS[3], ARGV[7])
         if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
             -- the policies look at it when this session's turn comes

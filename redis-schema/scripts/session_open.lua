@@ -111,7 +111,12 @@ for k = 1, n do
     if code == 'M Reboot' and key ~= '' then
         local entry = redis.call('HGET', KEYS[7], key)
         if entry then
-            record_pending(KEYS[8], ARGV[7], entry, 'done', '{}', now)
+            local task = pending_task(entry)
+            if task then
+                local t = decode(task)
+                record(KEYS[8], ARGV[7], task_id(task, t), t.name, 'done',
+                       '{}', now)
+            end
             redis.call('HDEL', KEYS[7], key)
         end
     end
@@ -123,10 +128,14 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
     if not ok or type(p) ~= 'table' or type(p.since) ~= 'number'
        or p.since + 3600 < tonumber(now)
     then
-        record_pending(KEYS[8], ARGV[7], entry, 'fault',
-                       cjson.encode({error = 'unfinished',
-                           detail = 'the CPE did not report it done within '
-                                    .. 'an hour'}), now)
+        local task = pending_task(entry)
+        if task then
+            local t = decode(task)
+            record(KEYS[8], ARGV[7], task_id(task, t), t.name, 'fault',
+                   cjson.encode({error = 'unfinished',
+                       detail = 'the CPE did not report it done within '
+                                .. 'an hour'}), now)
+        end
         redis.call('HDEL', KEYS[7], key)
     end
 end

@@ -233,7 +233,8 @@ if ARGV[6] ~= '' then
                        cjson.encode({task = task, since = tonumber(ARGV[9]),
                                      answer = ARGV[7]}))
         else
-            record(KEYS[6], ARGV[5], task, t, ARGV[6], ARGV[7], ARGV[9])
+            record(KEYS[6], ARGV[5], task_id(task, t), t.name, ARGV[6],
+                   ARGV[7], ARGV[9])
         end
 
         -- a policy's task: its state follows the outcome
@@ -465,7 +466,7 @@ while true do
                 policy_inputs(KEYS[3], P + 5, ARGV[P + 4], ARGV[5])
 
             return {EVALUATE, '', s[4] or '', '{}',
-                    redis.call('HMGET', KEYS[8], unpack(DEVICE_FIELDS)),
+                    redis.call('HMGET', KEYS[8], DEVICE_FIELDS),
                     values, redis.call('SMEMBERS', KEYS[10]),
                     redis.call('HGETALL', KEYS[11]), campaigns, objects}
         end
@@ -533,7 +534,8 @@ while true do
     end
 
     dequeue(nxt, KEYS[2])
-    record(KEYS[6], ARGV[5], nxt, decode(nxt), 'fault',
+    local t = decode(nxt)
+    record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
            cjson.encode({error = 'abandoned',
                          detail = 'no answer from the CPE in '
                                   .. MAX_TRIES .. ' sessions'}), ARGV[9])

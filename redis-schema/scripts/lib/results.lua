@@ -1,12 +1,15 @@
--- results: how a finished task is recorded, written once for every
--- script.  Included by .ci/gen-scripts where a script says
--- "-- include: results.lua"; the "C:" constants are the module's too.
+-- results: how a finished task is recorded, for every script that does.
+-- Included by .ci/gen-scripts where a script says "-- include:
+-- results.lua"; a CONST is written in where its name is (the module has
+-- it too, under its C name).  No function here refers to another: a
+-- closure's upvalues cost each call of the script.
 --
 -- A task's id is its "id", else the first TASK_ID_LEN hex digits of the
 -- SHA1 of its text (nginx derives the same one for a CommandKey).  Streams
 -- are capped at about STREAM_MAXLEN entries (XADD MAXLEN ~).
-local STREAM_MAXLEN = '1000000'  -- C: NGX_HTTP_CWMP_STREAM_MAXLEN
-local TASK_ID_LEN = 16  -- C: NGX_HTTP_CWMP_TASK_ID_LEN
+--
+-- CONST STREAM_MAXLEN '1000000'  C: NGX_HTTP_CWMP_STREAM_MAXLEN
+-- CONST TASK_ID_LEN 16  C: NGX_HTTP_CWMP_TASK_ID_LEN
 
 -- a task document, decoded; {} when it is not a JSON object; name a string
 local function decode(task)
@@ -34,19 +37,17 @@ local function xadd(stream, ...)
 end
 
 -- a task's result: device, task (its id), name, status, result, time
-local function record(stream, device, task, t, status, result, now)
-    xadd(stream, 'device', device, 'task', task_id(task, t),
-         'name', t.name, 'status', status, 'result', result, 'time', now)
+local function record(stream, device, id, name, status, result, now)
+    return redis.call('XADD', stream, 'MAXLEN', '~', STREAM_MAXLEN, '*',
+                      'device', device, 'task', id, 'name', name,
+                      'status', status, 'result', result, 'time', now)
 end
 
--- the result of a task waiting in the pending hash ({"task": ..., "since":
--- ..., "answer": ...}); false when the entry holds no task
-local function record_pending(stream, device, entry, status, result, now)
+-- the task of an entry of the pending hash ({"task": ..., "since": ...,
+-- "answer": ...}), or nil
+local function pending_task(entry)
     local ok, p = pcall(cjson.decode, entry or '')
-    if not ok or type(p) ~= 'table' or type(p.task) ~= 'string' then
-        return false
+    if ok and type(p) == 'table' and type(p.task) == 'string' then
+        return p.task
     end
-    local t = decode(p.task)
-    record(stream, device, p.task, t, status, result, now)
-    return t
 end
