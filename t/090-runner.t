@@ -15,6 +15,8 @@ my %failed = map { $_ => 1 } @not_ok;
 
 ok(!$failed{'TEST 1'}, 'a good block passes') or diag($out);
 ok($failed{"TEST $_"}, "a bad block fails: TEST $_") or diag($out)
-    for 2 .. 5;
+    for 2 .. 7;
+like($out, qr/TEST 6: [^\n]* - unknown section "--- response_bodyy"/,
+     'the unknown section is named') or diag($out);
 
 done_testing();

@@ -1,4 +1,4 @@
-# Run by t/090-runner.t with the fallback runner: blocks 2 to 5 are wrong
+# Run by t/090-runner.t with the fallback runner: blocks 2 to 7 are wrong
 # on purpose, and the runner must report each as a failure.
 
 use lib 't/lib';
@@ -53,3 +53,23 @@ this line is never logged
 --- config
     location = /t { return 200 "hello\n"; }
 --- must_die
+
+
+
+=== TEST 6: a misspelled section checks nothing: the block fails
+--- config
+    location = /t { return 200 "hello\n"; }
+--- request
+GET /t
+--- response_bodyy
+goodbye
+
+
+
+=== TEST 7: raw response headers that are not there
+--- config
+    location = /t { return 200 "hello\n"; }
+--- request
+GET /t
+--- raw_response_headers_like
+X-Not-There: 1

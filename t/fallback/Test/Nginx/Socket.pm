@@ -13,8 +13,11 @@ package Test::Nginx::Socket;
 # (string or eval'd array), raw_request, pipelined_requests, more_headers,
 # error_code, ignore_response,
 # response_body, response_body_like, response_headers,
-# response_headers_like, error_log, no_error_log, grep_error_log(_out),
-# must_die, timeout, abort, wait; add_response_body_check.  nginx is
+# response_headers_like, raw_response_headers_like(_unlike), error_log,
+# no_error_log, grep_error_log(_out), must_die, timeout, abort, wait;
+# add_response_body_check.  A section it does not know fails the block,
+# named (a misspelled one would otherwise check nothing); a helper adds
+# its own with add_known_section(), which the real framework lacks.  nginx is
 # started per block (or kept when TEST_NGINX_FORCE_RESTART_ON_TEST=0 and the
 # config is unchanged), with the real framework's nginx.conf template.
 # TEST_NGINX_USE_VALGRIND: nginx runs in the foreground under valgrind
@@ -40,7 +43,7 @@ my @test_more = qw(ok is isnt like unlike is_deeply cmp_ok pass fail diag
 
 our @EXPORT = (@test_more, qw(run_tests repeat_each no_shuffle plan
                               add_block_preprocessor blocks
-                              add_response_body_check
+                              add_response_body_check add_known_section
                               no_long_string log_level workers
                               master_on master_off env_to_nginx
                               server_port));
@@ -108,6 +111,17 @@ sub server_port { $ServerPort }
 sub add_block_preprocessor { push @Preprocessors, shift }
 sub add_response_body_check { push @BodyChecks, shift }
 
+# the sections this runner reads; add_known_section() adds a helper's
+my %Known = map { $_ => 1 } qw(
+    config http_config main_config init request raw_request
+    pipelined_requests more_headers error_code ignore_response
+    response_body response_body_like response_headers
+    response_headers_like raw_response_headers_like
+    raw_response_headers_unlike error_log no_error_log grep_error_log
+    grep_error_log_out must_die timeout abort wait ONLY SKIP LAST);
+
+sub add_known_section { $Known{$_} = 1 for @_ }
+
 END {
     local $?;      # waitpid() must not change the exit status
     stop_nginx();
@@ -165,6 +179,15 @@ sub run_tests {
 sub run_block {
     my ($block) = @_;
     my $name = $block->name;
+
+    my @unknown = grep { !$Known{$_} } sort keys %{ $block->{_sections} };
+    if (@unknown) {
+        Test::More::fail("$name - unknown section"
+                         . (@unknown > 1 ? 's' : '') . ' '
+                         . join(', ', map { "\"--- $_\"" } @unknown)
+                         . ': misspelled, or not supported here');
+        return;
+    }
 
     my $config = $block->config;
     die "$name: no --- config\n" unless defined $config;
@@ -355,10 +378,10 @@ sub parse_responses {
     for (1 .. $n) {
         my %res = (status => '', headers => {}, raw_headers => '',
                    body => '');
-        if ($raw =~ s/\A(HTTP\/\d\.\d) (\d+)[^\r\n]*\r\n(.*?)\r\n\r\n//s) {
-            $res{status} = $2;
-            $res{raw_headers} = $3;
-            for my $line (split /\r\n/, $3) {
+        if ($raw =~ s/\A((HTTP\/\d\.\d) (\d+)[^\r\n]*\r\n(.*?)\r\n)\r\n//s) {
+            $res{status} = $3;
+            $res{raw_headers} = $1;
+            for my $line (split /\r\n/, $4) {
                 my ($k, $v) = split /:\s*/, $line, 2;
                 push @{ $res{headers}{lc $k} }, defined $v ? $v : '';
             }
@@ -445,6 +468,19 @@ sub check_response {
             my $got = $res->{headers}{lc $k};
             Test::More::like(defined $got ? $got->[0] : '', qr/^$v$/,
                              "$name - header $k like ok (req $i)");
+        }
+    }
+
+    for my $k (qw(raw_response_headers_like raw_response_headers_unlike)) {
+        next unless defined $block->$k;
+        my $want = indexed($block->$k, $i, $need_array);
+        my $re = ref $want eq 'Regexp' ? $want : qr/$want/s;
+        if ($k =~ /unlike/) {
+            Test::More::unlike($res->{raw_headers}, $re,
+                               "$name - raw resp headers unlike (req $i)");
+        } else {
+            Test::More::like($res->{raw_headers}, $re,
+                             "$name - raw resp headers like (req $i)");
         }
     }
 

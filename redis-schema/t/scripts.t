@@ -1,0 +1,468 @@
+# The server-side scripts on their own, against a Redis and no nginx (as
+# nchan tests its scripts): each answer of each script, and what it
+# leaves in Redis.  Every script call runs under MONITOR: each key a
+# script touches must be one of its KEYS, or a pattern its header lists
+# as UNDECLARED (what a Redis Cluster would refuse).  The scripts are the
+# text nginx loads (.ci/gen-scripts --expand); the arguments are written
+# here in the order of each header.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../../t/lib";
+
+use Test::More;
+use IO::Socket::INET;
+use IO::Select;
+use Digest::SHA ();
+use JSON::PP ();
+use Time::HiRes qw(sleep);
+use Cwmp::Test;
+
+my $top = "$FindBin::Bin/../..";
+my $port = $ENV{TEST_NGINX_REDIS_PORT}
+    or plan skip_all => 'TEST_NGINX_REDIS_PORT: run through .ci/test';
+
+my $D = 'OUI1-CLASS-SN1';
+my $now = time;
+my %sha;
+my $checked_keys = 0;
+
+
+# --- a RESP connection of our own (errors are values, not deaths) ------
+
+sub conn {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 5)
+        or die "redis on $port: $!\n";
+    binmode $s;
+    return $s;
+}
+
+sub send_cmd {
+    my ($s, @args) = @_;
+    my $cmd = '*' . @args . "\r\n";
+    $cmd .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print $s $cmd;
+}
+
+sub reply {
+    my ($s) = @_;
+    my $line = <$s>;
+    die "redis closed the connection\n" unless defined $line;
+    $line =~ s/\r\n\z//;
+    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
+    return $v if $t eq '+' || $t eq ':';
+    return { error => $v } if $t eq '-';
+    if ($t eq '$') {
+        return undef if $v < 0;
+        my $data = '';
+        while (length $data < $v + 2) {
+            read($s, my $buf, $v + 2 - length $data) or last;
+            $data .= $buf;
+        }
+        return substr($data, 0, $v);
+    }
+    return undef if $v < 0;
+    return [map { reply($s) } 1 .. $v];
+}
+
+my $R = conn();
+
+sub r {
+    send_cmd($R, @_);
+    return reply($R);
+}
+
+
+# --- scripts ---------------------------------------------------------
+
+sub gen {
+    my ($mode, $name) = @_;
+    my $out = `perl $top/.ci/gen-scripts $mode $name`;
+    die "gen-scripts $mode $name failed\n" if $?;
+    return $out;
+}
+
+sub keys_of {
+    my ($name, %v) = @_;
+    my @keys = split /\n/, gen('--keys', $name);
+    for (@keys) {
+        s/\{<ID>\}/{$D}/;
+        s/<address>$/$v{address} \/\/ '127.0.0.1'/e;
+    }
+    return @keys;
+}
+
+# the Redis commands a script ran, from MONITOR: [[name, args...], ...]
+sub monitored {
+    my ($code) = @_;
+    my $m = conn();
+    send_cmd($m, 'MONITOR');
+    reply($m);
+
+    my $mark = 'scripts.t-' . rand();
+    my $result = $code->();
+    r('ECHO', $mark);
+
+    my @cmds;
+    while (my $line = <$m>) {
+        last if index($line, $mark) >= 0;
+        next unless $line =~ /^\+\S+ \[\d+ lua\] (.*)\r\n\z/;
+        push @cmds, [monitor_args($1)];
+    }
+    close $m;
+    return ($result, @cmds);
+}
+
+sub monitor_args {
+    my ($s) = @_;
+    my @a;
+    while ($s =~ /\G\s*"((?:[^"\\]|\\.)*)"/gc) {
+        my $v = $1;
+        $v =~ s/\\x([0-9a-fA-F]{2})/chr hex $1/ge;
+        $v =~ s/\\([nrtab"\\])/{n => "\n", r => "\r", t => "\t",
+                               a => "\a", b => "\b", '"' => '"',
+                               '\\' => '\\'}->{$1}/ge;
+        push @a, $v;
+    }
+    return @a;
+}
+
+# every key the commands touched is a KEYS entry or an UNDECLARED pattern
+sub check_keys {
+    my ($name, $keys, @cmds) = @_;
+    my %declared = map { $_ => 1 } @$keys;
+    my @patterns = map {
+        my $p = quotemeta $_;
+        $p =~ s/\\<[a-z]+\\>/[^:]+/g;
+        qr/^$p$/
+    } split /\n/, gen('--undeclared', $name);
+
+    for my $c (@cmds) {
+        my $k = r('COMMAND', 'GETKEYS', @$c);
+        next unless ref $k eq 'ARRAY';
+        for my $key (@$k) {
+            $checked_keys++;
+            next if $declared{$key} || grep { $key =~ $_ } @patterns;
+            fail("$name: $c->[0] touches \"$key\", neither in KEYS nor "
+                 . "UNDECLARED");
+        }
+    }
+}
+
+sub script {
+    my ($name, $kv, @argv) = @_;
+    my @keys = keys_of($name, %{ $kv || {} });
+
+    $sha{$name} //= r('SCRIPT', 'LOAD', gen('--expand', $name));
+
+    my ($res, @cmds) = monitored(sub {
+        r('EVALSHA', $sha{$name}, scalar @keys, @keys, @argv);
+    });
+
+    die "$name: $res->{error}\n" if ref $res eq 'HASH';
+    check_keys($name, \@keys, @cmds);
+    return $res;
+}
+
+sub dkey { "cwmp:device:{$D}" . ($_[0] // '') }
+
+sub results {
+    my $e = r('XRANGE', 'cwmp:results', '-', '+');
+    return [map { my %f = @{ $_->[1] }; \%f } @$e];
+}
+
+sub json { JSON::PP->new->canonical->encode($_[0]) }
+
+
+# --- the arguments, in each header's order -----------------------------
+
+# session_open.lua: a 2 PERIODIC Inform unless events say otherwise
+sub open_session {
+    my (%o) = @_;
+    my @fields = (oui => 'OUI1', product_class => 'CLASS',
+                  serial_number => 'SN1', manufacturer => 'Acme',
+                  last_inform => $now, cwmp_version => '1.0',
+                  remote_addr => '192.0.2.1',
+                  last_events => join(',', map { $_->[0] }
+                                      @{ $o{events} || [] }));
+    my @params = @{ $o{params}
+                    || [['InternetGatewayDevice.DeviceInfo.'
+                         . 'SoftwareVersion', 'V1']] };
+    my @events = @{ $o{events} || [['2 PERIODIC', '']] };
+    my @policies = $o{policies} ? @{ $o{policies} } : ('0');
+
+    return script('session_open', {},
+        $o{token} // 'T1', $o{held} // '', 30000, $o{now} // $now, '1.0',
+        '192.0.2.1', $D, 'urn:dslforum-org:cwmp-1-0',
+        @fields / 2, @fields,
+        scalar @params, (map { @$_ } @params),
+        0,
+        scalar @events, (map { @$_ } @events),
+        @policies, 'cwmp:campaign:', 0, 0, 0);
+}
+
+# session_step.lua: an outcome (or none: the turn begins)
+sub step {
+    my (%o) = @_;
+    my @pv = @{ $o{params} || [] };
+    return script('session_step', {},
+        $o{token} // 'T1', $o{answered} // '', $o{rpc_id} // 'R2', 30000,
+        $D, $o{status} // '', $o{result} // '', $o{apply} // 0, $now,
+        $o{answer} // '', scalar @pv, (map { @$_ } @pv),
+        $o{rounds} // 0, $o{plan} // '', $o{ops} // '', 86400,
+        'cwmp:campaign:', @{ $o{wanted} || ['0'] }, 0, 0);
+}
+
+
+# --- session_open.lua --------------------------------------------------
+
+r('FLUSHDB');
+
+my $a = open_session();
+is($a, 1, 'session_open: OPEN');
+is(r('HGET', dkey(':session'), 'token'), 'T1', 'the session holds the token');
+is(r('HGET', dkey(), 'serial_number'), 'SN1', 'the summary is stored');
+is(r('ZSCORE', 'cwmp:devices', $D), $now, 'the index has the device');
+is(r('HGET', dkey(':params'), 'InternetGatewayDevice.DeviceInfo.'
+              . 'SoftwareVersion'), 'V1', 'the parameters are cached');
+
+is(open_session(token => 'T2'), 0, 'session_open: BUSY, another session');
+is(r('HGET', dkey(':session'), 'token'), 'T1', 'nothing replaced');
+is(open_session(token => 'T2', held => 'T1'), 1,
+   'OPEN when the CPE holds the session');
+
+r('HSET', dkey(':params'), 'old.param', 'x');
+r('HSET', dkey(':policy'), 'fault:p', '{}');
+open_session(token => 'T3', held => 'T2', events => [['0 BOOTSTRAP', '']]);
+is(r('HGET', dkey(':params'), 'old.param'), undef,
+   '0 BOOTSTRAP drops the parameter cache');
+is(r('HEXISTS', dkey(':policy'), 'fault:p'), 0,
+   '0 BOOTSTRAP drops the policy state');
+
+r('HSET', dkey(':pending'), 'rb-1',
+  json({task => '{"id":"rb-1","name":"reboot"}', since => $now}));
+r('HSET', dkey(':pending'), 'dl-1',
+  json({task => '{"name":"download"}', since => $now - 7200}));
+open_session(token => 'T4', held => 'T3',
+             events => [['1 BOOT', ''], ['M Reboot', 'rb-1'],
+                        ['6 CONNECTION REQUEST', '']]);
+my %by = map { $_->{task} => $_ } @{ results() };
+is($by{'rb-1'}{status}, 'done', 'M Reboot with its CommandKey: done');
+is($by{'connreq:session'}{status}, 'session',
+   '6 CONNECTION REQUEST recorded');
+my ($unfinished) = grep { $_->{name} eq 'download' } @{ results() };
+is($unfinished->{status}, 'fault', 'a pending task older than an hour');
+like($unfinished->{result}, qr/unfinished/, '... is unfinished');
+is($unfinished->{task},
+   substr(Digest::SHA::sha1_hex('{"name":"download"}'), 0, 16),
+   '... its id derived from its text');
+is(r('HLEN', dkey(':pending')), 0, 'both left the pending hash');
+
+r('SADD', dkey(':tags'), 'lab');
+$a = open_session(token => 'T5', held => 'T4',
+                  policies => ['2', 'cwmp:campaign:', 1,
+                               'InternetGatewayDevice.DeviceInfo.'
+                               . 'SoftwareVersion', 0, 0]);
+is(ref $a, 'ARRAY', 'with policies: the inputs come back');
+is($a->[0], 1, '... OPEN');
+is_deeply($a->[1], ['V1'], '... the wanted values');
+is_deeply($a->[2], ['lab'], '... the tags');
+
+
+# --- session_step.lua --------------------------------------------------
+
+r('FLUSHDB');
+open_session();
+
+is_deeply(step(token => 'nope'), [0, ''], 'session_step: NOT_OURS');
+
+is_deeply(step(rpc_id => 'R1'), [1, '', ''],
+          'an empty queue: TASK "", the session is over');
+is(r('EXISTS', dkey(':session')), 0, '... and deleted');
+
+open_session();
+my $gpv = json({id => 'g1', name => 'getParameterValues',
+                parameterNames => ['A.B']});
+r('RPUSH', dkey(':tasks'), $gpv);
+
+$a = step(rpc_id => 'R1');
+is($a->[0], 1, 'TASK');
+is($a->[1], $gpv, '... the queued task');
+is(r('HGET', dkey(':session'), 'rpc_id'), 'R1', '... its cwmp:ID kept');
+
+is_deeply(step(answered => 'other', status => 'done', result => '{}',
+               answer => 'GetParameterValuesResponse'),
+          [-1, ''], 'another cwmp:ID: NOT_IN_FLIGHT');
+is_deeply(step(answered => 'R1', status => 'done', result => '{}',
+               answer => 'SetParameterValuesResponse'),
+          [-1, ''], 'another method: NOT_IN_FLIGHT');
+is(r('LLEN', dkey(':tasks')), 1, 'nothing was stored');
+
+$a = step(answered => 'R1', status => 'done', result => '{"v":1}',
+          answer => 'GetParameterValuesResponse',
+          params => [['A.B', '7', 'xsd:int']]);
+is_deeply($a, [1, '', ''], 'the answer stored, nothing left');
+is(results()->[-1]{task}, 'g1', 'a result for the task');
+is(results()->[-1]{status}, 'done', '... done');
+is(r('LLEN', dkey(':tasks')), 0, '... dequeued');
+is(r('HGET', dkey(':params'), 'A.B'), '7', '... the value cached');
+is(r('HGET', dkey(':types'), 'A.B'), 'xsd:int', '... and its type');
+
+# a task handed out in 3 sessions without an answer is dropped
+r('FLUSHDB');
+my $sticky = json({name => 'factoryReset'});
+r('RPUSH', dkey(':tasks'), $sticky);
+for my $n (1 .. 3) {
+    open_session(token => "S$n");
+    is(step(token => "S$n")->[1], $sticky, "handed out in session $n");
+    r('DEL', dkey(':session'));
+}
+open_session(token => 'S4');
+is_deeply(step(token => 'S4'), [1, '', ''], 'not a fourth time');
+like(results()->[-1]{result}, qr/abandoned/, '... abandoned, a fault');
+
+# a reboot waits for the CPE's M Reboot in the pending hash
+r('FLUSHDB');
+open_session();
+r('RPUSH', dkey(':tasks'), json({id => 'rb-2', name => 'reboot'}));
+step(rpc_id => 'R1');
+step(answered => 'R1', status => 'done', result => '{}',
+     answer => 'RebootResponse');
+ok(r('HEXISTS', dkey(':pending'), 'rb-2'), 'a reboot done waits pending');
+is(scalar @{ results() }, 0, '... with no result yet');
+
+# the policies' turn: names asked for, then the inputs
+r('FLUSHDB');
+open_session();
+r('RPUSH', dkey(':tasks'), json({id => 's1', name => 'setParameterValues',
+                                 parameterValues => [['A.C', 1]]}));
+step(rpc_id => 'R1', rounds => 4, wanted => ['-']);
+is_deeply(step(answered => 'R1', status => 'done', result => '{}',
+               answer => 'SetParameterValuesResponse', apply => 1,
+               rounds => 4, wanted => ['-']),
+          [3, ''], 'the wanted names left out: WANT_NAMES');
+$a = step(answered => 'R1', status => 'done', result => '{}',
+          answer => 'SetParameterValuesResponse', apply => 1, rounds => 4,
+          wanted => [1, 'A.C']);
+is($a->[0], 2, 'EVALUATE');
+is(scalar @{ $a->[4] }, 8, '... the device fields');
+is_deeply($a->[5], ['1'], '... the wanted values');
+is(r('HGET', dkey(':session'), 'turn'), 'policies', '... the turn marked');
+
+
+# an evaluation's plan and operations: a campaign entered (UNDECLARED keys)
+r('FLUSHDB');
+open_session();
+$a = step(rpc_id => 'R1', rounds => 4, wanted => ['0'],
+          plan => json([{id => 'policy:fw', policy => 'fw',
+                         name => 'reboot'}]),
+          ops => json([['enter', 'fw'], ['tag_add', 'fw-rollout']]));
+is($a->[0], 1, "a plan: TASK, the policy's");
+like($a->[1], qr/"policy":"fw"/, '... its first task');
+is(r('HGET', 'cwmp:campaign:fw', 'in_progress'), 1, 'the campaign entered');
+is(r('HGET', 'cwmp:campaign:fw:devices', $D), 'in_progress',
+   '... by the device');
+ok(r('SISMEMBER', dkey(':tags'), 'fw-rollout'), 'the tag added');
+
+
+# --- session_cpe.lua ---------------------------------------------------
+
+r('FLUSHDB');
+open_session();
+r('HSET', dkey(':pending'), 'dl-2',
+  json({task => json({id => 'dl-2', name => 'download', policy => 'fw'}),
+        since => $now}));
+
+sub cpe {
+    my (%o) = @_;
+    return script('session_cpe', {}, $o{token} // 'T1', 30000, $D,
+                  $o{method} // 'TransferComplete', '{}', $now,
+                  $o{key} // '', $o{status} // '', $o{result} // '');
+}
+
+is(cpe(token => 'nope'), 0, 'session_cpe: NOT_OURS');
+is(cpe(key => 'dl-2', status => 'fault', result => '{"faultCode":9010}'),
+   1, 'RECORDED');
+is(r('XLEN', 'cwmp:requests'), 1, 'the request in cwmp:requests');
+is(results()->[-1]{task}, 'dl-2', 'the pending transfer has its result');
+is(results()->[-1]{status}, 'fault', '... a fault');
+is(r('HLEN', dkey(':pending')), 0, '... and left the pending hash');
+ok(r('HEXISTS', dkey(':policy'), 'failed:fw'),
+   "... the policy's failure marked");
+
+
+# --- auth.lua ----------------------------------------------------------
+
+r('FLUSHDB');
+r('HSET', dkey(':auth'), 'password', 'pw');
+
+sub auth {
+    my (%o) = @_;
+    return script('auth', {}, $o{what} // 'check', 2, 100, 60000,
+                  $o{nonce} // '', $o{nc} // '', 300000, $now);
+}
+
+$a = auth();
+is($a->[0], 1, 'auth: OK');
+is($a->[2], 'pw', '... with the password');
+is(auth(nonce => 'n' x 52, nc => '00000001')->[0], 1, 'a nonce, first use');
+is(auth(nonce => 'n' x 52, nc => '00000001')->[0], 3,
+   'the same nonce count again: REPLAY');
+is(auth(what => 'fail')->[0], 4, 'a failure: FAILED, counted');
+auth(what => 'fail');
+$a = auth();
+is($a->[0], 2, 'over the limit: LIMITED');
+ok($a->[1] > 0 && $a->[1] <= 60000, '... until the window ends');
+ok(r('GET', 'cwmp:authfail:127.0.0.1') == 2, 'the address counted too');
+
+
+# --- connreq_prepare.lua -------------------------------------------------
+
+r('FLUSHDB');
+
+sub prepare { script('connreq_prepare', {}, 5000) }
+
+is(prepare()->[0], 'unknown', 'connreq_prepare: an unknown device');
+r('HSET', dkey(), 'data_model', 'InternetGatewayDevice',
+  'remote_addr', '192.0.2.1');
+r('HSET', dkey(':params'),
+  'InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+  'http://192.0.2.1:7547/cr');
+r('HSET', dkey(':connreq'), 'username', 'u', 'password', 'p');
+is_deeply(prepare(),
+          ['go', 'http://192.0.2.1:7547/cr', '192.0.2.1', 'u', 'p', '', ''],
+          'go: where and how');
+is(prepare()->[0], 'rate_limited', 'again within the window');
+
+
+# --- stun_binding.lua ----------------------------------------------------
+
+r('FLUSHDB');
+
+sub stun {
+    my (%o) = @_;
+    return script('stun_binding', {}, '198.51.100.7:3478', $now,
+                  $o{change} // '0', $o{trusted} // '0', $o{text} // '',
+                  $o{mi} // '');
+}
+
+is(stun(), 0, 'stun_binding: REFUSED, not trusted');
+is(stun(trusted => '1', change => '1'), 1, 'RECORDED when trusted');
+is(r('HGET', dkey(':stun'), 'address'), '198.51.100.7:3478',
+   '... the address');
+r('HSET', dkey(':connreq'), 'stun_password', 'secret');
+is(stun(trusted => '1', text => 'msg', mi => '00' x 20), 0,
+   "the device's own password: a wrong MESSAGE-INTEGRITY");
+is(stun(text => 'msg',
+        mi => Digest::SHA::hmac_sha1_hex('msg', 'secret')), 1,
+   '... and the right one');
+
+
+ok($checked_keys > 50, "MONITOR saw the scripts' keys ($checked_keys)");
+
+r('FLUSHDB');
+
+done_testing();
