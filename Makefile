@@ -10,6 +10,8 @@
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
 #   make bench-rejections  what each hostile request costs, ratios to a
 #                canned 204
+#   make bench-instructions  instructions per session (callgrind), nginx
+#                and Redis apart: the figure that repeats
 #   make test-asan  the suite against nginx and the module built with
 #                clang's AddressSanitizer and UndefinedBehaviorSanitizer
 #   make test-valgrind  the session suites with nginx under valgrind
@@ -79,7 +81,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	redis-server redis-tools perl
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
-	bench-rejections \
+	bench-rejections bench-instructions \
 	test-asan test-valgrind fuzz fuzz-smoke
 
 all: build
@@ -165,6 +167,10 @@ fuzz-smoke: $(NGINX) | $(BUILD)/.deps-asan
 # the CPE-fleet benchmark (bench/README.md)
 bench: build
 	bench/run $(NGINX) $(BENCH_SECONDS)
+
+# instructions per session, callgrind (bench/instructions)
+bench-instructions: build
+	bench/instructions $(NGINX) $(BENCH_SESSIONS)
 
 # what a rejected request costs (bench/rejections)
 bench-rejections: build
