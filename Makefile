@@ -152,6 +152,7 @@ VALGRIND_TESTS := t/010-inform.t t/030-store.t t/040-tasks.t t/060-policies.t \
 test-valgrind: $(NGINX)
 	.ci/deps valgrind
 	TEST_NGINX_USE_VALGRIND="$(VALGRIND_OPTS)" TEST_NGINX_TIMEOUT=30 \
+		TEST_NGINX_REDIS_OPTS="connect_timeout=10s timeout=10s" \
 		.ci/test $(NGINX) $(VALGRIND_TESTS)
 
 # libFuzzer harnesses (t/fuzz/*.c, seeds in t/fuzz/corpus/) on the same objects

@@ -495,7 +495,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", $main::SSID, 'isp-S1', $main::AUTO,
 --- http_config eval
 my @t = gmtime(time + 7200);
 my @u = gmtime(time + 10800);
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;
 cwmp_auth off;
 cwmp_policy none { match percent 0; value InternetGatewayDevice.X.A 1; }
 cwmp_policy later {
@@ -516,7 +516,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.A', '0');
 --- http_config eval
 my @t = gmtime(time - 3600);
 my @u = gmtime(time + 3600);
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
+"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;
 cwmp_auth off;
 cwmp_policy now {
     match percent 100;

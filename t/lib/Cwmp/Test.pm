@@ -33,6 +33,11 @@ BEGIN {
 
 our $Top = cwd();
 
+# more options for the suite's cwmp_redis lines (" timeout=10s" under
+# valgrind, where connecting takes longer than the default second)
+our $RedisOpts = defined $ENV{TEST_NGINX_REDIS_OPTS}
+                 ? " $ENV{TEST_NGINX_REDIS_OPTS}" : '';
+
 
 # Called by each .t after "use Test::Nginx::Socket": a clean Redis, and
 # the "--- redis_check" section, Perl code run after each response with
@@ -65,7 +70,7 @@ sub defaults {
     Test::Nginx::Socket::add_block_preprocessor(sub {
         my $block = shift;
         my %v = (http_config =>
-                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};"
+                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;"
                      . ($d{auth} ? '' : ' cwmp_auth off;'),
                  init => 'Cwmp::Test::end_sessions();',
                  %d);
