@@ -28,7 +28,7 @@ typedef struct {
 } ngx_http_cwmp_conn_t;
 
 
-static ngx_int_t ngx_http_cwmp_conn_cookie_find(ngx_str_t *value,
+static u_char *ngx_http_cwmp_conn_cookie_next(u_char *p, u_char *last,
     ngx_str_t *token, ngx_str_t *device_id);
 static ngx_http_cwmp_conn_t *ngx_http_cwmp_conn(ngx_connection_t *c,
     ngx_uint_t create);
@@ -38,60 +38,65 @@ static void ngx_http_cwmp_conn_cleanup(void *data);
 
 
 /*
- * Finds our session cookie in any Cookie header: "cwmp_session=<token>.<ID>"
+ * Our session cookies in the Cookie headers: "cwmp_session=<token>.<ID>"
  * (32 hex digits, then the device ID, so that the session's keys are known
  * without a look-up).  CPEs send cookies separated by ";" or "," and echo
- * attributes ("Path=/; HttpOnly"), which are ignored.
+ * attributes ("Path=/; HttpOnly"), which are ignored; some send the last
+ * session's cookie before this one's ("old; new").  The n-th (0 the
+ * first): NGX_OK, or NGX_DECLINED when there are fewer.
  */
 
 ngx_int_t
-ngx_http_cwmp_conn_cookie(ngx_http_request_t *r, ngx_str_t *token,
-    ngx_str_t *device_id)
+ngx_http_cwmp_conn_cookie(ngx_http_request_t *r, ngx_uint_t n,
+    ngx_str_t *token, ngx_str_t *device_id)
 {
+    u_char  *p, *last;
+
 #if (nginx_version >= 1023000)
 
     ngx_table_elt_t  *h;
 
     for (h = r->headers_in.cookie; h; h = h->next) {
-        if (ngx_http_cwmp_conn_cookie_find(&h->value, token, device_id)
-            == NGX_OK)
-        {
-            return NGX_OK;
-        }
-    }
+        p = h->value.data;
+        last = p + h->value.len;
 
 #else
 
     ngx_uint_t         i;
-    ngx_table_elt_t  **h;
+    ngx_table_elt_t  **hh, *h;
 
-    h = r->headers_in.cookies.elts;
+    hh = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        if (ngx_http_cwmp_conn_cookie_find(&h[i]->value, token, device_id)
-            == NGX_OK)
-        {
-            return NGX_OK;
-        }
-    }
+        h = hh[i];
+        p = h->value.data;
+        last = p + h->value.len;
 
 #endif
+
+        while ((p = ngx_http_cwmp_conn_cookie_next(p, last, token,
+                                                   device_id)))
+        {
+            if (n-- == 0) {
+                return NGX_OK;
+            }
+        }
+    }
 
     return NGX_DECLINED;
 }
 
 
-static ngx_int_t
-ngx_http_cwmp_conn_cookie_find(ngx_str_t *value, ngx_str_t *token,
+/* the next session cookie from p on; where its value ends, or NULL */
+
+static u_char *
+ngx_http_cwmp_conn_cookie_next(u_char *p, u_char *last, ngx_str_t *token,
     ngx_str_t *device_id)
 {
-    u_char      *p, *last, *v, *id, c;
+    u_char      *v, *id, c;
     ngx_uint_t   i;
 
     static ngx_str_t  name = ngx_string(NGX_HTTP_CWMP_COOKIE_NAME "=");
-
-    p = value->data;
-    last = p + value->len;
 
     while (p < last) {
 
@@ -139,7 +144,7 @@ ngx_http_cwmp_conn_cookie_find(ngx_str_t *value, ngx_str_t *token,
                     token->len = NGX_HTTP_CWMP_TOKEN_LEN;
                     device_id->data = id;
                     device_id->len = p - id;
-                    return NGX_OK;
+                    return p;
                 }
             }
         }
@@ -149,7 +154,7 @@ ngx_http_cwmp_conn_cookie_find(ngx_str_t *value, ngx_str_t *token,
         }
     }
 
-    return NGX_DECLINED;
+    return NULL;
 }
 
 
@@ -180,21 +185,58 @@ ngx_http_cwmp_conn_set_cookie(ngx_http_request_t *r, ngx_str_t *token,
 }
 
 
-/* the session: the cookie first, else the one bound to the connection */
+/*
+ * The sessions a request may carry, the n-th (0 the first): its cookies in
+ * the order sent, then the session bound to its connection.  Only the
+ * first names any device: the others are tried when it is not the
+ * device's session (a stale cookie), and only for the same device.
+ */
 
 ngx_int_t
-ngx_http_cwmp_conn_session(ngx_http_request_t *r, ngx_str_t *token,
-    ngx_str_t *device_id)
+ngx_http_cwmp_conn_session(ngx_http_request_t *r, ngx_uint_t n,
+    ngx_str_t *token, ngx_str_t *device_id)
 {
+    ngx_str_t              first_token, first_id;
+    ngx_uint_t             k;
     ngx_http_cwmp_conn_t  *conn;
-
-    if (ngx_http_cwmp_conn_cookie(r, token, device_id) == NGX_OK) {
-        return NGX_OK;
-    }
 
     conn = ngx_http_cwmp_conn(r->connection, 0);
 
-    if (conn == NULL || !conn->active) {
+    if (conn && !conn->active) {
+        conn = NULL;
+    }
+
+    if (ngx_http_cwmp_conn_cookie(r, 0, &first_token, &first_id) != NGX_OK) {
+
+        /* no cookie: the connection's, or none */
+
+        if (n || conn == NULL) {
+            return NGX_DECLINED;
+        }
+
+        token->data = conn->token;
+        token->len = NGX_HTTP_CWMP_TOKEN_LEN;
+        device_id->data = conn->device_id;
+        device_id->len = conn->device_id_len;
+
+        return NGX_OK;
+    }
+
+    for (k = 0; ngx_http_cwmp_conn_cookie(r, k, token, device_id) == NGX_OK;
+         k++)
+    {
+        if (device_id->len != first_id.len
+            || ngx_strncmp(device_id->data, first_id.data, first_id.len) != 0)
+        {
+            continue;
+        }
+
+        if (n-- == 0) {
+            return NGX_OK;
+        }
+    }
+
+    if (n || conn == NULL || !ngx_http_cwmp_conn_is(conn, &first_id)) {
         return NGX_DECLINED;
     }
 
@@ -282,6 +324,26 @@ ngx_http_cwmp_conn_is_authenticated(ngx_connection_t *c,
 }
 
 
+ngx_int_t
+ngx_http_cwmp_conn_id(ngx_connection_t *c, ngx_pool_t *pool, ngx_str_t *id)
+{
+    size_t  len;
+
+    len = ngx_cycle->hostname.len + 2 * NGX_ATOMIC_T_LEN + 2;
+
+    id->data = ngx_pnalloc(pool, len);
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    id->len = ngx_snprintf(id->data, len, "%V:%P:%uA", &ngx_cycle->hostname,
+                           ngx_pid, c->number)
+              - id->data;
+
+    return NGX_OK;
+}
+
+
 ngx_uint_t
 ngx_http_cwmp_conn_bound(ngx_http_request_t *r)
 {
@@ -291,7 +353,7 @@ ngx_http_cwmp_conn_bound(ngx_http_request_t *r)
     conn = ngx_http_cwmp_conn(r->connection, 0);
 
     return (conn && (conn->active || conn->authenticated))
-           || ngx_http_cwmp_conn_cookie(r, &token, &device_id) == NGX_OK;
+           || ngx_http_cwmp_conn_cookie(r, 0, &token, &device_id) == NGX_OK;
 }
 
 
@@ -300,7 +362,7 @@ ngx_http_cwmp_conn_seen(ngx_http_request_t *r)
 {
     ngx_str_t  token, device_id;
 
-    return ngx_http_cwmp_conn_cookie(r, &token, &device_id) == NGX_OK
+    return ngx_http_cwmp_conn_cookie(r, 0, &token, &device_id) == NGX_OK
            || ngx_http_cwmp_conn(r->connection, 0) != NULL;
 }
 

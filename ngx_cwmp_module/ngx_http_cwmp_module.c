@@ -96,6 +96,20 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       offsetof(ngx_http_cwmp_loc_conf_t, session_timeout),
       NULL },
 
+    { ngx_string("cwmp_session_takeover"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, session_takeover),
+      NULL },
+
+    { ngx_string("cwmp_transfer_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, transfer_timeout),
+      NULL },
+
     { ngx_string("cwmp_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -419,6 +433,8 @@ ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
     lcf->enable = NGX_CONF_UNSET;
     lcf->max_body_size = NGX_CONF_UNSET_SIZE;
     lcf->session_timeout = NGX_CONF_UNSET_MSEC;
+    lcf->session_takeover = NGX_CONF_UNSET;
+    lcf->transfer_timeout = NGX_CONF_UNSET;
     lcf->retry_after = NGX_CONF_UNSET;
     lcf->shed_pending = NGX_CONF_UNSET;
     lcf->auth = NGX_CONF_UNSET_UINT;
@@ -449,6 +465,10 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->session_timeout, prev->session_timeout,
                               30000);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 10);
+    ngx_conf_merge_sec_value(conf->session_takeover, prev->session_takeover,
+                             5);
+    ngx_conf_merge_sec_value(conf->transfer_timeout, prev->transfer_timeout,
+                             3600);
     ngx_conf_merge_value(conf->shed_pending, prev->shed_pending,
                          NGX_HTTP_CWMP_SHED_PENDING);
 
@@ -477,6 +497,12 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->session_timeout < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cwmp_session_timeout\" must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->transfer_timeout < 60) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_transfer_timeout\" must be at least 1m");
         return NGX_CONF_ERROR;
     }
 

@@ -40,6 +40,8 @@ typedef struct {
     ngx_flag_t                   enable;
     size_t                       max_body_size;
     ngx_msec_t                   session_timeout;
+    time_t                       session_takeover;
+    time_t                       transfer_timeout;
     time_t                       retry_after;
     ngx_int_t                    shed_pending;  /* 0: never shed */
     ngx_uint_t                   auth;          /* NGX_HTTP_CWMP_AUTH_*,

@@ -39,7 +39,10 @@ ngx_http_cwmp_policy_value(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_run_t *run,
     path = (run->d181 && a->path181.len) ? a->path181 : a->path;
     param = (run->d181 && a->path181.len) ? a->param[1] : a->param[0];
 
-    if ((ngx_uint_t) param >= ev->in->values.nelts) {
+    if ((ngx_uint_t) param >= ev->in->values.nelts
+        || ngx_http_cwmp_policy_state(ev, "absent:", &path))
+    {
+        /* not read, or a parameter the device does not have */
         return NGX_OK;
     }
 
@@ -83,6 +86,10 @@ ngx_http_cwmp_policy_refresh(ngx_http_cwmp_eval_t *ev,
     json_t     *t;
     time_t      at, age;
     ngx_str_t  *st;
+
+    if (ngx_http_cwmp_policy_state(ev, "absent:", &a->path)) {
+        return NGX_OK;
+    }
 
     st = ngx_http_cwmp_policy_state(ev, "refresh:", &a->path);
     at = st ? ngx_atotm(st->data, st->len) : 0;
@@ -131,6 +138,10 @@ ngx_http_cwmp_policy_notification(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a)
 {
     ngx_str_t  *st;
+
+    if (ngx_http_cwmp_policy_state(ev, "absent:", &a->path)) {
+        return NGX_OK;
+    }
 
     st = ngx_http_cwmp_policy_state(ev, "notification:", &a->path);
 

@@ -493,6 +493,12 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
         }
     }
 
+    /* a reboot or a transfer of its in flight: nothing until it is done */
+
+    if (ngx_http_cwmp_policy_state(ev, "waiting:", &p->name)) {
+        return NGX_HTTP_CWMP_POLICY_WAITING;
+    }
+
     /* made when first needed: most policies on most devices want nothing */
 
     ngx_memzero(&run, sizeof(ngx_http_cwmp_run_t));

@@ -65,6 +65,8 @@ static ngx_int_t ngx_http_cwmp_session_cpe(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cwmp_session_cpe_request(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static void ngx_http_cwmp_session_cpe_recorded(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_session_next(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_session_fault(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx, ngx_uint_t code, char *text);
 
@@ -222,7 +224,7 @@ ngx_http_cwmp_session_open(ngx_http_request_t *r)
      * device refuses this one.
      */
 
-    if (ngx_http_cwmp_conn_session(r, &token, &held_id) == NGX_OK
+    if (ngx_http_cwmp_conn_session(r, 0, &token, &held_id) == NGX_OK
         && held_id.len == device_id.len
         && ngx_strncmp(held_id.data, device_id.data, device_id.len) == 0)
     {
@@ -273,6 +275,8 @@ ngx_http_cwmp_session_open(ngx_http_request_t *r)
     inform->remote_addr = r->connection->addr_text;
     inform->msg = msg;
     inform->session_timeout = lcf->session_timeout;
+    inform->takeover = lcf->session_takeover;
+    inform->transfer_timeout = lcf->transfer_timeout;
 
     /* the CPE's own SessionTimeout, when longer (at most an hour) */
 
@@ -519,7 +523,7 @@ static ngx_int_t
 ngx_http_cwmp_session_empty_post(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx)
 {
-    if (ngx_http_cwmp_conn_session(r, &ctx->token, &ctx->device_id)
+    if (ngx_http_cwmp_conn_session(r, 0, &ctx->token, &ctx->device_id)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -566,7 +570,15 @@ ngx_http_cwmp_session_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     ctx->step.rpc_id.data = ctx->rpc_id;
     ctx->step.rpc_id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
     ctx->step.session_timeout = lcf->session_timeout;
+    ctx->step.transfer_timeout = lcf->transfer_timeout;
     ctx->step.outcome = outcome;
+
+    if (ctx->step.conn.len == 0
+        && ngx_http_cwmp_conn_id(r->connection, r->pool, &ctx->step.conn)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
@@ -704,7 +716,27 @@ ngx_http_cwmp_session_stepped(void *data, ngx_int_t rc)
                                           ngx_http_cwmp_session_stepped));
         break;
 
+    case NGX_HTTP_CWMP_SESSION_STEP_REFUSED:
+
+        /* an empty POST to its request: it will not answer it */
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: the CPE answered \"%V\" with an empty POST: "
+                      "not sent again in this session, which ends",
+                      &ctx->turn.task);
+        rc = ngx_http_cwmp_session_over(r);
+        break;
+
     case NGX_HTTP_CWMP_SESSION_STEP_NOT_OURS:
+
+        /* a stale cookie: the next session the request carries */
+
+        if (ngx_http_cwmp_session_next(r, ctx) == NGX_OK) {
+            rc = ngx_http_cwmp_session_step(r, ctx, &ctx->step.answered,
+                                            ctx->step.outcome);
+            break;
+        }
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "cwmp: the session is unknown, expired or another's");
         rc = ngx_http_cwmp_session_over(r);
@@ -743,13 +775,12 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (rc == NGX_DECLINED) {
-        /* a fault result for it, and on to the next task */
+    /* the request's cwmp:ID: this step's, or the one it went out with */
 
-        if (++ctx->skipped > NGX_HTTP_CWMP_MAX_SKIPPED) {
-            return ngx_http_cwmp_response_unavailable(r);
-        }
+    if (ctx->turn.rpc_id.len) {
+        id = ctx->turn.rpc_id;
 
+    } else {
         id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
         id.data = ngx_pnalloc(r->pool, id.len);
         if (id.data == NULL) {
@@ -757,6 +788,14 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
         }
 
         ngx_memcpy(id.data, ctx->rpc_id, id.len);
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* a fault result for it, and on to the next task */
+
+        if (++ctx->skipped > NGX_HTTP_CWMP_MAX_SKIPPED) {
+            return ngx_http_cwmp_response_unavailable(r);
+        }
 
         return ngx_http_cwmp_session_step(r, ctx, &id, &ctx->outcome);
     }
@@ -766,9 +805,6 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     if (ctx->turn.ns.len == 0) {
         ngx_str_set(&ctx->turn.ns, "urn:dslforum-org:cwmp-1-0");
     }
-
-    id.data = ctx->rpc_id;
-    id.len = NGX_HTTP_CWMP_RPC_ID_LEN;
 
     if (ngx_http_cwmp_soap_request(r->pool, &ctx->turn.ns, &id, &body, &out)
         != NGX_OK)
@@ -803,7 +839,7 @@ ngx_http_cwmp_session_cpe(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
 
     msg = &ctx->msg;
 
-    if (ngx_http_cwmp_conn_session(r, &ctx->token, &ctx->device_id)
+    if (ngx_http_cwmp_conn_session(r, 0, &ctx->token, &ctx->device_id)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -929,11 +965,31 @@ ngx_http_cwmp_session_cpe_recorded(void *data, ngx_int_t rc)
 {
     ngx_http_request_t *r = data;
 
-    ngx_str_t             out, next;
-    xmlNodePtr            node;
-    ngx_http_cwmp_ctx_t  *ctx;
+    ngx_str_t                   out, next;
+    xmlNodePtr                  node;
+    ngx_http_cwmp_ctx_t        *ctx;
+    ngx_http_cwmp_main_conf_t  *mcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc == NGX_BUSY && ngx_http_cwmp_session_next(r, ctx) == NGX_OK) {
+
+        /* a stale cookie: the next session the request carries */
+
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+        ctx->cpe.token = ctx->token;
+
+        rc = ngx_http_cwmp_response_store(r,
+                 ngx_http_cwmp_store_cpe_request(&mcf->store, &ctx->owner,
+                                    &ctx->cpe,
+                                    ngx_http_cwmp_session_cpe_recorded));
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_finalize(r, rc);
+        }
+
+        return;
+    }
 
     if (rc == NGX_BUSY) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -983,6 +1039,41 @@ ngx_http_cwmp_session_cpe_recorded(void *data, ngx_int_t rc)
     }
 
     ngx_http_cwmp_finalize(r, ngx_http_cwmp_response_soap(r, &out));
+}
+
+
+/*
+ * The session the device said is not this one (a stale cookie): the next
+ * of the same device the request carries, another cookie or its
+ * connection's; NGX_OK, or NGX_DECLINED when there is none
+ */
+
+static ngx_int_t
+ngx_http_cwmp_session_next(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_str_t  token, device_id;
+
+    while (ngx_http_cwmp_conn_session(r, ++ctx->candidate, &token,
+                                      &device_id)
+           == NGX_OK)
+    {
+        if (token.len == ctx->token.len
+            && ngx_strncmp(token.data, ctx->token.data, token.len) == 0)
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "cwmp: a cookie of another session, the request's "
+                      "next session tried");
+
+        ctx->token = token;
+        ctx->device_id = device_id;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 

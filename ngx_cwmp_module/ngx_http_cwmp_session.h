@@ -32,6 +32,8 @@ typedef struct {
     ngx_str_t                    device_id;
     ngx_str_t                    token;
     u_char                       token_data[NGX_HTTP_CWMP_TOKEN_LEN];
+    ngx_uint_t                   candidate;     /* which of the sessions
+                                                   the request carries */
     ngx_http_cwmp_store_owner_t  owner;         /* the store's calls */
 
     /* the ACS turn */

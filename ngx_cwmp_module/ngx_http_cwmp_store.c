@@ -146,7 +146,7 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN,
                                    &inform->device_id,
-                                   8 + 4 + 2 * nfields
+                                   10 + 4 + 2 * nfields
                                    + 2 * msg->params.nelts + 2 * ntypes
                                    + 2 * msg->events.nelts + 5
                                    + (inform->wanted
@@ -172,6 +172,8 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg(&c, &inform->remote_addr);
     ngx_http_cwmp_store_arg(&c, &inform->device_id);
     ngx_http_cwmp_store_arg(&c, &inform->msg->ns);
+    ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) inform->takeover);
+    ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) inform->transfer_timeout);
 
     ngx_http_cwmp_store_arg_num(&c, nfields);
 
@@ -399,7 +401,7 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
                                    &step->device_id,
-                                   11 + 3 * nparams + 8
+                                   13 + 3 * nparams + 8
                                    + (step->wanted ? step->wanted->nelts : 0)
                                    + (step->campaigns
                                       ? step->campaigns->nelts : 0)
@@ -423,6 +425,8 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
         ngx_http_cwmp_store_arg_text(&c, "0");
         ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
         ngx_http_cwmp_store_arg_text(&c, "");
+        ngx_http_cwmp_store_arg(&c, &step->conn);
+        ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) step->transfer_timeout);
         ngx_http_cwmp_store_arg_text(&c, "0");
 
     } else {
@@ -431,6 +435,8 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
         ngx_http_cwmp_store_arg_text(&c, o->apply ? "1" : "0");
         ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
         ngx_http_cwmp_store_arg(&c, &o->answer);
+        ngx_http_cwmp_store_arg(&c, &step->conn);
+        ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) step->transfer_timeout);
         ngx_http_cwmp_store_arg_num(&c, nparams);
 
         param = o->params.elts;
@@ -1009,6 +1015,7 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     ngx_str_null(&turn->ns);
     ngx_str_null(&turn->types);
+    ngx_str_null(&turn->rpc_id);
 
     if (rr->elements > 2 && rr->element[2]->type == REDIS_REPLY_STRING
         && ngx_http_cwmp_store_copy(ctx->pool, rr->element[2], &turn->ns)
@@ -1019,6 +1026,14 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     if (rr->elements > 3 && rr->element[3]->type == REDIS_REPLY_STRING
         && ngx_http_cwmp_store_copy(ctx->pool, rr->element[3], &turn->types)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (turn->status == NGX_HTTP_CWMP_SESSION_STEP_TASK
+        && rr->elements > 4 && rr->element[4]->type == REDIS_REPLY_STRING
+        && ngx_http_cwmp_store_copy(ctx->pool, rr->element[4], &turn->rpc_id)
            != NGX_OK)
     {
         return NGX_ERROR;

@@ -59,6 +59,9 @@ typedef struct {
     ngx_str_t                    remote_addr;
     ngx_http_cwmp_msg_t         *msg;
     ngx_msec_t                   session_timeout;
+    time_t                       takeover;      /* a session idle this
+                                                   long is abandoned */
+    time_t                       transfer_timeout;
     ngx_array_t                 *wanted;        /* ngx_str_t; NULL: no
                                                    policies */
     ngx_array_t                 *campaigns;     /* ngx_str_t */
@@ -98,6 +101,7 @@ typedef struct {
     ngx_uint_t                   evaluate;      /* the Inform brought the
                                                    policies' inputs */
     ngx_str_t                    task;          /* the next task, or empty */
+    ngx_str_t                    rpc_id;        /* its cwmp:ID */
     ngx_str_t                    ns;            /* the CPE's namespace */
     ngx_str_t                    types;         /* cached types, JSON */
     ngx_http_cwmp_store_inputs_t inputs;        /* EVALUATE, or evaluate */
@@ -109,7 +113,10 @@ typedef struct {
     ngx_str_t                    token;
     ngx_str_t                    answered;      /* the CPE's cwmp:ID */
     ngx_str_t                    rpc_id;        /* for the next request */
+    ngx_str_t                    conn;          /* the connection it came
+                                                   on */
     ngx_msec_t                   session_timeout;
+    time_t                       transfer_timeout;
     ngx_http_cwmp_outcome_t     *outcome;       /* NULL: the turn begins */
 
     ngx_uint_t                   rounds;        /* policy evaluations a

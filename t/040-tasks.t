@@ -392,14 +392,14 @@ like(redis('HGET', "cwmp:device:{$main::D}:session", 'rpc_id'),
 
 
 
-=== TEST 12: one session per device: a second Inform is refused, nothing stored
+=== TEST 12: one session per device: a concurrent second Inform is refused, nothing stored
 --- init
 Cwmp::Test::redis_flush();
 Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
-                  'token', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+                  'token', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'active', time);
 Cwmp::Test::redis('PEXPIRE', "cwmp:device:{$main::D}:session", 30000);
 --- request eval
-$main::Inform
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'])
 --- error_code: 503
 --- response_headers
 Retry-After: 10

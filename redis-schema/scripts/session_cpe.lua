@@ -7,6 +7,7 @@
 -- KEYS[4]  cwmp:results
 -- KEYS[5]  cwmp:device:{<ID>}:policy   a policy's transfer that failed is
 --          marked "failed:<policy>" there, for the next evaluation
+-- KEYS[6]  cwmp:device:{<ID>}:late     pending tasks out of time
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID
@@ -14,7 +15,9 @@
 -- ARGV[5]  its arguments, JSON
 -- ARGV[6]  the unix time
 -- ARGV[7]  a TransferComplete's or DUStateChangeComplete's CommandKey
---          ("" otherwise): the pending task it names is finished ...
+--          ("" otherwise): the pending task it names is finished, whatever
+--          became of its own answer, or, out of its time, a late result
+--          recorded (pending.lua) ...
 -- ARGV[8]  ... with this status (done or fault)
 -- ARGV[9]  ... and this result, JSON
 --
@@ -28,18 +31,23 @@ if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then
 end
 
 -- include: results.lua
+-- include: pending.lua
 
 xadd(KEYS[2], 'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
      'time', ARGV[6])
+redis.call('HSET', KEYS[1], 'active', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 if ARGV[7] ~= '' then
-    local task = pending_task(redis.call('HGET', KEYS[3], ARGV[7]))
-    if task then
-        local t = decode(task)
-        record(KEYS[4], ARGV[3], task_id(task, t), t.name, ARGV[8], ARGV[9],
-               ARGV[6])
-        redis.call('HDEL', KEYS[3], ARGV[7])
+    local where = KEYS[3]
+    local p = pending_entry(redis.call('HGET', KEYS[3], ARGV[7]))
+    if not p then
+        where = KEYS[6]
+        p = pending_entry(redis.call('HGET', KEYS[6], ARGV[7]))
+    end
+    if p then
+        local t = finish(where, KEYS[4], KEYS[5], ARGV[3], ARGV[7], p,
+                         ARGV[8], ARGV[9], ARGV[6])
         if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
             -- the policies look at it when this session's turn comes
             redis.call('HSET', KEYS[5], 'failed:' .. t.policy, ARGV[9])

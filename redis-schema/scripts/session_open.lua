@@ -11,6 +11,10 @@
 -- KEYS[8]  cwmp:results
 -- KEYS[9]  cwmp:device:{<ID>}:policy      the policies' state
 -- KEYS[10] cwmp:device:{<ID>}:tags
+-- KEYS[11] cwmp:device:{<ID>}:plan        the last session's plan
+-- KEYS[12] cwmp:device:{<ID>}:tasks       the queue (a task back in it)
+-- KEYS[13] cwmp:device:{<ID>}:absent      parameters the device lacks
+-- KEYS[14] cwmp:device:{<ID>}:late        pending tasks out of time
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -20,7 +24,10 @@
 -- ARGV[6]  the address the Inform came from
 -- ARGV[7]  the device ID
 -- ARGV[8]  the CPE's CWMP namespace (ACS requests use it)
--- ARGV[9]  n, then n (field, value) pairs for the summary
+-- ARGV[9]  seconds without an exchange after which the device's session
+--          is abandoned (a new Inform takes it over)
+-- ARGV[10] the default time limit of a pending task, seconds
+-- ARGV[11] n, then n (field, value) pairs for the summary
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n (event code, CommandKey) pairs
@@ -42,21 +49,57 @@
 --          policies read (policy_inputs.lua)
 -- UNDECLARED  cwmp:campaign:<policy>:devices
 --
--- "0 BOOTSTRAP" drops the parameter cache and the policies' state first.
--- "6 CONNECTION REQUEST" is recorded in cwmp:results (connectionRequest,
--- status "session").
--- "M Reboot" with a pending reboot's CommandKey: that task is done.  A
--- pending task no CPE report finished within an hour gets a fault result.
+-- A device is in one session at a time: an Inform is refused while
+-- another session of the device is in progress, unless the CPE holds it
+-- (its cookie, its connection), the Inform says the device booted ("1
+-- BOOT", "0 BOOTSTRAP": whatever session it had is gone), or the session
+-- has seen no exchange for ARGV[9] seconds: then it is taken over (the
+-- task it had in flight has had its try).
+--
+-- "0 BOOTSTRAP" drops the parameter cache, the policies' state and the
+-- absent parameters first; a new SoftwareVersion drops the absent
+-- parameters.  The last session's plan is dropped: the policies plan
+-- again.  "6 CONNECTION REQUEST" is recorded in cwmp:results
+-- (connectionRequest, status "session").
+--
+-- Pending tasks (pending.lua): "M Reboot" with its CommandKey finishes
+-- one, "0 BOOTSTRAP" a factory reset, and "M ScheduleInform" a
+-- scheduleInform whose answer was lost (at the head of the queue).  A
+-- reboot or a factory reset handed out with no answer that the next
+-- Inform does not report never took effect (a CPE that acted on it says
+-- so: "M Reboot", "0 BOOTSTRAP"): a queued one goes back to the head of
+-- the queue (its tries counted), a policy's is planned again.  One no report finished within its limit gets a fault
+-- result ("unfinished") and moves to the late hash for 7 days, where a
+-- late report still finds it.
 
-local cur = redis.call('HMGET', KEYS[4], 'token', 'turn')
+local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active')
 
--- a session whose policies wanted nothing is over, whatever its key says
-if cur[1] and cur[1] ~= ARGV[2] and cur[2] ~= 'policies' then
+local now = ARGV[4]
+local i = 11
+
+-- the events, as a set, and what the "M" events report ("M Reboot\n<key>")
+local e = i
+e = e + 2 * tonumber(ARGV[e]) + 1
+e = e + 2 * tonumber(ARGV[e]) + 1
+e = e + 2 * tonumber(ARGV[e]) + 1
+local events, reported = {}, {}
+for k = 1, tonumber(ARGV[e]) do
+    events[ARGV[e + 2 * k - 1]] = true
+    reported[ARGV[e + 2 * k - 1] .. '\n' .. ARGV[e + 2 * k]] = true
+end
+local booted = events['1 BOOT'] or events['0 BOOTSTRAP']
+
+-- a session whose policies wanted nothing is over, whatever its key says;
+-- one idle for ARGV[9] seconds, or of a device that booted, is abandoned
+if cur[1] and cur[1] ~= ARGV[2] and cur[2] ~= 'policies' and not booted
+   and (tonumber(cur[3]) or tonumber(now)) + tonumber(ARGV[9])
+       > tonumber(now)
+then
     return BUSY
 end
 
-local now = ARGV[4]
-local i = 9
+-- include: results.lua
+-- include: pending.lua
 
 -- HSET the n pairs at ARGV[i]: a few hundred at a time (unpack's limit)
 local function pairs_at(key)
@@ -74,76 +117,108 @@ end
 
 -- 0 BOOTSTRAP: a device reset or swapped; what was cached of it is gone,
 -- and the policies re-establish its service from scratch
-local e = i
-e = e + 2 * tonumber(ARGV[e]) + 1
-e = e + 2 * tonumber(ARGV[e]) + 1
-e = e + 2 * tonumber(ARGV[e]) + 1
-for k = 1, tonumber(ARGV[e]) do
-    if ARGV[e + 2 * k - 1] == '0 BOOTSTRAP' then
-        redis.call('DEL', KEYS[2], KEYS[3], KEYS[9])
-    end
+if events['0 BOOTSTRAP'] then
+    redis.call('DEL', KEYS[2], KEYS[3], KEYS[9], KEYS[13])
 end
 
 -- where the policies' arguments start
 local P = e + 2 * tonumber(ARGV[e]) + 1
+
+-- a new software version may have the parameters the old one lacked
+local software = redis.call('HGET', KEYS[1], 'software_version')
 
 redis.call('HSETNX', KEYS[1], 'first_inform', now)
 pairs_at(KEYS[1])
 pairs_at(KEYS[2])
 pairs_at(KEYS[3])
 
--- include: results.lua
+if software and software ~= redis.call('HGET', KEYS[1], 'software_version')
+then
+    redis.call('DEL', KEYS[13])
+end
 
-local n = tonumber(ARGV[i])
-for k = 1, n do
-    local code = ARGV[i + 2 * k - 1]
-    local key = ARGV[i + 2 * k]
-
+for code in pairs(events) do
     redis.call('HSET', KEYS[5], code, now)
-
-    if code == '6 CONNECTION REQUEST' then
-        -- the session a connection request asked for
-        xadd(KEYS[8], 'device', ARGV[7], 'task', 'connreq:session',
-             'name', 'connectionRequest', 'status', 'session',
-             'result', '{}', 'time', now)
-    end
-
-    if code == 'M Reboot' and key ~= '' then
-        local entry = redis.call('HGET', KEYS[7], key)
-        if entry then
-            local task = pending_task(entry)
-            if task then
-                local t = decode(task)
-                record(KEYS[8], ARGV[7], task_id(task, t), t.name, 'done',
-                       '{}', now)
-            end
-            redis.call('HDEL', KEYS[7], key)
-        end
-    end
 end
 
+if events['6 CONNECTION REQUEST'] then
+    -- the session a connection request asked for
+    xadd(KEYS[8], 'device', ARGV[7], 'task', 'connreq:session',
+         'name', 'connectionRequest', 'status', 'session',
+         'result', '{}', 'time', now)
+end
+
+-- the pending tasks: reported, never received, or out of time
 for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
-    local entry = redis.call('HGET', KEYS[7], key)
-    local ok, p = pcall(cjson.decode, entry)
-    if not ok or type(p) ~= 'table' or type(p.since) ~= 'number'
-       or p.since + 3600 < tonumber(now)
-    then
-        local task = pending_task(entry)
-        if task then
-            local t = decode(task)
-            record(KEYS[8], ARGV[7], task_id(task, t), t.name, 'fault',
-                   cjson.encode({error = 'unfinished',
-                       detail = 'the CPE did not report it done within '
-                                .. 'an hour'}), now)
-        end
+    local p = pending_entry(redis.call('HGET', KEYS[7], key))
+    local t = p and decode(p.task)
+
+    if not p then
         redis.call('HDEL', KEYS[7], key)
+
+    elseif (t.name == 'reboot' and reported['M Reboot\n' .. key])
+           or (t.name == 'factoryReset' and events['0 BOOTSTRAP'])
+    then
+        finish(KEYS[7], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}', now)
+
+    elseif p.state == 'sent'
+           and (t.name == 'reboot' or t.name == 'factoryReset')
+    then
+        -- handed out, not answered, and this Inform does not report it:
+        -- the CPE never acted on it (one that did would say so)
+        redis.call('HDEL', KEYS[7], key)
+        if type(t.policy) == 'string' then
+            redis.call('HDEL', KEYS[9], 'waiting:' .. t.policy)
+        else
+            redis.call('LPUSH', KEYS[12], p.task)
+        end
+
+    elseif (tonumber(p.since) or 0)
+           + (tonumber(p.limit) or tonumber(ARGV[10])) < tonumber(now)
+    then
+        record(KEYS[8], ARGV[7], task_id(p.task, t), t.name, 'fault',
+               cjson.encode({error = 'unfinished',
+                   detail = 'the CPE did not report it done within '
+                            .. (tonumber(p.limit) or tonumber(ARGV[10]))
+                            .. ' s'}), now)
+        p.state = 'expired'
+        redis.call('HDEL', KEYS[7], key)
+        redis.call('HSET', KEYS[14], key, cjson.encode(p))
+        redis.call('PEXPIRE', KEYS[14], 604800000)
+        if type(t.policy) == 'string' then
+            redis.call('HDEL', KEYS[9], 'waiting:' .. t.policy)
+        end
     end
 end
 
-redis.call('DEL', KEYS[4])
+-- a late M Reboot
+for _, key in ipairs(redis.call('HKEYS', KEYS[14])) do
+    if reported['M Reboot\n' .. key] then
+        local p = pending_entry(redis.call('HGET', KEYS[14], key))
+        if p then
+            finish(KEYS[14], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}',
+                   now)
+        end
+    end
+end
+
+-- M ScheduleInform: the scheduleInform it names is done, its answer lost
+-- (it is still at the head of the queue)
+local head = redis.call('LINDEX', KEYS[12], 0)
+if head and string.find(head, 'scheduleInform', 1, true) then
+    local t = decode(head)
+    if t.name == 'scheduleInform'
+       and reported['M ScheduleInform\n' .. command_key(head, t)]
+    then
+        redis.call('LPOP', KEYS[12])
+        record(KEYS[8], ARGV[7], task_id(head, t), t.name, 'done', '{}', now)
+    end
+end
+
+redis.call('DEL', KEYS[4], KEYS[11])
 redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
            'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,
-           'turn', 'cpe')
+           'active', now, 'turn', 'cpe')
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
 
 redis.call('ZADD', KEYS[6], now, ARGV[7])
@@ -156,9 +231,10 @@ end
 -- tags and state
 -- include: instances.lua
 -- include: policy_inputs.lua
+-- include: policy_state.lua
 local values, campaigns, objects = policy_inputs(KEYS[2], P + 2,
                                                  ARGV[P + 1], ARGV[7])
 
 return {OPEN, values,
         ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},
-        redis.call('HGETALL', KEYS[9]), campaigns, objects}
+        policy_state(KEYS[9], KEYS[13]), campaigns, objects}

@@ -16,6 +16,7 @@
 -- KEYS[11] cwmp:device:{<ID>}:policy     the policies' state per device
 -- KEYS[12] cwmp:device:{<ID>}:connreq    connection request credentials
 -- KEYS[13] cwmp:device:{<ID>}:auth       the device's own credentials
+-- KEYS[14] cwmp:device:{<ID>}:absent     parameters the device lacks
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -29,9 +30,11 @@
 -- ARGV[9]  the unix time
 -- ARGV[10] the CPE's answer ("GetParameterValuesResponse", "Fault"; ""
 --          for a task the ACS did not send): it must answer the task
--- ARGV[11] n, then n (parameter, value, type) triples the answer
+-- ARGV[11] the connection the request came on (host, process, number)
+-- ARGV[12] the default time limit of a pending task, seconds
+-- ARGV[13] n, then n (parameter, value, type) triples the answer
 --          reported (type "" when unknown)
--- then, from P = 12 + 3n, the policies:
+-- then, from P = 14 + 3n, the policies:
 -- ARGV[P]   the evaluations a session may have (0: no policies)
 -- ARGV[P+1] an evaluation's tasks, a JSON array ("" when this call does
 --           not carry one): queued in :plan, after the operators' tasks
@@ -41,10 +44,34 @@
 -- ARGV[P+3] the fault back-off cap, seconds
 -- ARGV[P+4] the campaign key prefix ("cwmp:campaign:")
 -- ARGV[P+5] m, then the m cached parameters the policies read ("-": not
---           sent, as when the turn begins; returns {3, ""} when they are
---           needed (WANT_NAMES), and nginx calls again with them)
+--           sent, as when the turn begins; returns WANT_NAMES when they
+--           are needed, and nginx calls again with them)
 -- then      c, then the c campaigns (policies with rollout limits)
 -- then      o, then the o objects whose instances the policies count
+--
+-- ANSWER[1]  TASK  {TASK, next task or "", ns, types, cwmp:ID}: "" when
+--          the session is over (and deleted), ns the CPE's CWMP namespace,
+--          types a JSON object of the cached types of a
+--          setParameterValues' untyped parameters ("{}" for other tasks),
+--          the request's cwmp:ID (ARGV[3], or the one it had when it goes
+--          out again to a CPE that never got it)
+-- ANSWER[2]  EVALUATE  the policies' turn: {EVALUATE, "", ns, "{}", device
+--          fields (device_fields.lua), wanted values, tags, policy state,
+--          campaigns, objects}
+-- ANSWER[3]  WANT_NAMES  {WANT_NAMES, ""}: call again with the names of
+--          the values the policies read (the outcome is stored: the call
+--          again does not store it twice)
+-- ANSWER[4]  REFUSED  {REFUSED, method}: the CPE answered the request in
+--          flight with an empty POST: the session is over (and deleted)
+-- ANSWER[0]  NOT_OURS  {NOT_OURS, ""}: the session is not the caller's
+-- ANSWER[-1]  NOT_IN_FLIGHT  {NOT_IN_FLIGHT, ""}: the answer is not to the
+--          request in flight (another cwmp:ID, another method, none in
+--          flight): nothing is stored
+--
+-- UNDECLARED  cwmp:campaign:<policy>  a campaign's counters (the prefix
+--          is ARGV[P+4])
+-- UNDECLARED  cwmp:campaign:<policy>:devices  each device's state in it
+-- UNDECLARED  cwmp:campaign:<policy>:recent  its last outcomes
 --
 -- The policies are evaluated at the Inform (session_open.lua); a plan found
 -- then waits in the session's "plan" and "ops" fields for the turn to
@@ -58,58 +85,51 @@
 -- A policy task ({"policy": name, ...}) that faults sets the device's
 -- "fault:<name>" record (retry after 300 s x 2^(n-1), capped) and counts
 -- against the campaign's stop rules; one that succeeds applies its
--- "marks" to the policy state and clears the record.
+-- "marks" to the policy state and clears the record.  A parameter the
+-- device does not have (fault 9005) is recorded in :absent and the task
+-- goes again without it (a GetParameterValues of several names, name by
+-- name): the policy applies the rest.
 --
--- ANSWER[1]  TASK  {TASK, next task or "", ns, types}: "" when the session
---          is over (and deleted), ns the CPE's CWMP namespace, types a JSON
---          object of the cached types of a setParameterValues' untyped
---          parameters ("{}" for other tasks)
--- ANSWER[2]  EVALUATE  the policies' turn: {EVALUATE, "", ns, "{}", device
---          fields (device_fields.lua), wanted values, tags, policy state,
---          campaigns, objects}
--- ANSWER[3]  WANT_NAMES  {WANT_NAMES, ""}: call again with the names of
---          the values the policies read (nothing was done)
--- ANSWER[0]  NOT_OURS  {NOT_OURS, ""}: the session is not the caller's
--- ANSWER[-1]  NOT_IN_FLIGHT  {NOT_IN_FLIGHT, ""}: the answer is not to the
---          request in flight (another cwmp:ID, another method, none in
---          flight): nothing is stored
---
--- UNDECLARED  cwmp:campaign:<policy>  a campaign's counters (the prefix
---          is ARGV[P+4])
--- UNDECLARED  cwmp:campaign:<policy>:devices  each device's state in it
--- UNDECLARED  cwmp:campaign:<policy>:recent  its last outcomes
+-- No request goes out twice in a session.  An empty POST while one is in
+-- flight on the same connection means the CPE will not answer it: a
+-- queued task stays queued (one more of its tries used) and the session
+-- ends (REFUSED); a policy's is a fault of the policy, and the session
+-- goes on.  On another connection (the CPE did not get it, and sends its
+-- empty POST again), and for an answer sent again whose first copy was
+-- stored, the request in flight goes out again as it was, once.
 --
 -- A task handed out in 3 sessions without an outcome (a CPE that drops
--- the session, or reboots, on it) is dropped with a fault result.
--- A reboot, a changeDUState, and a download or upload the CPE will finish
--- later (status 1), is done only when the CPE says so: it waits in the
--- pending hash under its CommandKey (session_open: "M Reboot";
--- session_cpe: TransferComplete, DUStateChangeComplete).
+-- the session, or reboots, on it) is dropped with a fault result; a
+-- policy's counts per policy and method ("attempts:<policy>:<method>").
+-- A task with an effect (pending.lua) moves to the pending hash as it is
+-- handed out, so that it is never sent twice; the CPE's report, or its
+-- answer, finishes it.  Tasks leave the queue wherever they stand in it:
+-- an OSS that LPUSHes while a task is in flight disturbs nothing.
 -- Results are capped at about a million entries (results.lua).
 
 local MAX_TRIES = 3
 
 local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
-                     'plan', 'ops', 'recheck')
+                     'plan', 'ops', 'recheck', 'turn', 'pending', 'conn',
+                     'resent', 'prev_rpc', 'prev_answer', 'wanting')
 
 if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
 end
 
 -- include: results.lua
+-- include: pending.lua
 -- include: device_fields.lua
 
+-- a task with an outcome leaves its queue (wherever it stands in it)
 local function dequeue(task, queue)
-    -- only now: a session that dies before this runs the task again
-    if redis.call('LINDEX', queue, 0) == task then
-        redis.call('LPOP', queue)
-    end
+    redis.call('LREM', queue, 1, task)
     if queue == KEYS[2] then
         redis.call('DEL', KEYS[5])
     end
 end
 
-local P = 12 + 3 * (tonumber(ARGV[11]) or 0)
+local P = 14 + 3 * (tonumber(ARGV[13]) or 0)
 local now = tonumber(ARGV[9])
 
 -- an evaluation's outcome: this call's, or the one made at the Inform
@@ -163,6 +183,7 @@ end
 
 -- include: instances.lua
 -- include: policy_inputs.lua
+-- include: policy_state.lua
 
 -- a policy that failed on this device: retried after a back-off
 local function policy_fault(name, detail, rules)
@@ -182,8 +203,126 @@ local function policy_fault(name, detail, rules)
     end
 end
 
-if ARGV[6] ~= '' then
+-- a policy's GetParameterValues or SetParameterValues that faulted for
+-- parameters the device does not have (9005): the names in :absent, the
+-- task again without them (a batch of names, name by name); true when so
+local function absent_retry(t)
+    local ok, res = pcall(cjson.decode, ARGV[7])
+    if not ok or type(res) ~= 'table' then
+        return false
+    end
+
+    if t.name == 'getParameterValues' and res.faultCode == 9005
+       and type(t.parameterNames) == 'table' and #t.parameterNames > 0
+    then
+        local names = t.parameterNames
+        if #names == 1 then
+            redis.call('HSET', KEYS[14], names[1], ARGV[9])
+            return true
+        end
+        for k = #names, 1, -1 do
+            redis.call('LPUSH', KEYS[9], cjson.encode({
+                id = t.id, policy = t.policy, rules = t.rules,
+                name = 'getParameterValues', parameterNames = {names[k]}}))
+        end
+        return true
+    end
+
+    if t.name == 'setParameterValues' and type(t.parameterValues) == 'table'
+       and type(res.setParameterValuesFault) == 'table'
+    then
+        local missing = {}
+        for _, f in ipairs(res.setParameterValuesFault) do
+            if type(f) ~= 'table' or f.faultCode ~= 9005
+               or type(f.parameterName) ~= 'string'
+            then
+                -- another fault among them: the policy's
+                return false
+            end
+            missing[f.parameterName] = true
+        end
+        local rest = {}
+        for _, pv in ipairs(t.parameterValues) do
+            if type(pv) == 'table' and missing[pv[1]] then
+                redis.call('HSET', KEYS[14], pv[1], ARGV[9])
+            else
+                rest[#rest + 1] = pv
+            end
+        end
+        if #rest == #t.parameterValues then
+            return false
+        end
+        if #rest > 0 then
+            t.parameterValues = rest
+            redis.call('LPUSH', KEYS[9], cjson.encode(t))
+        end
+        return true
+    end
+
+    return false
+end
+
+-- the request in flight goes out again, as it was, to a CPE that did not
+-- get it (once a session)
+local function resend()
+    redis.call('HSET', KEYS[1], 'resent', 1, 'conn', ARGV[11],
+               'active', ARGV[9])
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    return {TASK, s[3], s[4] or '', '{}', s[2]}
+end
+
+-- the call again after WANT_NAMES: the outcome it carries is stored
+local again = s[14] == '1'
+if again then
+    redis.call('HDEL', KEYS[1], 'wanting')
+    worked = true
+end
+
+-- the CPE's empty POST while a request is in flight
+if ARGV[6] == '' and s[3] and s[8] == 'acs' and not again then
+    if s[10] ~= ARGV[11] and s[11] ~= '1' then
+        -- on another connection: it sends its empty POST again
+        return resend()
+    end
+
     local task = s[3]
+    local t = decode(task)
+
+    redis.call('HDEL', KEYS[1], 'task', 'pending', 'resent')
+
+    if type(t.policy) == 'string' then
+        redis.call('LREM', KEYS[9], 1, task)
+        redis.call('HDEL', KEYS[11], 'attempts:' .. t.policy .. ':' .. t.name,
+                   'waiting:' .. t.policy)
+        if s[9] then
+            redis.call('HDEL', KEYS[7], s[9])
+        end
+        policy_fault(t.policy, {error = 'no_answer',
+                                detail = 'the CPE answered ' .. t.name
+                                         .. ' with an empty POST'}, t.rules)
+        worked = true
+
+    else
+        if s[9] then
+            -- out of the pending hash, back at the head of the queue
+            redis.call('HDEL', KEYS[7], s[9])
+            redis.call('LPUSH', KEYS[2], task)
+        end
+        redis.call('DEL', KEYS[1], KEYS[9])
+        return {REFUSED, t.name}
+    end
+end
+
+if ARGV[6] ~= '' and not again then
+    local task = s[3]
+
+    -- an answer sent again: the first copy was stored, the request that
+    -- came after it never reached the CPE
+    if ARGV[2] ~= '' and ARGV[2] == s[12] and ARGV[10] == s[13] and task
+       and s[11] ~= '1'
+    then
+        return resend()
+    end
 
     if ARGV[2] ~= '' and s[2] ~= ARGV[2] then
         return {NOT_IN_FLIGHT, ''}
@@ -212,8 +351,15 @@ if ARGV[6] ~= '' then
         local queue = KEYS[2]
         if t.policy then
             queue = KEYS[9]
+            redis.call('HDEL', KEYS[11],
+                       'attempts:' .. t.policy .. ':' .. t.name)
         end
         dequeue(task, queue)
+        redis.call('HDEL', KEYS[1], 'task', 'pending', 'resent')
+        if ARGV[2] ~= '' then
+            redis.call('HSET', KEYS[1], 'prev_rpc', ARGV[2],
+                       'prev_answer', ARGV[10])
+        end
         worked = true
 
         local later = false
@@ -227,25 +373,51 @@ if ARGV[6] ~= '' then
             end
         end
 
-        if later then
+        -- a parameter the device lacks (9005): recorded, the policy's
+        -- task again without it; no fault of the policy
+        local retried = false
+
+        if type(t.policy) == 'string' and ARGV[6] == 'fault' then
+            retried = absent_retry(t)
+        end
+
+        if s[9] and later then
+            -- the CPE will report it (M Reboot, TransferComplete, ...)
+            local p = pending_entry(redis.call('HGET', KEYS[7], s[9]))
+            if p then
+                p.state = 'answered'
+                p.answer = ARGV[7]
+                redis.call('HSET', KEYS[7], s[9], cjson.encode(p))
+            end
+            if type(t.policy) == 'string' then
+                -- its marks say what the policy waits for now
+                redis.call('HDEL', KEYS[11], 'waiting:' .. t.policy)
+            end
+
+        elseif s[9] then
+            local p = pending_entry(redis.call('HGET', KEYS[7], s[9]))
+            if p then
+                finish(KEYS[7], KEYS[6], KEYS[11], ARGV[5], s[9], p, ARGV[6],
+                       ARGV[7], ARGV[9])
+            end
+
+        elseif later then
             -- the CommandKey the CPE will report (at most 32 characters)
-            redis.call('HSET', KEYS[7], string.sub(task_id(task, t), 1, 32),
-                       cjson.encode({task = task, since = tonumber(ARGV[9]),
-                                     answer = ARGV[7]}))
-        else
+            redis.call('HSET', KEYS[7], command_key(task, t),
+                       cjson.encode({task = task, since = now,
+                                     state = 'answered', answer = ARGV[7],
+                                     limit = tonumber(t.timeout)
+                                             or tonumber(ARGV[12])}))
+
+        elseif not retried then
             record(KEYS[6], ARGV[5], task_id(task, t), t.name, ARGV[6],
                    ARGV[7], ARGV[9])
         end
 
         -- a policy's task: its state follows the outcome
-        if type(t.policy) == 'string' then
+        if type(t.policy) == 'string' and not retried then
             if ARGV[6] == 'done' then
-                if type(t.marks) == 'table' then
-                    for k, v in pairs(t.marks) do
-                        redis.call('HSET', KEYS[11], k, tostring(v))
-                    end
-                end
-                redis.call('HDEL', KEYS[11], 'fault:' .. t.policy)
+                policy_done(KEYS[11], t)
             else
                 local ok, detail = pcall(cjson.decode, ARGV[7])
                 policy_fault(t.policy, ok and detail or ARGV[7], t.rules)
@@ -321,9 +493,9 @@ if ARGV[6] ~= '' then
            and type(t.objectName) == 'string' and t.objectName ~= ''
         then
             local seen = {}
-            local n = tonumber(ARGV[11]) or 0
+            local n = tonumber(ARGV[13]) or 0
             for k = 0, n - 1 do
-                seen[ARGV[12 + 3 * k]] = true
+                seen[ARGV[14 + 3 * k]] = true
             end
             local prefix = t.objectName
             for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do
@@ -374,8 +546,8 @@ if ARGV[6] ~= '' then
         end
     end
 
-    local n = tonumber(ARGV[11]) or 0
-    local i = 12
+    local n = tonumber(ARGV[13]) or 0
+    local i = 14
 
     for _ = 1, n do
         redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
@@ -450,15 +622,18 @@ while true do
         local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0
         if worked and plan == '' and rounds < (tonumber(ARGV[P]) or 0) then
             if ARGV[P + 5] == '-' then
-                -- the wanted names were left out: asked for, nothing done
+                -- the wanted names were left out: asked for; the call
+                -- again goes on from here
+                redis.call('HSET', KEYS[1], 'wanting', 1)
                 return {WANT_NAMES, ''}
             end
 
             -- when the policies want nothing, nginx ends the session without
             -- another call: it expires soon, and an Inform may replace it
             redis.call('HSET', KEYS[1], 'turn', 'policies', 'rpc_id', ARGV[3],
-                       'rounds', rounds + 1)
-            redis.call('HDEL', KEYS[1], 'task', 'recheck')
+                       'rounds', rounds + 1, 'active', ARGV[9])
+            redis.call('HDEL', KEYS[1], 'task', 'recheck', 'pending',
+                       'resent')
             redis.call('PEXPIRE', KEYS[1],
                        math.min(tonumber(ARGV[4]) or 10000, 10000))
 
@@ -468,15 +643,17 @@ while true do
             return {EVALUATE, '', s[4] or '', '{}',
                     redis.call('HMGET', KEYS[8], DEVICE_FIELDS),
                     values, redis.call('SMEMBERS', KEYS[10]),
-                    redis.call('HGETALL', KEYS[11]), campaigns, objects}
+                    policy_state(KEYS[11], KEYS[14]), campaigns, objects}
         end
 
         redis.call('DEL', KEYS[1], KEYS[9])
         return {TASK, '', ''}
     end
 
-    -- how many sessions this task was handed out in (a policy's task:
-    -- not counted, the plan is this session's own)
+    local t = decode(nxt)
+
+    -- how many sessions this task was handed out in: a queued one's in
+    -- :tries (while it is at the head), a policy's per policy and method
     local tries = 1
 
     if queue == KEYS[2] then
@@ -490,16 +667,34 @@ while true do
         if tries <= MAX_TRIES then
             redis.call('SET', KEYS[5], h .. ':' .. tries, 'EX', 604800)
         end
+
+    elseif type(t.policy) == 'string' then
+        tries = redis.call('HINCRBY', KEYS[11],
+                           'attempts:' .. t.policy .. ':' .. t.name, 1)
     end
 
     if tries <= MAX_TRIES then
         redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
-                   'task', nxt)
+                   'task', nxt, 'conn', ARGV[11], 'active', ARGV[9])
+        redis.call('HDEL', KEYS[1], 'pending', 'resent')
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
+
+        -- a task with an effect: pending from now, never handed out again
+        if effectful(t.name) then
+            local key = command_key(nxt, t)
+            redis.call('LREM', queue, 1, nxt)
+            redis.call('HSET', KEYS[7], key,
+                       cjson.encode({task = nxt, since = now, state = 'sent',
+                                     limit = tonumber(t.timeout)
+                                             or tonumber(ARGV[12])}))
+            redis.call('HSET', KEYS[1], 'pending', key)
+            if type(t.policy) == 'string' then
+                redis.call('HSET', KEYS[11], 'waiting:' .. t.policy, key)
+            end
+        end
 
         -- the cached types of a setParameterValues' untyped values
         local types = '{}'
-        local t = decode(nxt)
 
         -- credentials about to be set on the device are good from now:
         -- an answer lost on the way must not lock it out
@@ -530,13 +725,21 @@ while true do
             end
         end
 
-        return {TASK, nxt, s[4], types}
+        return {TASK, nxt, s[4], types, ARGV[3]}
     end
 
-    dequeue(nxt, KEYS[2])
-    local t = decode(nxt)
-    record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
-           cjson.encode({error = 'abandoned',
-                         detail = 'no answer from the CPE in '
-                                  .. MAX_TRIES .. ' sessions'}), ARGV[9])
+    if queue == KEYS[2] then
+        dequeue(nxt, KEYS[2])
+        record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
+               cjson.encode({error = 'abandoned',
+                             detail = 'no answer from the CPE in '
+                                      .. MAX_TRIES .. ' sessions'}), ARGV[9])
+    else
+        redis.call('LREM', KEYS[9], 1, nxt)
+        redis.call('HDEL', KEYS[11], 'attempts:' .. t.policy .. ':' .. t.name)
+        policy_fault(t.policy, {error = 'abandoned',
+                                detail = 'no answer from the CPE in '
+                                         .. MAX_TRIES .. ' sessions'},
+                     t.rules)
+    end
 end

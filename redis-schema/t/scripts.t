@@ -197,6 +197,7 @@ sub open_session {
     return script('session_open', {},
         $o{token} // 'T1', $o{held} // '', 30000, $o{now} // $now, '1.0',
         '192.0.2.1', $D, 'urn:dslforum-org:cwmp-1-0',
+        $o{takeover} // 5, $o{transfer} // 3600,
         @fields / 2, @fields,
         scalar @params, (map { @$_ } @params),
         0,
@@ -211,7 +212,8 @@ sub step {
     return script('session_step', {},
         $o{token} // 'T1', $o{answered} // '', $o{rpc_id} // 'R2', 30000,
         $D, $o{status} // '', $o{result} // '', $o{apply} // 0, $now,
-        $o{answer} // '', scalar @pv, (map { @$_ } @pv),
+        $o{answer} // '', $o{conn} // 'h:1:1', 3600,
+        scalar @pv, (map { @$_ } @pv),
         $o{rounds} // 0, $o{plan} // '', $o{ops} // '', 86400,
         'cwmp:campaign:', @{ $o{wanted} || ['0'] }, 0, 0);
 }
@@ -351,6 +353,7 @@ is($a->[0], 2, 'EVALUATE');
 is(scalar @{ $a->[4] }, 8, '... the device fields');
 is_deeply($a->[5], ['1'], '... the wanted values');
 is(r('HGET', dkey(':session'), 'turn'), 'policies', '... the turn marked');
+is(scalar @{ results() }, 1, '... the answer stored once, not at each call');
 
 
 # an evaluation's plan and operations: a campaign entered (UNDECLARED keys)

@@ -3,7 +3,8 @@
  * Copyright (C) ngx_cwmp authors
  *
  * libFuzzer harness: a Cookie header as a CPE sends it, through the
- * session cookie reader (ngx_http_cwmp_conn_cookie()).
+ * session cookie reader (ngx_http_cwmp_conn_cookie(), the first and the
+ * second cookie).
  */
 
 
@@ -22,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     u_char              *copy;
     ngx_str_t            token, device_id;
+    ngx_uint_t           n;
     ngx_table_elt_t      h;
     ngx_http_request_t   r;
 #if (nginx_version < 1023000)
@@ -56,7 +58,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.headers_in.cookies.nalloc = 1;
 #endif
 
-    if (ngx_http_cwmp_conn_cookie(&r, &token, &device_id) == NGX_OK) {
+    for (n = 0; n < 2; n++) {
+        if (ngx_http_cwmp_conn_cookie(&r, n, &token, &device_id) != NGX_OK) {
+            break;
+        }
+
         if (token.data < copy || token.data + token.len > copy + size
             || device_id.data < copy
             || device_id.data + device_id.len > copy + size)

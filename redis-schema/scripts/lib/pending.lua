@@ -1,0 +1,67 @@
+-- pending: the tasks whose effect a CPE reports later.  Included after
+-- results.lua.
+--
+-- A task with an effect (a reboot, a factory reset, a transfer, a DU
+-- change) leaves the queue as it is handed out, into the pending hash
+-- under its CommandKey (its id, at most 32 characters), so that it is
+-- never handed out twice: {"task": ..., "since": ..., "state": "sent",
+-- "limit": seconds}.  Its answer makes it "answered" (the CPE will report
+-- it: M Reboot, TransferComplete, DUStateChangeComplete) or finishes it;
+-- the CPE's report finishes it whatever became of the answer; past its
+-- limit it is "expired" (a fault result), and a late report still
+-- finishes it (its result says "late").
+
+local function effectful(name)
+    return name == 'reboot' or name == 'factoryReset'
+           or name == 'download' or name == 'upload'
+           or name == 'scheduleDownload' or name == 'changeDUState'
+end
+
+-- the CommandKey of a task, as the CPE reports it
+local function command_key(task, t)
+    return string.sub(task_id(task, t), 1, 32)
+end
+
+-- a pending entry, decoded; nil when it holds no task
+local function pending_entry(raw)
+    local ok, p = pcall(cjson.decode, raw or '')
+    if ok and type(p) == 'table' and type(p.task) == 'string' then
+        return p
+    end
+end
+
+-- a policy's task succeeded: its marks become the policy state
+local function policy_done(policy_key, t)
+    if type(t.marks) == 'table' then
+        for k, v in pairs(t.marks) do
+            redis.call('HSET', policy_key, k, tostring(v))
+        end
+    end
+    redis.call('HDEL', policy_key, 'fault:' .. t.policy)
+end
+
+-- a pending task finished: its result (once: an expired one's says it is
+-- late), the entry gone, its policy no longer waiting on it; the task
+-- decoded
+local function finish(pending_key, results_key, policy_key, device, key, p,
+                      status, result, now)
+    local t = decode(p.task)
+    if p.state == 'expired' then
+        local ok, r = pcall(cjson.decode, result)
+        if ok and type(r) == 'table' then
+            r.late = true
+            result = cjson.encode(r)
+        end
+    end
+    record(results_key, device, task_id(p.task, t), t.name, status, result,
+           now)
+    redis.call('HDEL', pending_key, key)
+    if type(t.policy) == 'string' then
+        redis.call('HDEL', policy_key, 'waiting:' .. t.policy,
+                   'attempts:' .. t.policy)
+        if status == 'done' then
+            policy_done(policy_key, t)
+        end
+    end
+    return t
+end
