@@ -78,7 +78,7 @@ MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
 	libssl-dev openssl \
-	redis-server redis-tools perl
+	redis-server redis-tools perl libxml2-utils
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
 	bench-rejections bench-instructions \

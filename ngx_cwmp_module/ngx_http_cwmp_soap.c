@@ -691,13 +691,16 @@ ngx_http_cwmp_soap_response(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
 
     ngx_http_cwmp_xml_literal(&body, "<cwmp:");
     ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
-    ngx_http_cwmp_xml_literal(&body, "Response>" CRLF);
 
-    if (next_url) {
-        ngx_http_cwmp_xml_element(&body, "NextURL", (char *) next_url->data,
-                                  next_url->len);
+    if (next_url == NULL) {
+        /* no arguments: an empty element, as the schema has it */
+        ngx_http_cwmp_xml_literal(&body, "Response/>" CRLF);
+        return ngx_http_cwmp_soap_answer(pool, msg, &body, out);
     }
 
+    ngx_http_cwmp_xml_literal(&body, "Response>" CRLF);
+    ngx_http_cwmp_xml_element(&body, "NextURL", (char *) next_url->data,
+                              next_url->len);
     ngx_http_cwmp_xml_literal(&body, "</cwmp:");
     ngx_http_cwmp_xml_rawn(&body, msg->method.data, msg->method.len);
     ngx_http_cwmp_xml_literal(&body, "Response>" CRLF);

@@ -62,8 +62,6 @@ static ngx_int_t ngx_http_cwmp_build_object(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_build_command(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
-static ngx_int_t ngx_http_cwmp_build_none(ngx_http_cwmp_xml_t *x,
-    json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_build_schedule_inform(ngx_http_cwmp_xml_t *x,
     json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_build_transfer(ngx_http_cwmp_xml_t *x,
@@ -102,8 +100,8 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
     { "addObject", "AddObject", ngx_http_cwmp_build_object },
     { "deleteObject", "DeleteObject", ngx_http_cwmp_build_object },
     { "reboot", "Reboot", ngx_http_cwmp_build_command },
-    { "factoryReset", "FactoryReset", ngx_http_cwmp_build_none },
-    { "getRPCMethods", "GetRPCMethods", ngx_http_cwmp_build_none },
+    { "factoryReset", "FactoryReset", NULL },
+    { "getRPCMethods", "GetRPCMethods", NULL },
     { "scheduleInform", "ScheduleInform",
       ngx_http_cwmp_build_schedule_inform },
     { "download", "Download", ngx_http_cwmp_build_transfer },
@@ -112,8 +110,7 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
     { "scheduleDownload", "ScheduleDownload",
       ngx_http_cwmp_build_schedule_download },
     { "changeDUState", "ChangeDUState", ngx_http_cwmp_build_du_state },
-    { "getAllQueuedTransfers", "GetAllQueuedTransfers",
-      ngx_http_cwmp_build_none },
+    { "getAllQueuedTransfers", "GetAllQueuedTransfers", NULL },
     { NULL, NULL, NULL }
 };
 
@@ -242,20 +239,27 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
 
     ngx_http_cwmp_xml_literal(&x, "<cwmp:");
     ngx_http_cwmp_xml_raw(&x, rpc->method);
-    ngx_http_cwmp_xml_literal(&x, ">" CRLF);
 
-    if (rpc->build(&x, task, &id) != NGX_OK || x.error) {
-        if (x.nomem) {
-            return NGX_ERROR;
+    if (rpc->build == NULL) {
+        /* no arguments: an empty element, as the schema has it */
+        ngx_http_cwmp_xml_literal(&x, "/>" CRLF);
+
+    } else {
+        ngx_http_cwmp_xml_literal(&x, ">" CRLF);
+
+        if (rpc->build(&x, task, &id) != NGX_OK || x.error) {
+            if (x.nomem) {
+                return NGX_ERROR;
+            }
+
+            return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
+                                             "invalid arguments", x.error);
         }
 
-        return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
-                                         "invalid arguments", x.error);
+        ngx_http_cwmp_xml_literal(&x, "</cwmp:");
+        ngx_http_cwmp_xml_raw(&x, rpc->method);
+        ngx_http_cwmp_xml_literal(&x, ">" CRLF);
     }
-
-    ngx_http_cwmp_xml_literal(&x, "</cwmp:");
-    ngx_http_cwmp_xml_raw(&x, rpc->method);
-    ngx_http_cwmp_xml_literal(&x, ">" CRLF);
 
     if (x.nomem) {
         return NGX_ERROR;
@@ -700,13 +704,6 @@ ngx_http_cwmp_build_command(ngx_http_cwmp_xml_t *x, json_t *task,
     ngx_http_cwmp_xml_element(x, "CommandKey", (char *) id->data,
                               ngx_min(id->len, NGX_HTTP_CWMP_COMMAND_KEY));
 
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_build_none(ngx_http_cwmp_xml_t *x, json_t *task, ngx_str_t *id)
-{
     return NGX_OK;
 }
 

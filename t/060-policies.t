@@ -296,7 +296,7 @@ Cwmp::Test::push_tasks($main::D, {id => 'op-1', name => 'getRPCMethods'});
 --- error_code eval
 [200, 200, 200, 204]
 --- response_body_like eval
-[qr/InformResponse/, qr/<cwmp:GetRPCMethods>/, qr/<cwmp:SetParameterValues>/,
+[qr/InformResponse/, qr{<cwmp:GetRPCMethods/>}, qr/<cwmp:SetParameterValues>/,
  qr/\A\z/]
 
 

@@ -356,6 +356,76 @@ sub results {
 sub last_result { my $r = results(); $r->[-1] }
 
 
+# --- the envelopes against the official CWMP XSDs (t/data/xsd) ----------
+
+my $xsd_dir;
+
+# the schemas, once: the imports pointed at the local SOAP stand-ins;
+# cwmp-1-3 and 1-4 as cwmp-1-2 in their namespace with their own header
+# elements (their include of the earlier version, across namespaces, is
+# what no validator accepts)
+sub xsd_dir {
+    return $xsd_dir if $xsd_dir;
+
+    my $src = ($ENV{TEST_NGINX_TOP} // cwd()) . '/t/data/xsd';
+    $xsd_dir = File::Temp::tempdir('cwmp-xsd-XXXXXX', TMPDIR => 1,
+                                   CLEANUP => 1);
+    my $read = sub {
+        open my $f, '<', "$src/$_[0]" or die "$src/$_[0]: $!";
+        local $/;
+        return scalar <$f>;
+    };
+
+    my %text;
+    for my $v ('1-0', '1-1', '1-2') {
+        $text{$v} = $read->("cwmp-$v.xsd");
+    }
+    for my $v ('1-3', '1-4') {
+        my $own = $read->("cwmp-$v.xsd");
+        my @elements = $own =~ m{^(  <xs:element name=.*?^  </xs:element>)}msg;
+        my $prev = $v eq '1-3' ? '1-2' : '1-3';
+        (my $t = $text{$prev}) =~ s{cwmp-$prev"}{cwmp-$v"}g;
+        $t =~ s{</xs:schema>\s*\z}{join("\n", @elements) . "\n</xs:schema>\n"}e;
+        $text{$v} = $t;
+    }
+
+    for my $v (keys %text) {
+        my $t = $text{$v};
+        $t =~ s{schemaLocation="http://schemas.xmlsoap.org/soap/envelope/"}
+               {schemaLocation="soap-envelope-strict.xsd"}g;
+        $t =~ s{schemaLocation="http://schemas.xmlsoap.org/soap/encoding/"}
+               {schemaLocation="soap-encoding.xsd"}g;
+        open my $f, '>', "$xsd_dir/cwmp-$v.xsd" or die $!;
+        print $f $t;
+    }
+    for my $f ('soap-envelope-strict.xsd', 'soap-encoding.xsd') {
+        open my $o, '>', "$xsd_dir/$f" or die $!;
+        print $o $read->($f);
+    }
+    return $xsd_dir;
+}
+
+# one test: the body is an envelope valid against the XSD of its CWMP
+# namespace (xmllint --schema, no network)
+sub envelope_ok {
+    my ($body, $what) = @_;
+    my ($v) = ($body // '') =~ /"urn:dslforum-org:cwmp-(1-[0-4])"/;
+    unless ($v) {
+        return Test::More::fail("xsd: $what: no CWMP namespace in the body");
+    }
+    my $dir = xsd_dir();
+    my ($fh, $file) = File::Temp::tempfile(DIR => $dir, SUFFIX => '.xml');
+    print $fh $body;
+    close $fh;
+    my $out = `xmllint --nonet --noout --schema $dir/cwmp-$v.xsd $file 2>&1`;
+    my $ok = $? == 0;
+    unlink $file;
+    Test::More::ok($ok, "xsd: $what (cwmp-$v)")
+        or Test::More::diag($out, $body);
+    return $ok;
+}
+
+
 # --- CWMP messages ----------------------------------------------------
 
 # The CPE's answer to an ACS request: <cwmp:$method>$args</cwmp:$method>,
