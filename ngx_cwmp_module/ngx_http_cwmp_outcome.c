@@ -26,10 +26,13 @@ static ngx_int_t ngx_http_cwmp_outcome_names(ngx_pool_t *pool,
     xmlNodePtr rpc, json_t *res);
 static ngx_int_t ngx_http_cwmp_outcome_attributes(ngx_pool_t *pool,
     xmlNodePtr rpc, json_t *res);
+static ngx_int_t ngx_http_cwmp_outcome_transfers(ngx_pool_t *pool,
+    xmlNodePtr rpc, json_t *res);
 static ngx_int_t ngx_http_cwmp_outcome_fields(ngx_pool_t *pool,
     xmlNodePtr rpc, json_t *res);
 static ngx_int_t ngx_http_cwmp_outcome_strings(ngx_pool_t *pool,
     xmlNodePtr list, json_t *res, char *key);
+static ngx_uint_t ngx_http_cwmp_xsd_true(ngx_str_t *v);
 static json_t *ngx_http_cwmp_json_text(ngx_pool_t *pool, xmlNodePtr node);
 static json_t *ngx_http_cwmp_json_number(ngx_pool_t *pool, xmlNodePtr node);
 static json_t *ngx_http_cwmp_json_tree(ngx_pool_t *pool, xmlNodePtr node);
@@ -83,6 +86,11 @@ ngx_http_cwmp_outcome_read(ngx_pool_t *pool, ngx_http_cwmp_msg_t *msg,
                           "GetParameterAttributesResponse") == 0)
     {
         rc = ngx_http_cwmp_outcome_attributes(pool, rpc, res);
+
+    } else if (ngx_strcmp(msg->method.data,
+                          "GetAllQueuedTransfersResponse") == 0)
+    {
+        rc = ngx_http_cwmp_outcome_transfers(pool, rpc, res);
 
     } else if (ngx_strcmp(msg->method.data, "GetRPCMethodsResponse") == 0) {
         rc = ngx_http_cwmp_outcome_strings(pool,
@@ -283,11 +291,7 @@ ngx_http_cwmp_outcome_names(ngx_pool_t *pool, xmlNodePtr rpc,
         }
 
         item = json_pack("[s%b]", name.len ? (char *) name.data : "",
-                         name.len,
-                         (int) ((writable.len == 1 && writable.data[0] == '1')
-                                || (writable.len == 4
-                                    && ngx_strncmp(writable.data, "true", 4)
-                                       == 0)));
+                         name.len, (int) ngx_http_cwmp_xsd_true(&writable));
 
         if (item == NULL || json_array_append_new(list, item) != 0) {
             return NGX_ERROR;
@@ -334,6 +338,61 @@ ngx_http_cwmp_outcome_attributes(ngx_pool_t *pool, xmlNodePtr rpc,
                != NGX_OK
             || json_array_append_new(list, item) != 0)
         {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * {"transferList": [{commandKey, state, isDownload, fileType, fileSize,
+ * targetFileName}, ...]}: state 1 not yet started, 2 in progress, 3 done
+ */
+
+static ngx_int_t
+ngx_http_cwmp_outcome_transfers(ngx_pool_t *pool, xmlNodePtr rpc,
+    json_t *res)
+{
+    json_t      *list, *item;
+    ngx_str_t    down;
+    xmlNodePtr   node, n;
+
+    list = json_array();
+    if (list == NULL || json_object_set_new(res, "transferList", list) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    node = ngx_http_cwmp_soap_arg(rpc, "TransferList");
+
+    for (node = node ? ngx_http_cwmp_soap_first(node) : NULL;
+         node;
+         node = ngx_http_cwmp_soap_next(node))
+    {
+        ngx_str_null(&down);
+
+        n = ngx_http_cwmp_soap_arg(node, "IsDownload");
+        if (n && ngx_http_cwmp_soap_text(pool, n, &down, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        item = json_pack("{s:o,s:o,s:b,s:o,s:o,s:o}",
+                 "commandKey", ngx_http_cwmp_json_text(pool,
+                                   ngx_http_cwmp_soap_arg(node, "CommandKey")),
+                 "state", ngx_http_cwmp_json_number(pool,
+                                   ngx_http_cwmp_soap_arg(node, "State")),
+                 "isDownload", (int) ngx_http_cwmp_xsd_true(&down),
+                 "fileType", ngx_http_cwmp_json_text(pool,
+                                   ngx_http_cwmp_soap_arg(node, "FileType")),
+                 "fileSize", ngx_http_cwmp_json_number(pool,
+                                   ngx_http_cwmp_soap_arg(node, "FileSize")),
+                 "targetFileName", ngx_http_cwmp_json_text(pool,
+                                   ngx_http_cwmp_soap_arg(node,
+                                                          "TargetFileName")));
+
+        if (item == NULL || json_array_append_new(list, item) != 0) {
             return NGX_ERROR;
         }
     }
@@ -408,6 +467,16 @@ ngx_http_cwmp_outcome_strings(ngx_pool_t *pool, xmlNodePtr list,
     }
 
     return NGX_OK;
+}
+
+
+/* an xsd:boolean's text: "1" or "true" */
+
+static ngx_uint_t
+ngx_http_cwmp_xsd_true(ngx_str_t *v)
+{
+    return (v->len == 1 && v->data[0] == '1')
+           || (v->len == 4 && ngx_strncmp(v->data, "true", 4) == 0);
 }
 
 

@@ -754,3 +754,121 @@ if ($req == 2) {
 --- error_code: 200
 --- response_body_like chomp
 <cwmp:ID soap-env:mustUnderstand="1">h</cwmp:ID>\r\n</soap-env:Header>
+
+
+
+=== TEST 28: upload on the wire; status 1 waits for its TransferComplete, status 0 is done at once
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D,
+    {id => 'ul1', name => 'upload', fileType => '2 Vendor Log File',
+     url => 'http://files.example/upload/', username => 'u', password => 'p', delaySeconds => 5},
+    {id => 'ul2', name => 'upload', fileType => '1 Vendor Configuration File',
+     url => 'http://files.example/upload/'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('UploadResponse',
+     '<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>'),
+ "POST /cwmp\n" . Cwmp::Test::answer('UploadResponse',
+     '<Status>0</Status><StartTime>2026-11-27T00:00:00Z</StartTime><CompleteTime>2026-11-27T00:00:01Z</CompleteTime>')]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:Upload>\r\n<CommandKey>ul1</CommandKey>\r\n<FileType>2 Vendor Log File</FileType>\r\n<URL>http://files.example/upload/</URL>\r\n<Username>u</Username>\r\n<Password>p</Password>\r\n<DelaySeconds>5</DelaySeconds>\r\n</cwmp:Upload>},
+ qr{<cwmp:Upload>\r\n<CommandKey>ul2</CommandKey>\r\n<FileType>1 Vendor Configuration File</FileType>},
+ qr/\A\z/]
+--- redis_check
+if ($req == 3) {
+    my %r = map { $_->{task} => $_ } @{ results() };
+    is($r{ul2}{status}, 'done', 'status 0: done at once');
+    is($r{ul2}{result}{completeTime}, '2026-11-27T00:00:01Z', '... with its times');
+    ok(!$r{ul1}, 'status 1: no result yet');
+    like(redis('HGET', "cwmp:device:{$main::D}:pending", 'ul1'), qr/"state":"answered"/,
+         '... pending, answered');
+}
+
+
+
+=== TEST 28b: ... its TransferComplete in the next session finishes it
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['7 TRANSFER COMPLETE', ['M Upload', 'ul1']]),
+ "POST /cwmp\n" . Cwmp::Test::answer('TransferComplete',
+     '<CommandKey>ul1</CommandKey><FaultStruct><FaultCode>0</FaultCode><FaultString></FaultString></FaultStruct>'
+     . '<StartTime>2026-11-27T00:00:05Z</StartTime><CompleteTime>2026-11-27T00:00:07Z</CompleteTime>'),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr{<cwmp:TransferCompleteResponse/>}, qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{task}, 'ul1', 'the TransferComplete finishes the upload');
+    is($r->{status}, 'done', 'done');
+    is(redis('HLEN', "cwmp:device:{$main::D}:pending"), 0, 'nothing pending');
+}
+
+
+
+=== TEST 29: cancelTransfer: done, or the CPE's fault 9021
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D,
+    {id => 'ct1', name => 'cancelTransfer', commandKey => 'dl9'},
+    {id => 'ct2', name => 'cancelTransfer', commandKey => 'dl10'},
+    {id => 'ct3', name => 'cancelTransfer'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('CancelTransferResponse'),
+ "POST /cwmp\n" . Cwmp::Test::fault_answer(9021, 'Cancelation of file transfer not permitted')]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:CancelTransfer>\r\n<CommandKey>dl9</CommandKey>\r\n</cwmp:CancelTransfer>},
+ qr{<cwmp:CancelTransfer>\r\n<CommandKey>dl10</CommandKey>},
+ qr/\A\z/]
+--- redis_check
+if ($req == 3) {
+    my %r = map { $_->{task} => $_ } @{ results() };
+    is($r{ct1}{status}, 'done', 'cancelled');
+    is_deeply($r{ct1}{result}, {}, '... {}');
+    is($r{ct2}{status}, 'fault', 'not permitted');
+    is($r{ct2}{result}{faultCode}, 9021, '... fault 9021');
+    is($r{ct3}{status}, 'fault', 'no commandKey: not sent');
+    is($r{ct3}{result}{error}, 'invalid arguments', '... invalid arguments');
+}
+
+
+
+=== TEST 30: getAllQueuedTransfers: the CPE's transfer list in the result
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'q1', name => 'getAllQueuedTransfers'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('GetAllQueuedTransfersResponse',
+     '<TransferList soap-enc:arrayType="cwmp:AllQueuedTransferStruct[2]">'
+     . '<AllQueuedTransferStruct><CommandKey>fw42</CommandKey><State>2</State><IsDownload>true</IsDownload>'
+     . '<FileType>1 Firmware Upgrade Image</FileType><FileSize>7340032</FileSize><TargetFileName>fw.bin</TargetFileName></AllQueuedTransferStruct>'
+     . '<AllQueuedTransferStruct><CommandKey></CommandKey><State>1</State><IsDownload>0</IsDownload>'
+     . '<FileType>2 Vendor Log File</FileType><FileSize>0</FileSize><TargetFileName></TargetFileName></AllQueuedTransferStruct>'
+     . '</TransferList>')]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr{<cwmp:GetAllQueuedTransfers/>}, qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{task}, 'q1', 'the task');
+    is($r->{status}, 'done', 'done');
+    is_deeply($r->{result}{transferList}, [
+        {commandKey => 'fw42', state => 2, isDownload => JSON::PP::true, fileType => '1 Firmware Upgrade Image',
+         fileSize => 7340032, targetFileName => 'fw.bin'},
+        {commandKey => '', state => 1, isDownload => JSON::PP::false, fileType => '2 Vendor Log File',
+         fileSize => 0, targetFileName => ''}], 'its transfer list');
+}
