@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_cwmp_access_ask(ngx_http_cwmp_access_t *a,
     ngx_http_cwmp_store_handler_pt handler);
 static ngx_int_t ngx_http_cwmp_access_is(ngx_http_cwmp_access_t *a,
     ngx_uint_t mode, ngx_str_t *name);
+static ngx_uint_t ngx_http_cwmp_access_offered(
+    ngx_http_cwmp_loc_conf_t *lcf, ngx_http_cwmp_auth_t *auth);
 static ngx_int_t ngx_http_cwmp_access_refuse(ngx_http_request_t *r,
     ngx_uint_t stale, ngx_uint_t status, char *reason);
 
@@ -145,6 +147,11 @@ ngx_http_cwmp_access_inform(ngx_http_request_t *r,
     if (!a->auth.basic && !(lcf->auth & NGX_HTTP_CWMP_AUTH_DIGEST)) {
         return ngx_http_cwmp_access_refuse(r, 0, NGX_HTTP_UNAUTHORIZED,
                                        "Digest is not accepted here");
+    }
+
+    if (!a->auth.basic && !ngx_http_cwmp_access_offered(lcf, &a->auth)) {
+        return ngx_http_cwmp_access_refuse(r, 0, NGX_HTTP_UNAUTHORIZED,
+                                       "a Digest algorithm not offered here");
     }
 
     /* the identity claimed must be the Inform's */
@@ -477,10 +484,32 @@ ngx_http_cwmp_access_is(ngx_http_cwmp_access_t *a, ngx_uint_t mode,
 }
 
 
+/* the Digest credentials' algorithm is one the location offers */
+
+static ngx_uint_t
+ngx_http_cwmp_access_offered(ngx_http_cwmp_loc_conf_t *lcf,
+    ngx_http_cwmp_auth_t *auth)
+{
+    ngx_uint_t  i, want;
+
+    want = auth->sha256 ? NGX_HTTP_CWMP_DIGEST_SHA256
+                        : NGX_HTTP_CWMP_DIGEST_MD5;
+
+    for (i = 0; lcf->auth_algorithms[i]; i++) {
+        if (lcf->auth_algorithms[i] == want) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
- * 401 with the challenges this location offers (Digest MD5 first, which
- * every CPE speaks, then SHA-256; Basic over TLS when allowed), or 403 /
- * 429 / 400 with a reason; one log line each
+ * 401 with the challenges this location offers (Digest, one challenge per
+ * algorithm in cwmp_auth_digest_algorithms' order, MD5 then SHA-256 by
+ * default; Basic over TLS when allowed), or 403 / 429 / 400 with a
+ * reason; one log line each
  */
 
 static ngx_int_t
@@ -494,7 +523,7 @@ ngx_http_cwmp_access_refuse(ngx_http_request_t *r, ngx_uint_t stale,
     ngx_http_cwmp_loc_conf_t   *lcf;
     ngx_http_cwmp_main_conf_t  *mcf;
 
-    static char  *algorithms[] = { "MD5", "SHA-256" };
+    static char  *algorithms[] = { NULL, "MD5", "SHA-256" };
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
@@ -515,12 +544,7 @@ ngx_http_cwmp_access_refuse(ngx_http_request_t *r, ngx_uint_t stale,
             ngx_http_cwmp_auth_nonce(&mcf->auth_secret,
                                      &r->connection->addr_text, nonce);
 
-            for (i = 0; i < 2; i++) {
-#if !(NGX_OPENSSL)
-                if (i == 1) {
-                    break;
-                }
-#endif
+            for (i = 0; lcf->auth_algorithms[i]; i++) {
                 len = sizeof("Digest realm=\"\", qop=\"auth\", "
                              "algorithm=SHA-256, nonce=\"\", stale=true")
                       - 1 + lcf->auth_realm.len + NGX_HTTP_CWMP_NONCE_LEN;
@@ -533,7 +557,8 @@ ngx_http_cwmp_access_refuse(ngx_http_request_t *r, ngx_uint_t stale,
                 value.data = p;
                 p = ngx_sprintf(p, "Digest realm=\"%V\", qop=\"auth\", "
                                 "algorithm=%s, nonce=\"%*s\"",
-                                &lcf->auth_realm, algorithms[i],
+                                &lcf->auth_realm,
+                                algorithms[lcf->auth_algorithms[i]],
                                 (size_t) NGX_HTTP_CWMP_NONCE_LEN, nonce);
 
                 if (stale) {

@@ -22,6 +22,10 @@
 #define NGX_HTTP_CWMP_AUTH_BASIC    0x02      /* over TLS only */
 #define NGX_HTTP_CWMP_AUTH_CERT     0x04
 
+/* cwmp_auth_digest_algorithms: what a challenge offers; 0 ends the list */
+#define NGX_HTTP_CWMP_DIGEST_MD5     1
+#define NGX_HTTP_CWMP_DIGEST_SHA256  2
+
 /* cwmp_auth_username */
 #define NGX_HTTP_CWMP_AUTH_ID_DEVICE  0       /* the device ID */
 #define NGX_HTTP_CWMP_AUTH_ID_SERIAL  1       /* its serial number */

@@ -39,6 +39,8 @@ static char *ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_cwmp_connreq_udp(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_cwmp_auth_algorithms(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -204,6 +206,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
     { ngx_string("cwmp_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_cwmp_auth,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_auth_digest_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_cwmp_auth_algorithms,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -444,6 +453,7 @@ ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     lcf->auth_realm = { 0, NULL };
+     *     lcf->auth_algorithms = { 0 };
      *     lcf->auth_bootstrap = { 0, NULL };
      */
 
@@ -479,6 +489,20 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->auth_username, prev->auth_username,
                               NGX_HTTP_CWMP_AUTH_ID_DEVICE);
     ngx_conf_merge_str_value(conf->auth_realm, prev->auth_realm, "cwmp");
+
+    if (conf->auth_algorithms[0] == 0) {
+        if (prev->auth_algorithms[0]) {
+            ngx_memcpy(conf->auth_algorithms, prev->auth_algorithms,
+                       sizeof(conf->auth_algorithms));
+
+        } else {
+            /* MD5 first: every CPE speaks it, some read one challenge */
+            conf->auth_algorithms[0] = NGX_HTTP_CWMP_DIGEST_MD5;
+#if (NGX_OPENSSL)
+            conf->auth_algorithms[1] = NGX_HTTP_CWMP_DIGEST_SHA256;
+#endif
+        }
+    }
     ngx_conf_merge_str_value(conf->auth_bootstrap, prev->auth_bootstrap, "");
 
     if (conf->auth_realm.len > 128
@@ -752,6 +776,60 @@ ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "\"basic\", \"cert\"", &value[i], &cmd->name);
             return NGX_CONF_ERROR;
         }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_digest_algorithms MD5 | SHA-256 ...": offered in this order */
+
+static char *
+ngx_http_cwmp_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, a;
+
+    if (lcf->auth_algorithms[0]) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcasecmp(value[i].data, (u_char *) "MD5") == 0) {
+            a = NGX_HTTP_CWMP_DIGEST_MD5;
+
+        } else if (ngx_strcasecmp(value[i].data, (u_char *) "SHA-256") == 0)
+        {
+#if (NGX_OPENSSL)
+            a = NGX_HTTP_CWMP_DIGEST_SHA256;
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "Digest SHA-256 needs nginx built with "
+                               "OpenSSL");
+            return NGX_CONF_ERROR;
+#endif
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Digest algorithm \"%V\": \"MD5\" "
+                               "or \"SHA-256\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (i == 2 && lcf->auth_algorithms[0] == a) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "Digest algorithm \"%V\" listed twice",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->auth_algorithms[i - 1] = a;
     }
 
     return NGX_CONF_OK;

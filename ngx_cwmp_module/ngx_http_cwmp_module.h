@@ -47,6 +47,9 @@ typedef struct {
     ngx_uint_t                   auth;          /* NGX_HTTP_CWMP_AUTH_*,
                                                    0: off */
     ngx_uint_t                   auth_username; /* NGX_HTTP_CWMP_AUTH_ID_* */
+    ngx_uint_t                   auth_algorithms[3];  /* offered, in order,
+                                                   NGX_HTTP_CWMP_DIGEST_*;
+                                                   0 ends; none: unset */
     ngx_str_t                    auth_realm;
     ngx_str_t                    auth_bootstrap;    /* empty: none */
 } ngx_http_cwmp_loc_conf_t;

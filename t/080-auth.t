@@ -726,3 +726,68 @@ Cookie: cwmp_session=0123456789abcdef0123456789abcdef.00AB12-HG%2D100-S1
 the session is unknown, expired or another's
 --- redis_check
 Cwmp::Test::is(redis('LLEN', "$main::Dev:tasks"), 1, 'the task stays queued');
+
+
+
+=== TEST 46: cwmp_auth_digest_algorithms: one challenge, SHA-256 only (CPE stacks that join the two headers)
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms SHA-256; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- error_code: 401
+--- raw_response_headers_like eval
+qr/\r\nWWW-Authenticate: Digest realm="cwmp", qop="auth", algorithm=SHA-256, nonce="[0-9a-f]{52}"\r\n(?!.*WWW-Authenticate)/s
+
+
+
+=== TEST 47: ... the order the operator gives: SHA-256 first, then MD5
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms SHA-256 MD5; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- error_code: 401
+--- raw_response_headers_like eval
+qr/WWW-Authenticate: Digest [^\r\n]*algorithm=SHA-256[^\r\n]*\r\nWWW-Authenticate: Digest [^\r\n]*algorithm=MD5/
+
+
+
+=== TEST 48: ... credentials in an algorithm not offered are refused
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms SHA-256; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- more_headers eval
+Cwmp::Test::digest()
+--- error_code: 401
+--- error_log
+a Digest algorithm not offered here
+
+
+
+=== TEST 49: ... and those in the one offered accepted
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms SHA-256; }
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform()
+--- more_headers eval
+Cwmp::Test::digest(algorithm => 'SHA-256', nc => '00000002')
+--- error_code: 200
+--- response_body_like: InformResponse
+
+
+
+=== TEST 50: cwmp_auth_digest_algorithms: an unknown algorithm
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms MD5 SHA-512; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid Digest algorithm "SHA-512": "MD5" or "SHA-256" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 51: ... one listed twice
+--- config
+    location /cwmp { cwmp; cwmp_auth_digest_algorithms md5 MD5; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*Digest algorithm "MD5" listed twice in \S+nginx\.conf:\d+/
