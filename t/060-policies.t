@@ -707,19 +707,23 @@ Cwmp::Test::redis_flush();
  main::gpv(['InternetGatewayDevice.DeviceInfo.UpTime', '12', 'xsd:unsignedInt']),
  main::gpv(['InternetGatewayDevice.ManagementServer.PeriodicInformEnable', 'false', 'xsd:boolean']),
  main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
  main::answer('SetParameterAttributesResponse', '')]
 --- error_code eval
-[200, 200, 200, 200, 200, 204]
+[200, 200, 200, 200, 200, 200, 204]
 --- response_body_like eval
 [qr/InformResponse/,
  qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.DeviceInfo.UpTime</string>}s,
  qr{<cwmp:GetParameterValues>.*<string>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</string>}s,
+ qr{<cwmp:SetParameterValues>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestUsername</Name>\r\n<Value xsi:type="xsd:string">00AB12-HG%2D100-S1</Value>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestPassword</Name>\r\n<Value xsi:type="xsd:string">[0-9a-f]{32}</Value>}s,
  qr{<cwmp:SetParameterValues>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>.*<Name>InternetGatewayDevice.ManagementServer.PeriodicInformEnable</Name>\r\n<Value xsi:type="xsd:boolean">true</Value>}s,
  qr{<cwmp:SetParameterAttributes>.*<Name>InternetGatewayDevice.ManagementServer.ConnectionRequestURL</Name>}s,
  qr/\A\z/]
 --- redis_check
-if ($req == 5) {
+if ($req == 6) {
     is(redis('SISMEMBER', "$main::K:tags", 'managed'), 1, 'tagged managed');
+    is(redis('HGET', "$main::K:connreq", 'username'), $main::D,
+       'connection request credentials kept');
     is(scalar(grep { $_->{status} ne 'done' } @{ main::policy_results() }), 0,
        'every policy task done');
 }
@@ -758,13 +762,15 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
  main::gpv(['Device.ManagementServer.PeriodicInformInterval', '3600', 'xsd:unsignedInt'],
            ['Device.ManagementServer.PeriodicInformEnable', '1', 'xsd:boolean']),
  main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
+ main::answer('SetParameterValuesResponse', '<Status>0</Status>'),
  main::answer('SetParameterAttributesResponse', '')]
 --- error_code eval
-[200, 200, 200, 200, 200, 204]
+[200, 200, 200, 200, 200, 200, 204]
 --- response_body_like eval
 [qr/InformResponse/,
  qr{<cwmp:GetParameterValues>.*<string>Device.DeviceInfo.UpTime</string>}s,
  qr{<cwmp:GetParameterValues>.*<string>Device.ManagementServer.PeriodicInformInterval</string>\r\n<string>Device.ManagementServer.PeriodicInformEnable</string>}s,
+ qr{<cwmp:SetParameterValues>.*<Name>Device.ManagementServer.ConnectionRequestUsername</Name>.*<Name>Device.ManagementServer.ConnectionRequestPassword</Name>}s,
  qr{<cwmp:SetParameterValues>\r\n<ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct\[1\]">.*<Name>Device.ManagementServer.PeriodicInformInterval</Name>\r\n<Value xsi:type="xsd:unsignedInt">86400</Value>}s,
  qr{<cwmp:SetParameterAttributes>.*<Name>Device.ManagementServer.ConnectionRequestURL</Name>}s,
  qr/\A\z/]

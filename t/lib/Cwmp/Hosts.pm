@@ -116,13 +116,15 @@ sub stop {
     @pids = grep { $_ != $pid } @pids;
 }
 
-# a request on a new connection, sent, not yet read
+# a request on a new connection, sent, not yet read (a header line of
+# its own, such as Authorization, after the cookie)
 sub send_post {
-    my ($port, $body, $cookie) = @_;
+    my ($port, $body, $cookie, $header) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
         or die "connect: $!";
     print $s "POST / HTTP/1.1\r\nHost: acs\r\nConnection: close\r\n"
              . ($cookie ? "Cookie: $cookie\r\n" : '')
+             . ($header ? "$header\r\n" : '')
              . "Content-Length: " . length($body) . "\r\n\r\n$body";
     return $s;
 }

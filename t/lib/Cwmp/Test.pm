@@ -242,7 +242,8 @@ sub fake_server {
 
 # A CPE's connection request server: HTTP digest (qop=auth; algorithm MD5,
 # or SHA-256 with sha256 => 1; Basic only with basic => 1) with
-# $o{password}; every request is a line in $o{log}: "challenge",
+# $o{password} (or a function returning it, called per request); every
+# request is a line in $o{log}: "challenge",
 # "ok <user>" or "bad <user>".  Answers for 30 s.
 
 sub cpe_server {
@@ -288,7 +289,9 @@ sub cpe_server {
             $line = ($ok ? 'ok ' : 'bad ') . $u;
         } elsif ($auth) {
             my %p = $auth =~ /(\w+)="?([^",]*)"?/g;
-            my $ha1 = $h->("$p{username}:$p{realm}:$o{password}");
+            # the password, or a function that reads it (from Redis)
+            my $pw = ref $o{password} ? $o{password}->() : $o{password};
+            my $ha1 = $h->("$p{username}:$p{realm}:" . ($pw // ''));
             my $ha2 = $h->("GET:$p{uri}");
             my $want = $h->("$ha1:$p{nonce}:$p{nc}:$p{cnonce}:$p{qop}:$ha2");
             $ok = ($p{response} eq $want && $p{nonce} eq $nonce
