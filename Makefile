@@ -17,6 +17,9 @@
 #   make test-valgrind  the session suites with nginx under valgrind
 #   make fuzz    the libFuzzer harnesses in t/fuzz/, FUZZ_SECONDS each (60);
 #                "make test" ends with each for FUZZ_SMOKE_SECONDS (5)
+#   make chaos   the fault runs (t/chaos/run): a CPE fleet under one fault
+#                at a time, CHAOS_SECONDS (60) each; "make test" runs the
+#                short form (5 s each)
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -82,7 +85,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
 	bench-rejections bench-instructions \
-	test-asan test-valgrind fuzz fuzz-smoke
+	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
 
@@ -124,7 +127,12 @@ stop:
 test: build build-dynamic
 	.ci/test $(NGINX)
 	TEST_NGINX_LOAD_MODULES="$(MODULE_SO) $(STUN_SO)" .ci/test $(NGINX_DYN)
+	t/chaos/run --short $(NGINX)
 	$(MAKE) fuzz-smoke
+
+# the fault runs, long form: t/chaos/run's header says what they check
+chaos: build
+	t/chaos/run $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) $(NGINX)
 
 # the suite under AddressSanitizer and UBSan (clang, Debian's packages)
 $(BUILD)/.deps-asan: | $(BUILD)/.deps

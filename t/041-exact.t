@@ -558,3 +558,32 @@ if ($req == 3) {
     is(redis('HEXISTS', "$main::K:policy", 'fault:two'), 0, 'no fault of the policy');
     is(redis('HGET', "$main::K:params", 'InternetGatewayDevice.X.A'), '1', 'the rest applied');
 }
+
+
+
+=== TEST 24: two reboots in one session, the CPE reports one M Reboot: both done
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'rb-a', name => 'reboot'}, {id => 'rb-b', name => 'reboot'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('RebootResponse'),
+ "POST /cwmp\n" . Cwmp::Test::answer('RebootResponse')]
+--- error_code eval
+[200, 200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr{<CommandKey>rb-a</CommandKey>}, qr{<CommandKey>rb-b</CommandKey>}, qr/\A\z/]
+
+
+
+=== TEST 24b: ... its boot reports the last one
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['1 BOOT', ['M Reboot', 'rb-b']]), "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    my %r = map { $_->{task} => $_->{status} } @{ results() };
+    is_deeply(\%r, {'rb-a' => 'done', 'rb-b' => 'done'}, 'both done, once each');
+    is(redis('HLEN', "$main::K:pending"), 0, 'nothing pending');
+}

@@ -63,7 +63,9 @@
 -- (connectionRequest, status "session").
 --
 -- Pending tasks (pending.lua): "M Reboot" with its CommandKey finishes
--- one, "0 BOOTSTRAP" a factory reset, and "M ScheduleInform" a
+-- one, and so does "1 BOOT" one the CPE answered (it booted since: a CPE
+-- given two Reboots in a session reports only one), "0 BOOTSTRAP" a
+-- factory reset, and "M ScheduleInform" a
 -- scheduleInform whose answer was lost (at the head of the queue).  A
 -- reboot or a factory reset handed out with no answer that the next
 -- Inform does not report never took effect (a CPE that acted on it says
@@ -156,7 +158,9 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
     if not p then
         redis.call('HDEL', KEYS[7], key)
 
-    elseif (t.name == 'reboot' and reported['M Reboot\n' .. key])
+    elseif (t.name == 'reboot'
+            and (reported['M Reboot\n' .. key]
+                 or (p.state ~= 'sent' and events['1 BOOT'])))
            or (t.name == 'factoryReset' and events['0 BOOTSTRAP'])
     then
         finish(KEYS[7], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}', now)
