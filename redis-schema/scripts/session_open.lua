@@ -154,13 +154,16 @@ end
 for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
     local p = pending_entry(redis.call('HGET', KEYS[7], key))
     local t = p and decode(p.task)
+    local late = p and (tonumber(p.since) or 0)
+                       + (tonumber(p.limit) or tonumber(ARGV[10]))
+                       < tonumber(now)
 
     if not p then
         redis.call('HDEL', KEYS[7], key)
 
     elseif (t.name == 'reboot'
             and (reported['M Reboot\n' .. key]
-                 or (p.state ~= 'sent' and events['1 BOOT'])))
+                 or (p.state ~= 'sent' and events['1 BOOT'] and not late)))
            or (t.name == 'factoryReset' and events['0 BOOTSTRAP'])
     then
         finish(KEYS[7], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}', now)
@@ -177,9 +180,7 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
             redis.call('LPUSH', KEYS[12], p.task)
         end
 
-    elseif (tonumber(p.since) or 0)
-           + (tonumber(p.limit) or tonumber(ARGV[10])) < tonumber(now)
-    then
+    elseif late then
         record(KEYS[8], ARGV[7], task_id(p.task, t), t.name, 'fault',
                cjson.encode({error = 'unfinished',
                    detail = 'the CPE did not report it done within '
