@@ -228,6 +228,18 @@ ngx_http_cwmp_access_checked(void *data, ngx_int_t rc)
         return;
     }
 
+    /* the address over its limit (its own slot's answer) limits too */
+
+    if (q->address_retry && q->status != NGX_HTTP_CWMP_AUTH_FAILED) {
+        if (q->status != NGX_HTTP_CWMP_AUTH_LIMITED
+            || q->retry < q->address_retry)
+        {
+            q->retry = q->address_retry;
+        }
+
+        q->status = NGX_HTTP_CWMP_AUTH_LIMITED;
+    }
+
     if (q->status == NGX_HTTP_CWMP_AUTH_LIMITED) {
         value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
         if (value.data == NULL) {

@@ -13,8 +13,9 @@
  *   GET <URL>             on an nginx peer connection, with timers; a 401
  *                         with a Digest challenge (MD5, or SHA-256 when
  *                         offered) is answered once, on a new connection;
- *   XADD results, XACK    the outcome: ok, offline, auth_failed, refused,
- *                         invalid_url, rate_limited or unknown.
+ *   XADD results:{S},     the outcome (in the device's shard): ok, offline,
+ *   then XACK             auth_failed, refused, invalid_url, rate_limited
+ *                         or unknown; acknowledged once stored.
  *
  * The URL is hostile: http only, a literal address (no DNS), and that
  * address must be the one the device's Informs come from or inside a
@@ -118,6 +119,8 @@ static ngx_int_t ngx_http_cwmp_connreq_basic(
 static void ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job,
     char *status, char *detail);
 static void ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_connreq_acked(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static void ngx_http_cwmp_connreq_free(ngx_http_cwmp_connreq_job_t *job);
 
@@ -1277,8 +1280,32 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
 }
 
 
+/* the outcome stored: the entry acknowledged (else taken over later) */
+
 static void
 ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_connreq_job_t     *job;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    job = op->data;
+    job->op = NULL;
+    w = ngx_http_cwmp_connreq_worker;
+
+    if (rc != NGX_OK || w == NULL) {
+        ngx_http_cwmp_connreq_free(job);
+        return;
+    }
+
+    ngx_http_cwmp_connreq_submit(job,
+        ngx_http_cwmp_store_connreq_ack(w->store, job->pool, &job->entry,
+                                        job->log),
+        NULL, ngx_http_cwmp_connreq_acked);
+}
+
+
+static void
+ngx_http_cwmp_connreq_acked(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 {
     ngx_http_cwmp_connreq_job_t  *job;
 

@@ -28,7 +28,9 @@ static char *ngx_http_cwmp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cwmp_redis_address(ngx_conf_t *cf,
-    ngx_http_cwmp_redis_conf_t *rc, ngx_str_t *value);
+    ngx_http_cwmp_redis_addr_t *addr, ngx_str_t *value);
+static ngx_int_t ngx_http_cwmp_redis_seeds(ngx_conf_t *cf,
+    ngx_http_cwmp_redis_conf_t *rc, ngx_str_t *list);
 static char *ngx_http_cwmp_shed_pending(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cwmp_policy(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -308,11 +310,12 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     mcf->redis.name = { 0, NULL };
-     *     mcf->redis.path = { 0, NULL };
+     *     mcf->redis.addr = { 0 };
+     *     mcf->redis.mode = NGX_HTTP_CWMP_REDIS_SINGLE;
      *     mcf->redis.user = { 0, NULL };
      *     mcf->redis.password = { 0, NULL };
      *     mcf->store.prefix = { 0, NULL };
-     *     mcf->store.node = NULL;
+     *     mcf->store.redis = NULL;
      *     mcf->enabled = 0;
      */
 
@@ -320,6 +323,8 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.queue_max = NGX_CONF_UNSET_UINT;
+    mcf->redis.wait_replicas = NGX_CONF_UNSET_UINT;
+    mcf->redis.wait_timeout = NGX_CONF_UNSET_MSEC;
     mcf->policies.backoff_cap = NGX_CONF_UNSET;
     mcf->auth_nonce_timeout = NGX_CONF_UNSET_MSEC;
     mcf->auth_limit_device = NGX_CONF_UNSET_UINT;
@@ -356,7 +361,11 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_str_t  addr = ngx_string(NGX_HTTP_CWMP_REDIS_DEFAULT);
 
     if (mcf->redis.name.len == 0) {
-        if (ngx_http_cwmp_redis_address(cf, &mcf->redis, &addr) != NGX_OK) {
+        mcf->redis.name = addr;
+
+        if (ngx_http_cwmp_redis_address(cf, &mcf->redis.addr, &addr)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
     }
@@ -369,6 +378,8 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
     ngx_conf_init_uint_value(mcf->redis.queue_max, 1024);
+    ngx_conf_init_uint_value(mcf->redis.wait_replicas, 0);
+    ngx_conf_init_msec_value(mcf->redis.wait_timeout, 100);
     ngx_conf_init_value(mcf->policies.backoff_cap, 86400);
     ngx_conf_init_value(mcf->connreq.enable, 0);
     ngx_conf_init_msec_value(mcf->connreq.timeout, 2000);
@@ -923,11 +934,96 @@ ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_http_cwmp_redis_address(cf, &mcf->redis, &value[1]) != NGX_OK) {
+    mcf->redis.name = value[1];
+
+    if (ngx_strncmp(value[1].data, "cluster=", 8) == 0) {
+        mcf->redis.mode = NGX_HTTP_CWMP_REDIS_CLUSTER;
+        s.data = value[1].data + 8;
+        s.len = value[1].len - 8;
+
+        if (ngx_http_cwmp_redis_seeds(cf, &mcf->redis, &s) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (ngx_strncmp(value[1].data, "sentinel=", 9) == 0) {
+        mcf->redis.mode = NGX_HTTP_CWMP_REDIS_SENTINEL;
+        s.data = value[1].data + 9;
+        s.len = value[1].len - 9;
+
+        if (ngx_http_cwmp_redis_seeds(cf, &mcf->redis, &s) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (ngx_http_cwmp_redis_address(cf, &mcf->redis.addr, &value[1])
+               != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
     for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "master=", 7) == 0
+            && mcf->redis.mode == NGX_HTTP_CWMP_REDIS_SENTINEL)
+        {
+            mcf->redis.master.data = value[i].data + 7;
+            mcf->redis.master.len = value[i].len - 7;
+
+            if (mcf->redis.master.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sentinel_password=", 18) == 0
+            && mcf->redis.mode == NGX_HTTP_CWMP_REDIS_SENTINEL)
+        {
+            mcf->redis.sentinel_password.data = value[i].data + 18;
+            mcf->redis.sentinel_password.len = value[i].len - 18;
+
+            if (mcf->redis.sentinel_password.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sentinel_user=", 14) == 0
+            && mcf->redis.mode == NGX_HTTP_CWMP_REDIS_SENTINEL)
+        {
+            mcf->redis.sentinel_user.data = value[i].data + 14;
+            mcf->redis.sentinel_user.len = value[i].len - 14;
+
+            if (mcf->redis.sentinel_user.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "wait=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n < 1 || n > 16) {
+                goto invalid;
+            }
+
+            mcf->redis.wait_replicas = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "wait_timeout=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            mcf->redis.wait_timeout = ngx_parse_time(&s, 0);
+            if (mcf->redis.wait_timeout == (ngx_msec_t) NGX_ERROR
+                || mcf->redis.wait_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
 
         if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
             mcf->redis.password.data = value[i].data + 9;
@@ -1015,6 +1111,32 @@ ngx_http_cwmp_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (mcf->redis.sentinel_user.len && mcf->redis.sentinel_password.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sentinel_user=\" needs \"sentinel_password=\" "
+                           "in \"%V\" directive", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->redis.mode == NGX_HTTP_CWMP_REDIS_SENTINEL
+        && mcf->redis.master.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"sentinel=\" needs \"master=<name>\" in \"%V\" "
+                           "directive", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->redis.mode == NGX_HTTP_CWMP_REDIS_CLUSTER
+        && mcf->redis.db != NGX_CONF_UNSET_UINT && mcf->redis.db != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a Redis Cluster has no \"db=\" other than 0 in "
+                           "\"%V\" directive", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 
 invalid:
@@ -1033,13 +1155,13 @@ invalid:
  */
 
 static ngx_int_t
-ngx_http_cwmp_redis_address(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
+ngx_http_cwmp_redis_address(ngx_conf_t *cf, ngx_http_cwmp_redis_addr_t *addr,
     ngx_str_t *value)
 {
     u_char     *p;
     ngx_url_t   u;
 
-    rc->name = *value;
+    addr->name = *value;
 
     if (value->len > 5 && ngx_strncmp(value->data, "unix:", 5) == 0) {
 
@@ -1050,13 +1172,13 @@ ngx_http_cwmp_redis_address(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
             return NGX_ERROR;
         }
 
-        rc->path.len = value->len - 5;
-        rc->path.data = ngx_pnalloc(cf->pool, rc->path.len + 1);
-        if (rc->path.data == NULL) {
+        addr->path.len = value->len - 5;
+        addr->path.data = ngx_pnalloc(cf->pool, addr->path.len + 1);
+        if (addr->path.data == NULL) {
             return NGX_ERROR;
         }
 
-        p = ngx_cpymem(rc->path.data, value->data + 5, rc->path.len);
+        p = ngx_cpymem(addr->path.data, value->data + 5, addr->path.len);
         *p = '\0';
 
         return NGX_OK;
@@ -1083,16 +1205,78 @@ ngx_http_cwmp_redis_address(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
         return NGX_ERROR;
     }
 
-    rc->port = u.port;
+    addr->port = u.port;
 
-    rc->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-    if (rc->host.data == NULL) {
+    addr->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (addr->host.data == NULL) {
         return NGX_ERROR;
     }
 
-    rc->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
-                                 rc->host.data, NGX_SOCKADDR_STRLEN, 0);
-    rc->host.data[rc->host.len] = '\0';
+    addr->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                   addr->host.data, NGX_SOCKADDR_STRLEN, 0);
+    addr->host.data[addr->host.len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* "h:p,h:p,...": the cluster nodes asked first, or the Sentinels */
+
+static ngx_int_t
+ngx_http_cwmp_redis_seeds(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
+    ngx_str_t *list)
+{
+    u_char                      *p, *last, *comma;
+    ngx_str_t                    one;
+    ngx_http_cwmp_redis_addr_t  *addr;
+
+    if (ngx_array_init(&rc->seeds, cf->pool, 4,
+                       sizeof(ngx_http_cwmp_redis_addr_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = list->data;
+    last = p + list->len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        one.data = p;
+        one.len = comma - p;
+
+        if (one.len == 0
+            || (one.len > 5 && ngx_strncmp(one.data, "unix:", 5) == 0))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\" in \"%V\": "
+                               "\"host:port\" expected", &one, list);
+            return NGX_ERROR;
+        }
+
+        addr = ngx_array_push(&rc->seeds);
+        if (addr == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(addr, sizeof(ngx_http_cwmp_redis_addr_t));
+
+        if (ngx_http_cwmp_redis_address(cf, addr, &one) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = comma + 1;
+    }
+
+    if (rc->seeds.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no redis address in \"%V\"", list);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -1126,8 +1310,18 @@ ngx_http_cwmp_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    mcf->store.node = ngx_http_cwmp_redis_node_create(cycle, &mcf->redis);
-    if (mcf->store.node == NULL) {
+    mcf->store.redis = ngx_http_cwmp_redis_create(cycle, &mcf->redis);
+    if (mcf->store.redis == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the relay's sweeper: one worker per host is enough */
+
+    if (ngx_http_cwmp_store_init_process(&mcf->store, cycle,
+                                         &mcf->policies.campaigns,
+                                         ngx_worker == 0)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1148,10 +1342,11 @@ ngx_http_cwmp_exit_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cwmp_module);
 
-    if (mcf == NULL || mcf->store.node == NULL) {
+    if (mcf == NULL || mcf->store.redis == NULL) {
         return;
     }
 
-    ngx_http_cwmp_redis_node_destroy(mcf->store.node);
-    mcf->store.node = NULL;
+    ngx_http_cwmp_store_exit_process(&mcf->store);
+    ngx_http_cwmp_redis_destroy(mcf->store.redis);
+    mcf->store.redis = NULL;
 }

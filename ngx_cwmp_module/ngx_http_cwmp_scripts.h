@@ -14,12 +14,15 @@
 
 
 #define NGX_HTTP_CWMP_SCRIPT_AUTH  0
-#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  1
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  2
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  3
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  4
-#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  5
-#define NGX_HTTP_CWMP_NSCRIPTS  6
+#define NGX_HTTP_CWMP_SCRIPT_AUTH_ADDRESS  1
+#define NGX_HTTP_CWMP_SCRIPT_CAMPAIGN  2
+#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  3
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  4
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  5
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  6
+#define NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND  7
+#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  8
+#define NGX_HTTP_CWMP_NSCRIPTS  9
 
 
 /* auth.lua: what it answers */
@@ -30,6 +33,15 @@ typedef enum {
     NGX_HTTP_CWMP_AUTH_REPLAY = 3,
     NGX_HTTP_CWMP_AUTH_FAILED = 4
 } ngx_http_cwmp_auth_e;
+
+
+/* auth_address.lua: what it answers */
+
+typedef enum {
+    NGX_HTTP_CWMP_AUTH_ADDRESS_OK = 1,
+    NGX_HTTP_CWMP_AUTH_ADDRESS_LIMITED = 2,
+    NGX_HTTP_CWMP_AUTH_ADDRESS_FAILED = 4
+} ngx_http_cwmp_auth_address_e;
 
 
 /* session_cpe.lua: what it answers */
@@ -85,6 +97,8 @@ typedef enum {
 
 /* constants the scripts share with the module */
 
+#define NGX_HTTP_CWMP_SHARDS  16
+#define NGX_HTTP_CWMP_SHARD_MAXLEN  "62500"
 #define NGX_HTTP_CWMP_STREAM_MAXLEN  "1000000"
 #define NGX_HTTP_CWMP_TASK_ID_LEN  16
 

@@ -11,14 +11,18 @@
  *   cwmp:device:{ID}:events    HASH    event code -> last reported
  *   cwmp:device:{ID}:tasks     LIST    the task queue (others write it)
  *   cwmp:device:{ID}:session   HASH    the device's session (one at a time)
- *   cwmp:devices               ZSET    device ID scored by its last Inform
- *   cwmp:results               STREAM  finished tasks
- *   cwmp:requests              STREAM  CPE requests
+ *   cwmp:device:{ID}:outbox    STREAM  what its scripts say to shared keys
+ *   cwmp:devices:{S}           ZSET    device ID scored by its last Inform
+ *   cwmp:results:{S}           STREAM  finished tasks
+ *   cwmp:requests:{S}          STREAM  CPE requests
  *
- * {ID} is a Redis Cluster hash tag.  Every step is one server-side script
- * (redis-schema/scripts), one round trip; each script's KEYS come from
- * its header (ngx_http_cwmp_scripts.c), its arguments are written here in
- * the header's order.
+ * {ID} is a Redis Cluster hash tag, {S} a device's shard (0 to 15): a
+ * script touches one slot.  Every step is one server-side script
+ * (redis-schema/scripts) and a read of the device's outbox, one round
+ * trip; what the outbox holds is relayed to the shared keys before the
+ * owner hears back (ngx_http_cwmp_store_relay.c).  Each script's KEYS come
+ * from its header (ngx_http_cwmp_scripts.c), its arguments are written
+ * here in the header's order (ngx_http_cwmp_store_cmd.c writes commands).
  */
 
 
@@ -30,23 +34,8 @@
 #include "ngx_http_cwmp_store.h"
 
 
-/* a call in progress: the cleanup's data, in the owner's pool */
-
-typedef struct {
-    ngx_http_cwmp_redis_op_t        *op;
-    ngx_pool_cleanup_t              *cln;
-    ngx_pool_t                      *pool;
-    ngx_log_t                       *log;
-    void                            *data;
-    ngx_http_cwmp_store_handler_pt   handler;
-    void                            *out;      /* what the reply fills:
-                                                  a turn, an auth */
-    ngx_uint_t                       busy;     /* BUSY or NOT_OURS */
-} ngx_http_cwmp_store_ctx_t;
 
 
-static ngx_int_t ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix,
-    ngx_str_t *key, ngx_str_t *device_id, char *name);
 static ngx_int_t ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_redis_reply_pt reply,
     ngx_http_cwmp_store_handler_pt handler, void *out);
@@ -66,15 +55,20 @@ static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_authed(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
-static void ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op,
-    ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_store_address(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_main(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_http_cwmp_store_ctx_t *ngx_http_cwmp_store_ctx(
+    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
+    ngx_http_cwmp_store_handler_pt handler, void *out);
 static void ngx_http_cwmp_store_cleanup(void *data);
 
 
 ngx_int_t
 ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st)
 {
-    return ngx_http_cwmp_redis_available(st->node);
+    return ngx_http_cwmp_redis_available(st->redis);
 }
 
 
@@ -83,7 +77,7 @@ ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st)
 ngx_uint_t
 ngx_http_cwmp_store_pending(ngx_http_cwmp_store_t *st)
 {
-    return ngx_http_cwmp_redis_pending(st->node);
+    return ngx_http_cwmp_redis_pending(st->redis);
 }
 
 
@@ -148,11 +142,11 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
                                    &inform->device_id,
                                    10 + 4 + 2 * nfields
                                    + 2 * msg->params.nelts + 2 * ntypes
-                                   + 2 * msg->events.nelts + 5
+                                   + 2 * msg->events.nelts + 4
                                    + (inform->wanted
                                       ? inform->wanted->nelts : 0)
                                    + (inform->campaigns
-                                      ? inform->campaigns->nelts : 0)
+                                      ? 3 * inform->campaigns->nelts : 0)
                                    + (inform->objects
                                       ? inform->objects->nelts : 0))
         != NGX_OK)
@@ -251,9 +245,8 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
         ngx_http_cwmp_store_arg_text(&c, "0");
     }
 
-    ngx_http_cwmp_store_arg_key(&c, "campaign:");
     ngx_http_cwmp_store_arg_list(&c, inform->wanted);
-    ngx_http_cwmp_store_arg_list(&c, inform->campaigns);
+    ngx_http_cwmp_store_arg_campaigns(&c, inform->campaigns);
     ngx_http_cwmp_store_arg_list(&c, inform->objects);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_opened,
@@ -357,18 +350,13 @@ ngx_http_cwmp_store_plan(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_owner_t *owner, ngx_str_t *device_id,
     ngx_str_t *plan, ngx_str_t *ops, ngx_http_cwmp_store_handler_pt handler)
 {
-    ngx_str_t                  key;
     ngx_http_cwmp_store_cmd_t  c;
 
-    if (ngx_http_cwmp_store_cmd(&c, st, owner, 6, "HSET") != NGX_OK
-        || ngx_http_cwmp_store_key(owner->pool, &st->prefix, &key, device_id,
-                                   ":session")
-           != NGX_OK)
-    {
+    if (ngx_http_cwmp_store_cmd(&c, st, owner, 6, "HSET") != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_http_cwmp_store_arg(&c, &key);
+    ngx_http_cwmp_store_arg_tagged(&c, ":session", device_id);
     ngx_http_cwmp_store_arg_text(&c, "plan");
     ngx_http_cwmp_store_arg(&c, plan);
     ngx_http_cwmp_store_arg_text(&c, "ops");
@@ -401,10 +389,10 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
                                    &step->device_id,
-                                   13 + 3 * nparams + 8
+                                   13 + 3 * nparams + 7
                                    + (step->wanted ? step->wanted->nelts : 0)
                                    + (step->campaigns
-                                      ? step->campaigns->nelts : 0)
+                                      ? 3 * step->campaigns->nelts : 0)
                                    + ((step->wanted && step->objects)
                                       ? step->objects->nelts : 0))
         != NGX_OK)
@@ -454,7 +442,6 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg(&c, &step->plan);
     ngx_http_cwmp_store_arg(&c, &step->ops);
     ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) step->backoff_cap);
-    ngx_http_cwmp_store_arg_key(&c, "campaign:");
 
     if (step->wanted == NULL && step->rounds) {
         /* not sent: session_step.lua asks for them when it needs them */
@@ -464,7 +451,7 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
         ngx_http_cwmp_store_arg_list(&c, step->wanted);
     }
 
-    ngx_http_cwmp_store_arg_list(&c, step->campaigns);
+    ngx_http_cwmp_store_arg_campaigns(&c, step->campaigns);
     ngx_http_cwmp_store_arg_list(&c, step->wanted ? step->objects : NULL);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_turn,
@@ -524,42 +511,66 @@ ngx_http_cwmp_store_auth(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_auth_t *auth,
     ngx_http_cwmp_store_handler_pt handler)
 {
-    u_char                     *p;
-    ngx_str_t                  *key;
-    ngx_http_cwmp_store_cmd_t   c;
+    ngx_int_t                   rc;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+    ngx_http_cwmp_store_cmd_t   c, a;
+
+    /* the device's limit, nonce and credentials; the address's limit,
+     * another slot: two ops at once */
 
     if (ngx_http_cwmp_store_script(&c, st, owner, NGX_HTTP_CWMP_SCRIPT_AUTH,
-                                   &auth->device_id, 8)
-        != NGX_OK)
+                                   &auth->device_id, 7)
+        != NGX_OK
+        || ngx_http_cwmp_store_script(&a, st, owner,
+                                      NGX_HTTP_CWMP_SCRIPT_AUTH_ADDRESS,
+                                      &auth->addr, 3)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    /* KEYS[3], cwmp:authfail:<address>: the address completes it */
-
-    key = &c.cmd.args[3 + 2];
-
-    p = ngx_pnalloc(owner->pool, key->len + auth->addr.len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(p, key->data, key->len);
-    ngx_memcpy(p + key->len, auth->addr.data, auth->addr.len);
-    key->data = p;
-    key->len += auth->addr.len;
-
     ngx_http_cwmp_store_arg_text(&c, auth->fail ? "fail" : "check");
     ngx_http_cwmp_store_arg_num(&c, auth->limit_device);
-    ngx_http_cwmp_store_arg_num(&c, auth->limit_addr);
     ngx_http_cwmp_store_arg_num(&c, auth->window);
     ngx_http_cwmp_store_arg(&c, &auth->nonce);
     ngx_http_cwmp_store_arg(&c, &auth->nc);
     ngx_http_cwmp_store_arg_num(&c, auth->nonce_timeout);
     ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
 
-    return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_authed,
-                                    handler, auth);
+    ngx_http_cwmp_store_arg_text(&a, auth->fail ? "fail" : "check");
+    ngx_http_cwmp_store_arg_num(&a, auth->limit_addr);
+    ngx_http_cwmp_store_arg_num(&a, auth->window);
+
+    if (c.failed || a.failed) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_cwmp_redis_available(st->redis) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_cwmp_store_ctx(st, owner, handler, auth);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    auth->address_retry = 0;
+
+    rc = ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                        ngx_http_cwmp_store_authed);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_cwmp_store_ctx_submit(ctx, &a, 1,
+                                       ngx_http_cwmp_store_address)
+        != NGX_OK)
+    {
+        /* the device's op answers; counted as Redis trouble */
+        ctx->rc = NGX_ERROR;
+    }
+
+    return NGX_DONE;
 }
 
 
@@ -572,197 +583,22 @@ ngx_http_cwmp_store_scripts(ngx_uint_t *n)
 }
 
 
-/* a command of max arguments at most, the first its name */
-
-ngx_int_t
-ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_cmd_t *c,
-    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
-    ngx_uint_t max, char *name)
-{
-    c->st = st;
-    c->pool = owner->pool;
-    c->log = owner->log;
-    c->max = max;
-    c->failed = 0;
-    c->cmd.nargs = 0;
-
-    c->cmd.args = ngx_palloc(owner->pool, max * sizeof(ngx_str_t));
-    if (c->cmd.args == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_cwmp_store_arg_text(c, name);
-
-    return NGX_OK;
-}
 
 
 /*
- * A script call: EVALSHA <sha> <nkeys> <keys>, and room for nargv more
- * arguments.  A key name starting with ":" (or empty) is the device's,
- * <prefix>device:{<ID>}<name>; any other is a global <prefix><name>.
+ * The command written, sent on behalf of the owner, with a read of the
+ * script's outbox (same slot) when it has one: what the script wrote there
+ * is relayed before the owner hears back
  */
-
-ngx_int_t
-ngx_http_cwmp_store_script(ngx_http_cwmp_store_cmd_t *c,
-    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
-    ngx_uint_t script, ngx_str_t *device_id, ngx_uint_t nargv)
-{
-    char       **keys;
-    ngx_uint_t   i, n;
-
-    keys = ngx_http_cwmp_script_keys[script];
-
-    for (n = 0; keys[n]; n++) { /* void */ }
-
-    if (ngx_http_cwmp_store_cmd(c, st, owner, 3 + n + nargv, "EVALSHA")
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_http_cwmp_store_arg(c, ngx_http_cwmp_redis_script(st->node, script));
-    ngx_http_cwmp_store_arg_num(c, n);
-
-    for (i = 0; i < n; i++) {
-        if (ngx_http_cwmp_store_key(owner->pool, &st->prefix,
-                                    &c->cmd.args[3 + i], device_id, keys[i])
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    c->cmd.nargs += n;
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_cwmp_store_arg(ngx_http_cwmp_store_cmd_t *c, ngx_str_t *s)
-{
-    if (c->cmd.nargs == c->max) {
-        c->failed = 1;
-        return;
-    }
-
-    c->cmd.args[c->cmd.nargs++] = *s;
-}
-
-
-void
-ngx_http_cwmp_store_arg_text(ngx_http_cwmp_store_cmd_t *c, char *s)
-{
-    ngx_str_t  a;
-
-    a.data = (u_char *) s;
-    a.len = ngx_strlen(s);
-
-    ngx_http_cwmp_store_arg(c, &a);
-}
-
-
-/* a number as a command argument */
-
-void
-ngx_http_cwmp_store_arg_num(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n)
-{
-    ngx_str_t  a;
-
-    a.data = ngx_pnalloc(c->pool, NGX_INT_T_LEN);
-    if (a.data == NULL) {
-        c->failed = 1;
-        return;
-    }
-
-    a.len = ngx_sprintf(a.data, "%ui", n) - a.data;
-
-    ngx_http_cwmp_store_arg(c, &a);
-}
-
-
-/* n, then the n strings of the list (NULL: none) */
-
-void
-ngx_http_cwmp_store_arg_list(ngx_http_cwmp_store_cmd_t *c, ngx_array_t *list)
-{
-    ngx_str_t   *s;
-    ngx_uint_t   i, n;
-
-    n = list ? list->nelts : 0;
-
-    ngx_http_cwmp_store_arg_num(c, n);
-
-    s = n ? list->elts : NULL;
-
-    for (i = 0; i < n; i++) {
-        ngx_http_cwmp_store_arg(c, &s[i]);
-    }
-}
-
-
-/* a global key's name (its prefix, for a script to complete) */
-
-void
-ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name)
-{
-    ngx_str_t  key;
-
-    if (ngx_http_cwmp_store_key(c->pool, &c->st->prefix, &key, NULL, name)
-        != NGX_OK)
-    {
-        c->failed = 1;
-        return;
-    }
-
-    ngx_http_cwmp_store_arg(c, &key);
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
-    ngx_str_t *device_id, char *name)
-{
-    u_char      *p;
-    size_t       len;
-    ngx_uint_t   device;
-
-    len = ngx_strlen(name);
-    device = (len == 0 || name[0] == ':');
-
-    key->data = ngx_pnalloc(pool, prefix->len + len
-                                     + (device ? sizeof("device:{}") - 1
-                                                 + device_id->len
-                                               : 0));
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(key->data, prefix->data, prefix->len);
-
-    if (device) {
-        p = ngx_cpymem(p, "device:{", sizeof("device:{") - 1);
-        p = ngx_cpymem(p, device_id->data, device_id->len);
-        *p++ = '}';
-    }
-
-    p = ngx_cpymem(p, name, len);
-
-    key->len = p - key->data;
-
-    return NGX_OK;
-}
-
-
-/* the command written, sent on behalf of the owner */
 
 static ngx_int_t
 ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_redis_reply_pt reply,
     ngx_http_cwmp_store_handler_pt handler, void *out)
 {
-    ngx_pool_cleanup_t         *cln;
+    ngx_int_t                   rc;
+    ngx_uint_t                  n;
+    ngx_http_cwmp_store_cmd_t   cmds[2];
     ngx_http_cwmp_store_ctx_t  *ctx;
 
     if (c->failed) {
@@ -775,45 +611,241 @@ ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
         return NGX_ERROR;
     }
 
-    if (ngx_http_cwmp_redis_available(c->st->node) != NGX_OK) {
+    if (ngx_http_cwmp_redis_available(c->st->redis) != NGX_OK) {
         return NGX_DECLINED;
     }
+
+    ctx = ngx_http_cwmp_store_ctx(c->st, owner, handler, out);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->reply = reply;
+    cmds[0] = *c;
+    n = 1;
+
+    if (c->outbox.len) {
+        /* "<prefix>device:{<ID>}:outbox": the relay's device */
+
+        ctx->outbox_key = c->outbox;
+        ctx->device_id.data = ngx_strlchr(c->outbox.data,
+                                          c->outbox.data + c->outbox.len,
+                                          '{');
+        if (ctx->device_id.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->device_id.data++;
+        ctx->device_id.len = c->outbox.data + c->outbox.len
+                             - ctx->device_id.data
+                             - (sizeof("}:outbox") - 1);
+
+        if (ngx_http_cwmp_store_cmd(&cmds[1], c->st, owner, 6, "XRANGE")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg(&cmds[1], &c->outbox);
+        ngx_http_cwmp_store_arg_text(&cmds[1], "-");
+        ngx_http_cwmp_store_arg_text(&cmds[1], "+");
+        ngx_http_cwmp_store_arg_text(&cmds[1], "COUNT");
+        ngx_http_cwmp_store_arg_text(&cmds[1], NGX_HTTP_CWMP_STORE_RELAY_MAX);
+        n = 2;
+    }
+
+    rc = ngx_http_cwmp_store_ctx_submit(ctx, cmds, n,
+                                        ngx_http_cwmp_store_main);
+
+    return rc == NGX_OK ? NGX_DONE : rc;
+}
+
+
+/* a call's state, its cleanup in the owner's pool */
+
+static ngx_http_cwmp_store_ctx_t *
+ngx_http_cwmp_store_ctx(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_handler_pt handler,
+    void *out)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_cwmp_store_ctx_t  *ctx;
 
     cln = ngx_pool_cleanup_add(owner->pool,
                                sizeof(ngx_http_cwmp_store_ctx_t));
     if (cln == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_cwmp_store_ctx_t));
 
-    ctx->op = ngx_http_cwmp_redis_op_create(&c->cmd, 1, owner->log);
-    if (ctx->op == NULL) {
-        return NGX_ERROR;
-    }
-
+    ctx->st = st;
     ctx->cln = cln;
     ctx->pool = owner->pool;
     ctx->log = owner->log;
     ctx->data = owner->data;
     ctx->handler = handler;
     ctx->out = out;
-    ctx->op->data = ctx;
-    ctx->op->reply = reply;
-    ctx->op->done = ngx_http_cwmp_store_done;
-
-    if (ngx_http_cwmp_redis_submit(c->st->node, ctx->op, owner->log)
-        != NGX_OK)
-    {
-        /* the op is freed */
-        ctx->op = NULL;
-        return NGX_DECLINED;
-    }
+    ctx->rc = NGX_OK;
 
     cln->handler = ngx_http_cwmp_store_cleanup;
 
-    return NGX_DONE;
+    return ctx;
+}
+
+
+/*
+ * One op of a call: the n commands, on the slot of the first one's key.
+ * NGX_OK: in flight; NGX_DECLINED: Redis is unavailable; NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
+    ngx_http_cwmp_redis_reply_pt reply)
+{
+    ngx_uint_t                  i, k;
+    ngx_http_cwmp_redis_op_t   *op;
+    ngx_http_cwmp_redis_cmd_t   cmds[NGX_HTTP_CWMP_STORE_OPS];
+
+    for (k = 0; k < NGX_HTTP_CWMP_STORE_OPS && ctx->ops[k]; k++) {
+        /* void */
+    }
+
+    if (k == NGX_HTTP_CWMP_STORE_OPS || n > NGX_HTTP_CWMP_STORE_OPS) {
+        ngx_log_error(NGX_LOG_ALERT, ctx->log, 0,
+                      "cwmp: too many Redis ops for one call");
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (c[i].failed) {
+            return NGX_ERROR;
+        }
+
+        cmds[i] = c[i].cmd;
+    }
+
+    op = ngx_http_cwmp_redis_op_create(cmds, n, ctx->log);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->data = ctx;
+    op->reply = reply;
+    op->done = ngx_http_cwmp_store_ctx_done;
+
+    if (ngx_http_cwmp_redis_submit(ctx->st->redis, op,
+                                   c[0].route.len ? &c[0].route : NULL,
+                                   ctx->log)
+        != NGX_OK)
+    {
+        /* the op is freed */
+        return NGX_DECLINED;
+    }
+
+    ctx->ops[k] = op;
+    ctx->nops++;
+
+    return NGX_OK;
+}
+
+
+/* the script's reply to its reader, the outbox's to the relay */
+
+static ngx_int_t
+ngx_http_cwmp_store_main(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+
+    if (i == 0) {
+        return ctx->reply(op, i, reply);
+    }
+
+    return ngx_http_cwmp_store_relay_read(ctx, reply);
+}
+
+
+/*
+ * An op of a call done: when it was the last, the relay goes on, or the
+ * owner hears the script's outcome (the relay's own failures leave the
+ * entries in the outbox, for the next call or the sweeper)
+ */
+
+void
+ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_uint_t                  k;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    ctx = op->data;
+
+    for (k = 0; k < NGX_HTTP_CWMP_STORE_OPS; k++) {
+        if (ctx->ops[k] == op) {
+            ctx->ops[k] = NULL;
+            ctx->nops--;
+            break;
+        }
+    }
+
+    if (rc == NGX_ABORT) {
+        /* the worker exits: the owner forgets the call */
+        ctx->rc = NGX_ABORT;
+
+    } else if (rc != NGX_OK) {
+        if (ctx->relaying) {
+            ctx->relay_failed = 1;
+
+        } else if (ctx->rc == NGX_OK) {
+            ctx->rc = rc;
+        }
+    }
+
+    if (ctx->nops) {
+        return;
+    }
+
+    if (ctx->rc == NGX_ABORT) {
+        if (ctx->cln) {
+            ctx->cln->handler = NULL;
+        }
+
+        if (ctx->handler == NULL) {
+            /* a background call: its pool is its own */
+            ngx_destroy_pool(ctx->pool);
+        }
+
+        return;
+    }
+
+    if (ctx->rc == NGX_OK && ctx->outbox && ctx->outbox->nelts
+        && ngx_http_cwmp_store_relay(ctx) == NGX_OK)
+    {
+        return;
+    }
+
+    if (ctx->cln) {
+        ctx->cln->handler = NULL;
+    }
+
+    rc = ctx->rc;
+
+    if (rc == NGX_OK && ctx->busy) {
+        rc = NGX_BUSY;
+    }
+
+    /* the last statement: the handler may free the pool ctx lives in */
+
+    if (ctx->handler) {
+        ctx->handler(ctx->data, rc);
+
+    } else {
+        ngx_destroy_pool(ctx->pool);
+    }
 }
 
 
@@ -850,7 +882,7 @@ ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     if (e->len >= 8 && ngx_strncmp(e->str, "NOSCRIPT", 8) == 0) {
         /* flushed (SCRIPT FLUSH): a new connection loads them again */
-        ngx_http_cwmp_redis_reset(op->node, "scripts were flushed");
+        ngx_http_cwmp_redis_reset(op, "scripts were flushed");
     }
 
     return NGX_ERROR;
@@ -905,6 +937,39 @@ ngx_http_cwmp_store_authed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
            != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* auth_address.lua: {OK | LIMITED | FAILED, ms} */
+
+static ngx_int_t
+ngx_http_cwmp_store_address(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                  *rr;
+    ngx_http_cwmp_store_ctx_t   *ctx;
+    ngx_http_cwmp_store_auth_t  *auth;
+
+    ctx = op->data;
+    rr = reply;
+    auth = ctx->out;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 2
+        || rr->element[0]->type != REDIS_REPLY_INTEGER
+        || rr->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        (void) ngx_http_cwmp_store_check(op, i, reply);
+        return NGX_ERROR;
+    }
+
+    if (rr->element[0]->integer
+        == NGX_HTTP_CWMP_AUTH_ADDRESS_LIMITED)
+    {
+        auth->address_retry = (rr->element[1]->integer > 0)
+                              ? (ngx_msec_t) rr->element[1]->integer : 1;
     }
 
     return NGX_OK;
@@ -1252,176 +1317,21 @@ ngx_http_cwmp_store_copy(ngx_pool_t *pool, redisReply *rr, ngx_str_t *s)
 }
 
 
-static void
-ngx_http_cwmp_store_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
-{
-    ngx_http_cwmp_store_ctx_t  *ctx;
-
-    ctx = op->data;
-
-    ctx->op = NULL;
-    ctx->cln->handler = NULL;
-
-    if (rc == NGX_ABORT) {
-        return;
-    }
-
-    if (rc == NGX_OK && ctx->busy) {
-        rc = NGX_BUSY;
-    }
-
-    /* the last statement: the handler may free the pool ctx lives in */
-
-    ctx->handler(ctx->data, rc);
-}
-
-
-/* the owner's pool goes before Redis answered: the op must not reach it */
+/* the owner's pool goes before Redis answered: no op may reach it */
 
 static void
 ngx_http_cwmp_store_cleanup(void *data)
 {
     ngx_http_cwmp_store_ctx_t  *ctx = data;
 
-    if (ctx->op) {
-        ngx_http_cwmp_redis_cancel(ctx->op);
-        ctx->op = NULL;
-    }
-}
+    ngx_uint_t  k;
 
-
-/*
- * The replies of the background calls (ngx_http_cwmp_store_connreq.c),
- * read here, where hiredis is known.  Connection requests:
- *
- * XREADGROUP: [[stream, [[id, [field, value, ...]], ...]]] or nil;
- * XAUTOCLAIM: [next, [[id, [field, value, ...]], ...], [deleted]].
- * Each entry goes to handler with its id and "device" field (empty when
- * it has none).  NGX_DECLINED: the consumer group does not exist yet.
- */
-
-ngx_int_t
-ngx_http_cwmp_store_connreq_entries(void *reply,
-    ngx_http_cwmp_store_entry_pt handler)
-{
-    ngx_str_t    id, device;
-    ngx_uint_t   j, k;
-    redisReply  *rr, *entries, *e, *f;
-
-    rr = reply;
-    entries = NULL;
-
-    if (rr->type == REDIS_REPLY_ERROR) {
-        if (rr->len >= 7 && ngx_strncmp(rr->str, "NOGROUP", 7) == 0) {
-            return NGX_DECLINED;
+    for (k = 0; k < NGX_HTTP_CWMP_STORE_OPS; k++) {
+        if (ctx->ops[k]) {
+            ngx_http_cwmp_redis_cancel(ctx->ops[k]);
+            ctx->ops[k] = NULL;
         }
-
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "cwmp: reading connection requests: \"%*s\"",
-                      rr->len, rr->str);
-        return NGX_ERROR;
     }
 
-    if (rr->type == REDIS_REPLY_ARRAY && rr->elements >= 2
-        && rr->element[0]->type == REDIS_REPLY_STRING
-        && rr->element[1]->type == REDIS_REPLY_ARRAY)
-    {
-        entries = rr->element[1];                       /* XAUTOCLAIM */
-
-    } else if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 1
-               && rr->element[0]->type == REDIS_REPLY_ARRAY
-               && rr->element[0]->elements == 2
-               && rr->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
-    {
-        entries = rr->element[0]->element[1];           /* XREADGROUP */
-    }
-
-    for (j = 0; entries && j < entries->elements; j++) {
-        e = entries->element[j];
-
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
-            || e->element[0]->type != REDIS_REPLY_STRING)
-        {
-            continue;
-        }
-
-        id.data = (u_char *) e->element[0]->str;
-        id.len = e->element[0]->len;
-        ngx_str_set(&device, "");
-
-        f = e->element[1];
-
-        for (k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements;
-             k += 2)
-        {
-            if (f->element[k]->type == REDIS_REPLY_STRING
-                && f->element[k + 1]->type == REDIS_REPLY_STRING
-                && f->element[k]->len == sizeof("device") - 1
-                && ngx_strncmp(f->element[k]->str, "device", 6) == 0
-                && f->element[k + 1]->len <= 256)
-            {
-                device.data = (u_char *) f->element[k + 1]->str;
-                device.len = f->element[k + 1]->len;
-            }
-        }
-
-        handler(&id, &device);
-    }
-
-    return NGX_OK;
-}
-
-
-/* connreq_prepare.lua's answer: n strings, copied NUL-terminated */
-
-ngx_int_t
-ngx_http_cwmp_store_connreq_prepared(void *reply, ngx_pool_t *pool,
-    ngx_str_t *out, ngx_uint_t n)
-{
-    ngx_uint_t   k;
-    redisReply  *rr;
-
-    rr = reply;
-
-    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != n) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "cwmp: redis answered a connection request "
-                      "unexpectedly");
-        return NGX_ERROR;
-    }
-
-    for (k = 0; k < n; k++) {
-        if (rr->element[k]->type != REDIS_REPLY_STRING) {
-            return NGX_ERROR;
-        }
-
-        out[k].len = rr->element[k]->len;
-        out[k].data = ngx_pnalloc(pool, out[k].len + 1);
-        if (out[k].data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(out[k].data, rr->element[k]->str, out[k].len);
-        out[k].data[out[k].len] = '\0';
-    }
-
-    return NGX_OK;
-}
-
-
-/* NGX_OK: recorded; NGX_DECLINED: not authentic; NGX_ERROR: unexpected */
-
-ngx_int_t
-ngx_http_cwmp_store_stun_recorded(void *reply)
-{
-    redisReply  *rr;
-
-    rr = reply;
-
-    if (rr->type != REDIS_REPLY_INTEGER) {
-        return NGX_ERROR;
-    }
-
-    return rr->integer == NGX_HTTP_CWMP_STUN_BINDING_RECORDED
-           ? NGX_OK : NGX_DECLINED;
+    ctx->nops = 0;
 }

@@ -23,9 +23,24 @@
 #include "ngx_http_cwmp_scripts.h"
 
 
+/* a campaign's counters, as this worker last read them (store_relay.c) */
+
 typedef struct {
-    ngx_http_cwmp_redis_node_t  *node;          /* this worker's */
+    ngx_str_t                    name;          /* the policy's */
+    ngx_str_t                    paused;        /* why, or empty */
+    u_char                       paused_buf[128];
+    ngx_str_t                    in_progress;
+    u_char                       in_progress_buf[NGX_INT_T_LEN];
+} ngx_http_cwmp_store_counters_t;
+
+
+typedef struct {
+    ngx_http_cwmp_redis_t       *redis;         /* this worker's */
     ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
+    ngx_array_t                 *counters;      /* ..._counters_t, of the
+                                                   campaigns the policies
+                                                   run */
+    void                        *relay;         /* store_relay.c's */
 } ngx_http_cwmp_store_t;
 
 
@@ -160,11 +175,23 @@ typedef struct {
     ngx_msec_t                   nonce_timeout;
 
     ngx_http_cwmp_auth_e         status;
+    ngx_msec_t                   address_retry; /* the address is over its
+                                                   limit: until then */
     ngx_msec_t                   retry;         /* LIMITED: until the
                                                    window ends */
     ngx_http_cwmp_auth_creds_t   creds;
 } ngx_http_cwmp_store_auth_t;
 
+
+/*
+ * The worker's background work for the store (ngx_http_cwmp_store_relay.c):
+ * the campaigns' counters read every second (for the policies), and, on
+ * one worker per host, the outboxes left behind by a worker that died
+ * while relaying them, found and relayed.
+ */
+ngx_int_t ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
+    ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep);
+void ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st);
 
 ngx_int_t ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_pending(ngx_http_cwmp_store_t *st);
@@ -216,6 +243,10 @@ ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_done(
     ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_str_t *device_id,
     ngx_str_t *entry, ngx_str_t *status, ngx_str_t *result, ngx_log_t *log);
 
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_connreq_ack(
+    ngx_http_cwmp_store_t *st, ngx_pool_t *pool, ngx_str_t *entry,
+    ngx_log_t *log);
+
 typedef void (*ngx_http_cwmp_store_entry_pt)(ngx_str_t *id,
     ngx_str_t *device);
 
@@ -232,8 +263,13 @@ ngx_int_t ngx_http_cwmp_store_stun_recorded(void *reply);
 
 /*
  * The store's own: commands written argument by argument, in a script's
- * header order (ngx_http_cwmp_store.c, ngx_http_cwmp_store_connreq.c).
+ * header order (ngx_http_cwmp_store.c, _store_connreq.c, _store_relay.c).
  */
+
+#define NGX_HTTP_CWMP_STORE_OPS        4
+#define NGX_HTTP_CWMP_STORE_RELAY_MAX  "100"     /* outbox entries a call
+                                                    reads */
+
 
 /* a command being written: its arguments in order */
 
@@ -242,24 +278,85 @@ typedef struct {
     ngx_pool_t                      *pool;
     ngx_log_t                       *log;
     ngx_http_cwmp_redis_cmd_t        cmd;
+    ngx_str_t                        route;    /* its first key: the slot */
+    ngx_str_t                        outbox;   /* a script's, or empty */
     ngx_uint_t                       max;
     ngx_uint_t                       failed;   /* out of memory, or more
                                                   arguments than counted */
 } ngx_http_cwmp_store_cmd_t;
 
 
+/* an outbox entry (results.lua), read with the script that wrote it */
+
+typedef struct {
+    ngx_str_t                        id;        /* the stream's */
+    ngx_str_t                        kind;      /* "k" */
+    ngx_str_t                       *fields;    /* the others, in pairs */
+    ngx_uint_t                       nfields;
+} ngx_http_cwmp_store_entry_t;
+
+
+/*
+ * A call in progress: the cleanup's data, in the owner's pool.  Its first
+ * op runs the script (and reads the device's outbox, same slot, same round
+ * trip); the relay's ops follow (store_relay.c); the owner's handler is
+ * called once, when the last is done.
+ */
+
+typedef struct {
+    ngx_http_cwmp_redis_op_t        *ops[NGX_HTTP_CWMP_STORE_OPS];
+    ngx_uint_t                       nops;     /* in flight */
+    ngx_http_cwmp_store_t           *st;
+    ngx_pool_cleanup_t              *cln;
+    ngx_pool_t                      *pool;
+    ngx_log_t                       *log;
+    void                            *data;
+    ngx_http_cwmp_store_handler_pt   handler;
+    ngx_http_cwmp_redis_reply_pt     reply;    /* the script's reader */
+    void                            *out;      /* what the reply fills:
+                                                  a turn, an auth */
+    ngx_int_t                        rc;       /* the script's outcome */
+    ngx_uint_t                       busy;     /* BUSY or NOT_OURS */
+    ngx_uint_t                       limited;  /* the address's limit: ms */
+    ngx_str_t                        device_id;
+    ngx_str_t                        outbox_key;
+    ngx_array_t                     *outbox;   /* ..._entry_t read, or
+                                                  NULL */
+    ngx_uint_t                       relaying; /* the relay's ops, then
+                                                  the delete */
+    ngx_uint_t                       relay_failed;
+} ngx_http_cwmp_store_ctx_t;
+
+
+/* the relay of a call's outbox entries; NGX_OK: started, NGX_DONE: none */
+ngx_int_t ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx);
+ngx_int_t ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx,
+    void *reply);
+ngx_int_t ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
+    ngx_http_cwmp_redis_reply_pt reply);
+void ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+ngx_uint_t ngx_http_cwmp_store_shard(ngx_str_t *device_id, u_char *tag);
+
+/* ngx_http_cwmp_store_cmd.c */
+
 ngx_int_t ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_cmd_t *c,
     ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
     ngx_uint_t max, char *name);
 ngx_int_t ngx_http_cwmp_store_script(ngx_http_cwmp_store_cmd_t *c,
     ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
-    ngx_uint_t script, ngx_str_t *device_id, ngx_uint_t nargv);
+    ngx_uint_t script, ngx_str_t *tag, ngx_uint_t nargv);
 void ngx_http_cwmp_store_arg(ngx_http_cwmp_store_cmd_t *c, ngx_str_t *s);
 void ngx_http_cwmp_store_arg_text(ngx_http_cwmp_store_cmd_t *c, char *s);
 void ngx_http_cwmp_store_arg_num(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n);
 void ngx_http_cwmp_store_arg_list(ngx_http_cwmp_store_cmd_t *c,
     ngx_array_t *list);
+void ngx_http_cwmp_store_arg_campaigns(ngx_http_cwmp_store_cmd_t *c,
+    ngx_array_t *list);
 void ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name);
+void ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
+    ngx_str_t *tag);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

@@ -379,7 +379,7 @@ ngx_stream_cwmp_stun_record(ngx_stream_session_t *s, ngx_str_t *username,
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                               ngx_http_cwmp_module);
 
-    if (mcf == NULL || mcf->store.node == NULL) {
+    if (mcf == NULL || mcf->store.redis == NULL) {
         ngx_log_error(NGX_LOG_WARN, c->log, 0,
                       "cwmp stun: no Redis (a \"cwmp\" location and "
                       "\"cwmp_redis\" in http{}): binding not recorded");

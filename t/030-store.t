@@ -50,7 +50,8 @@ is_deeply($t, {
     'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'
         => 'xsd:unsignedInt' }, 'types beside the values, strings left out');
 
-is(redis('ZSCORE', 'cwmp:devices', '00AB12-HG%2D100-S1'), $d->{last_inform},
+is(redis('ZSCORE', 'cwmp:devices:{' . Cwmp::Test::shard('00AB12-HG%2D100-S1') . '}',
+          '00AB12-HG%2D100-S1'), $d->{last_inform},
    'the device index, scored by last Inform');
 
 my $h = redis_hash("$key:session");

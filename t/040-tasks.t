@@ -450,9 +450,9 @@ Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
 --- response_body_like chomp
 <cwmp:ID soap-env:mustUnderstand="1">tc-1</cwmp:ID>.*<soap-env:Body>\r\n<cwmp:TransferCompleteResponse/>\r\n</soap-env:Body>
 --- redis_check
-my $e = redis('XRANGE', 'cwmp:requests', '-', '+');
+my $e = requests();
 is(scalar @$e, 1, 'recorded');
-my %f = @{ $e->[0][1] };
+my %f = %{ $e->[0] };
 is($f{device}, $main::D, 'device');
 is($f{method}, 'TransferComplete', 'method');
 is_deeply(JSON::PP->new->decode($f{args}), {CommandKey => 'dl1',
@@ -737,10 +737,10 @@ Cwmp::Test::redis('HSET', "cwmp:device:{$main::D}:session",
  qr{<cwmp:AutonomousDUStateChangeCompleteResponse/>},
  qr{<cwmp:RequestDownloadResponse/>}]
 --- redis_check
-my $e = redis('XRANGE', 'cwmp:requests', '-', '+');
+my $e = requests();
 is(scalar @$e, $req + 1, 'recorded');
 if ($req == 2) {
-    my %f = @{ $e->[2][1] };
+    my %f = %{ $e->[2] };
     is($f{method}, 'RequestDownload', 'method');
     is(JSON::PP->new->decode($f{args})->{FileType}, '3 Vendor Configuration File', 'what it asked for');
 }

@@ -554,8 +554,8 @@ Cwmp::Test::redis_flush();
  qr/\A\z/]
 --- redis_check
 if ($req == 2) {
-    is(redis('HGET', 'cwmp:campaign:fw2', 'in_progress'), 1, 'one device in progress');
-    is(redis('HGET', 'cwmp:campaign:fw2:devices', $main::D), 'in_progress', 'this one');
+    is(redis('HGET', 'cwmp:campaign:{fw2}', 'in_progress'), 1, 'one device in progress');
+    is(redis('HGET', 'cwmp:campaign:{fw2}:devices', $main::D), 'in_progress', 'this one');
     like(redis('HGET', "$main::K:policy", 'firmware:fw2'), qr/^V2\.0 1 \d+$/, 'one attempt');
 }
 
@@ -595,9 +595,9 @@ if ($req == 2) {
 [200, 204]
 --- redis_check
 if ($req == 1) {
-    is(redis('HGET', 'cwmp:campaign:fw2', 'in_progress'), 0, 'none in progress');
-    is(redis('HGET', 'cwmp:campaign:fw2', 'done'), 1, 'one done');
-    is(redis('HGET', 'cwmp:campaign:fw2:devices', $main::D), 'done', 'this one');
+    is(redis('HGET', 'cwmp:campaign:{fw2}', 'in_progress'), 0, 'none in progress');
+    is(redis('HGET', 'cwmp:campaign:{fw2}', 'done'), 1, 'one done');
+    is(redis('HGET', 'cwmp:campaign:{fw2}:devices', $main::D), 'done', 'this one');
 }
 
 
@@ -620,7 +620,7 @@ Cwmp::Test::redis_flush();
 [200, 200, 204]
 --- redis_check
 if ($req == 2) {
-    my $c = redis_hash('cwmp:campaign:fw3');
+    my $c = redis_hash('cwmp:campaign:{fw3}');
     is($c->{failed}, 1, 'one failure');
     like($c->{paused}, qr/^1 failures \(stop_after_failures 1\)$/, 'paused, and why');
     is($c->{paused_by}, $main::D, 'by which device');
@@ -643,7 +643,7 @@ if ($req == 2) {
 [200, 204]
 --- redis_check
 if ($req == 1) {
-    is(redis('HGET', 'cwmp:campaign:fw3:devices', '00AB12-HG%2D100-S2'), undef,
+    is(redis('HGET', 'cwmp:campaign:{fw3}:devices', '00AB12-HG%2D100-S2'), undef,
        'the next device is not started');
 }
 
@@ -683,7 +683,7 @@ Cwmp::Test::redis_flush();
 [200, 200, 204]
 --- redis_check
 if ($req == 2) {
-    my $c = redis_hash('cwmp:campaign:fw4');
+    my $c = redis_hash('cwmp:campaign:{fw4}');
     is($c->{failed}, 1, 'the failed transfer counted');
     like($c->{paused}, qr/1 of the last 1 devices failed/, 'the ratio rule paused it');
     my $f = Cwmp::Test::json_decode(redis('HGET', "$main::K:policy", 'fault:fw4'));

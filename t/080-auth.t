@@ -150,7 +150,7 @@ cwmp: authentication refused (401): wrong credentials
 --- redis_check
 Cwmp::Test::is(redis('GET', "$main::Dev:authfail"), 1, 'failure counted');
 Cwmp::Test::ok(redis('PTTL', "$main::Dev:authfail") > 0, 'it expires');
-Cwmp::Test::is(redis('GET', 'cwmp:authfail:127.0.0.1'), 1,
+Cwmp::Test::is(redis('GET', 'cwmp:authfail:{127.0.0.1}'), 1,
                'and for the address');
 Cwmp::Test::is(redis('EXISTS', "$main::Dev:session"), 0, 'no session');
 
@@ -309,7 +309,7 @@ Cwmp::Test::digest()
 "$main::Http cwmp_auth_failures 2 100 1m;"
 --- init
 Cwmp::Test::end_sessions();
-Cwmp::Test::redis('DEL', "$main::Dev:authfail", 'cwmp:authfail:127.0.0.1');
+Cwmp::Test::redis('DEL', "$main::Dev:authfail", 'cwmp:authfail:{127.0.0.1}');
 --- request eval
 ["POST /cwmp\n" . Cwmp::Test::inform(), "POST /cwmp\n" . Cwmp::Test::inform()]
 --- more_headers eval
@@ -346,7 +346,7 @@ too many failed attempts of the device or its address
 "$main::Http cwmp_auth_failures 100 2 1m;"
 --- init
 Cwmp::Test::end_sessions();
-Cwmp::Test::redis('DEL', 'cwmp:authfail:127.0.0.1');
+Cwmp::Test::redis('DEL', 'cwmp:authfail:{127.0.0.1}');
 Cwmp::Test::redis('HSET', "cwmp:device:{00AB12-HG%2D100-X$_}:auth",
                   'password', 'pw') for 1 .. 3;
 --- request eval
@@ -677,7 +677,7 @@ Cwmp::Test::is(redis('GET', "$main::Dev:authfail"), 1, 'counted');
  cwmp_policy own { acs_credentials; }"
 --- init
 Cwmp::Test::end_sessions();
-Cwmp::Test::redis('DEL', "$main::Dev:authfail", 'cwmp:authfail:127.0.0.1');
+Cwmp::Test::redis('DEL', "$main::Dev:authfail", 'cwmp:authfail:{127.0.0.1}');
 Cwmp::Test::push_tasks('00AB12-HG%2D100-S1',
     {name => 'getParameterValues',
      parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});

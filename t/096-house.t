@@ -39,14 +39,14 @@ my $status = qr/\bNGX_HTTP_(OK|CREATED|NO_CONTENT|SPECIAL_RESPONSE|
 only_in('HTTP status codes', $status,
         qr/_(handler|response|access)\.c$/, @c, @h);
 
-only_in('hiredis', qr/hiredis/, qr/_(store|redis)\.[ch]$/, @c, @h);
+only_in('hiredis', qr/hiredis/, qr/_(store|redis)(_\w+)?\.[ch]$/, @c, @h);
 
 only_in('ngx_http_request_t', qr/\bngx_http_request_t\b/,
         qr/_(module|handler|session|access|response|conn|variables)\.[ch]$/,
         @c, @h);
 
 only_in('Redis key names', qr/"device:\{|"cwmp:[a-z]/,
-        qr/_store(_connreq)?\.c$/, @c);
+        qr/_store(_\w+)?\.c$/, @c);
 
 only_in('XML escaping (the one writer)', qr/\bngx_escape_html\b/,
         qr/_soap\.c$/, @c);

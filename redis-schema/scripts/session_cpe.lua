@@ -2,12 +2,12 @@
 -- RequestDownload, Kicked, ...): recorded for other systems to act on.
 --
 -- KEYS[1]  cwmp:device:{<ID>}:session
--- KEYS[2]  cwmp:requests (the stream of CPE requests)
+-- KEYS[2]  cwmp:device:{<ID>}:outbox   the request and results, for nginx
+--          to relay to cwmp:requests:{<shard>}, cwmp:results:{<shard>}
 -- KEYS[3]  cwmp:device:{<ID>}:pending
--- KEYS[4]  cwmp:results
--- KEYS[5]  cwmp:device:{<ID>}:policy   a policy's transfer that failed is
+-- KEYS[4]  cwmp:device:{<ID>}:policy   a policy's transfer that failed is
 --          marked "failed:<policy>" there, for the next evaluation
--- KEYS[6]  cwmp:device:{<ID>}:late     pending tasks out of time
+-- KEYS[5]  cwmp:device:{<ID>}:late     pending tasks out of time
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID
@@ -24,7 +24,7 @@
 -- ANSWER[1]  RECORDED  recorded
 -- ANSWER[0]  NOT_OURS  the session is not the caller's
 --
--- The stream is capped at about a million entries (results.lua).
+-- The streams are capped at about a million entries (results.lua).
 
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then
     return NOT_OURS
@@ -33,8 +33,8 @@ end
 -- include: results.lua
 -- include: pending.lua
 
-xadd(KEYS[2], 'device', ARGV[3], 'method', ARGV[4], 'args', ARGV[5],
-     'time', ARGV[6])
+xadd(KEYS[2], 'requests', 'device', ARGV[3], 'method', ARGV[4],
+     'args', ARGV[5], 'time', ARGV[6])
 redis.call('HSET', KEYS[1], 'active', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
@@ -42,15 +42,15 @@ if ARGV[7] ~= '' then
     local where = KEYS[3]
     local p = pending_entry(redis.call('HGET', KEYS[3], ARGV[7]))
     if not p then
-        where = KEYS[6]
-        p = pending_entry(redis.call('HGET', KEYS[6], ARGV[7]))
+        where = KEYS[5]
+        p = pending_entry(redis.call('HGET', KEYS[5], ARGV[7]))
     end
     if p then
-        local t = finish(where, KEYS[4], KEYS[5], ARGV[3], ARGV[7], p,
+        local t = finish(where, KEYS[2], KEYS[4], ARGV[3], ARGV[7], p,
                          ARGV[8], ARGV[9], ARGV[6])
         if ARGV[8] ~= 'done' and type(t.policy) == 'string' then
             -- the policies look at it when this session's turn comes
-            redis.call('HSET', KEYS[5], 'failed:' .. t.policy, ARGV[9])
+            redis.call('HSET', KEYS[4], 'failed:' .. t.policy, ARGV[9])
             redis.call('HSET', KEYS[1], 'recheck', 1)
         end
     end

@@ -6,15 +6,15 @@
 -- KEYS[3]  cwmp:device:{<ID>}:types
 -- KEYS[4]  cwmp:device:{<ID>}:session
 -- KEYS[5]  cwmp:device:{<ID>}:events
--- KEYS[6]  cwmp:devices                   the index
+-- KEYS[6]  cwmp:device:{<ID>}:outbox      results and the index entry,
+--          for nginx to relay (results.lua)
 -- KEYS[7]  cwmp:device:{<ID>}:pending     tasks the CPE has yet to finish
--- KEYS[8]  cwmp:results
--- KEYS[9]  cwmp:device:{<ID>}:policy      the policies' state
--- KEYS[10] cwmp:device:{<ID>}:tags
--- KEYS[11] cwmp:device:{<ID>}:plan        the last session's plan
--- KEYS[12] cwmp:device:{<ID>}:tasks       the queue (a task back in it)
--- KEYS[13] cwmp:device:{<ID>}:absent      parameters the device lacks
--- KEYS[14] cwmp:device:{<ID>}:late        pending tasks out of time
+-- KEYS[8]  cwmp:device:{<ID>}:policy      the policies' state
+-- KEYS[9]  cwmp:device:{<ID>}:tags
+-- KEYS[10] cwmp:device:{<ID>}:plan        the last session's plan
+-- KEYS[11] cwmp:device:{<ID>}:tasks       the queue (a task back in it)
+-- KEYS[12] cwmp:device:{<ID>}:absent      parameters the device lacks
+-- KEYS[13] cwmp:device:{<ID>}:late        pending tasks out of time
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -32,10 +32,10 @@
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n (event code, CommandKey) pairs
 -- then     "1" when policies are in force, "2" when they also read tags
---          ("0" otherwise), the campaign key
---          prefix ("cwmp:campaign:"), m, then the m cached parameters the
---          policies read, c, then the c campaigns, o, then the o objects
---          whose instances they count
+--          ("0" otherwise), m, then the m cached parameters the policies
+--          read, c, then the c campaigns (each its name, why it is paused
+--          or "", its devices in progress: as nginx last read them), o,
+--          then the o objects whose instances they count
 --
 -- ANSWER[1]  OPEN  the session is open; with policies, {OPEN, wanted
 --          values, tags, policy state (flat), campaigns (paused,
@@ -44,10 +44,6 @@
 --          them at once
 -- ANSWER[0]  BUSY  another session is in progress (nothing is stored: the
 --          CPE will send its Inform again)
---
--- UNDECLARED  cwmp:campaign:<policy>  the campaigns' counters the
---          policies read (policy_inputs.lua)
--- UNDECLARED  cwmp:campaign:<policy>:devices
 --
 -- A device is in one session at a time: an Inform is refused while
 -- another session of the device is in progress, unless the CPE holds it
@@ -118,9 +114,21 @@ local function pairs_at(key)
 end
 
 -- 0 BOOTSTRAP: a device reset or swapped; what was cached of it is gone,
--- and the policies re-establish its service from scratch
+-- and the policies re-establish its service from scratch (its place in
+-- the campaigns stays: their counters count it once)
 if events['0 BOOTSTRAP'] then
-    redis.call('DEL', KEYS[2], KEYS[3], KEYS[9], KEYS[13])
+    local kept = {}
+    local state = redis.call('HGETALL', KEYS[8])
+    for k = 1, #state, 2 do
+        if string.sub(state[k], 1, 9) == 'campaign:' then
+            kept[#kept + 1] = state[k]
+            kept[#kept + 1] = state[k + 1]
+        end
+    end
+    redis.call('DEL', KEYS[2], KEYS[3], KEYS[8], KEYS[12])
+    if #kept > 0 then
+        redis.call('HSET', KEYS[8], unpack(kept))
+    end
 end
 
 -- where the policies' arguments start
@@ -136,7 +144,7 @@ pairs_at(KEYS[3])
 
 if software and software ~= redis.call('HGET', KEYS[1], 'software_version')
 then
-    redis.call('DEL', KEYS[13])
+    redis.call('DEL', KEYS[12])
 end
 
 for code in pairs(events) do
@@ -145,7 +153,7 @@ end
 
 if events['6 CONNECTION REQUEST'] then
     -- the session a connection request asked for
-    xadd(KEYS[8], 'device', ARGV[7], 'task', 'connreq:session',
+    xadd(KEYS[6], 'results', 'device', ARGV[7], 'task', 'connreq:session',
          'name', 'connectionRequest', 'status', 'session',
          'result', '{}', 'time', now)
 end
@@ -166,7 +174,7 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
                  or (p.state ~= 'sent' and events['1 BOOT'] and not late)))
            or (t.name == 'factoryReset' and events['0 BOOTSTRAP'])
     then
-        finish(KEYS[7], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}', now)
+        finish(KEYS[7], KEYS[6], KEYS[8], ARGV[7], key, p, 'done', '{}', now)
 
     elseif p.state == 'sent'
            and (t.name == 'reboot' or t.name == 'factoryReset')
@@ -175,33 +183,33 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
         -- the CPE never acted on it (one that did would say so)
         redis.call('HDEL', KEYS[7], key)
         if type(t.policy) == 'string' then
-            redis.call('HDEL', KEYS[9], 'waiting:' .. t.policy)
+            redis.call('HDEL', KEYS[8], 'waiting:' .. t.policy)
         else
-            redis.call('LPUSH', KEYS[12], p.task)
+            redis.call('LPUSH', KEYS[11], p.task)
         end
 
     elseif late then
-        record(KEYS[8], ARGV[7], task_id(p.task, t), t.name, 'fault',
+        record(KEYS[6], ARGV[7], task_id(p.task, t), t.name, 'fault',
                cjson.encode({error = 'unfinished',
                    detail = 'the CPE did not report it done within '
                             .. (tonumber(p.limit) or tonumber(ARGV[10]))
                             .. ' s'}), now)
         p.state = 'expired'
         redis.call('HDEL', KEYS[7], key)
-        redis.call('HSET', KEYS[14], key, cjson.encode(p))
-        redis.call('PEXPIRE', KEYS[14], 604800000)
+        redis.call('HSET', KEYS[13], key, cjson.encode(p))
+        redis.call('PEXPIRE', KEYS[13], 604800000)
         if type(t.policy) == 'string' then
-            redis.call('HDEL', KEYS[9], 'waiting:' .. t.policy)
+            redis.call('HDEL', KEYS[8], 'waiting:' .. t.policy)
         end
     end
 end
 
 -- a late M Reboot
-for _, key in ipairs(redis.call('HKEYS', KEYS[14])) do
+for _, key in ipairs(redis.call('HKEYS', KEYS[13])) do
     if reported['M Reboot\n' .. key] then
-        local p = pending_entry(redis.call('HGET', KEYS[14], key))
+        local p = pending_entry(redis.call('HGET', KEYS[13], key))
         if p then
-            finish(KEYS[14], KEYS[8], KEYS[9], ARGV[7], key, p, 'done', '{}',
+            finish(KEYS[13], KEYS[6], KEYS[8], ARGV[7], key, p, 'done', '{}',
                    now)
         end
     end
@@ -209,24 +217,25 @@ end
 
 -- M ScheduleInform: the scheduleInform it names is done, its answer lost
 -- (it is still at the head of the queue)
-local head = redis.call('LINDEX', KEYS[12], 0)
+local head = redis.call('LINDEX', KEYS[11], 0)
 if head and string.find(head, 'scheduleInform', 1, true) then
     local t = decode(head)
     if t.name == 'scheduleInform'
        and reported['M ScheduleInform\n' .. command_key(head, t)]
     then
-        redis.call('LPOP', KEYS[12])
-        record(KEYS[8], ARGV[7], task_id(head, t), t.name, 'done', '{}', now)
+        redis.call('LPOP', KEYS[11])
+        record(KEYS[6], ARGV[7], task_id(head, t), t.name, 'done', '{}', now)
     end
 end
 
-redis.call('DEL', KEYS[4], KEYS[11])
+redis.call('DEL', KEYS[4], KEYS[10])
 redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
            'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,
            'active', now, 'turn', 'cpe')
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
 
-redis.call('ZADD', KEYS[6], now, ARGV[7])
+-- the index (cwmp:devices:{<shard>}), through the outbox
+xadd(KEYS[6], 'index', 'device', ARGV[7], 'time', now)
 
 if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
     return OPEN
@@ -237,9 +246,8 @@ end
 -- include: instances.lua
 -- include: policy_inputs.lua
 -- include: policy_state.lua
-local values, campaigns, objects = policy_inputs(KEYS[2], P + 2,
-                                                 ARGV[P + 1], ARGV[7])
+local values, campaigns, objects = policy_inputs(KEYS[2], P + 1, KEYS[8])
 
 return {OPEN, values,
-        ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[10]) or {},
-        policy_state(KEYS[9], KEYS[13]), campaigns, objects}
+        ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[9]) or {},
+        policy_state(KEYS[8], KEYS[12]), campaigns, objects}

@@ -8,7 +8,8 @@
 -- KEYS[3]  cwmp:device:{<ID>}:params
 -- KEYS[4]  cwmp:device:{<ID>}:types
 -- KEYS[5]  cwmp:device:{<ID>}:tries
--- KEYS[6]  cwmp:results
+-- KEYS[6]  cwmp:device:{<ID>}:outbox     results and campaign steps, for
+--          nginx to relay (results.lua)
 -- KEYS[7]  cwmp:device:{<ID>}:pending
 -- KEYS[8]  cwmp:device:{<ID>}            the summary (parameter_key)
 -- KEYS[9]  cwmp:device:{<ID>}:plan       the policies' tasks, this session
@@ -42,11 +43,12 @@
 --           {"tag_remove", name}, {"enter", campaign}, {"done", campaign},
 --           {"fail", policy, detail JSON, rules}
 -- ARGV[P+3] the fault back-off cap, seconds
--- ARGV[P+4] the campaign key prefix ("cwmp:campaign:")
--- ARGV[P+5] m, then the m cached parameters the policies read ("-": not
+-- ARGV[P+4] m, then the m cached parameters the policies read ("-": not
 --           sent, as when the turn begins; returns WANT_NAMES when they
 --           are needed, and nginx calls again with them)
--- then      c, then the c campaigns (policies with rollout limits)
+-- then      c, then the c campaigns (policies with rollout limits), each
+--           its name, why it is paused ("" when not) and how many devices
+--           it has in progress, as nginx last read them (campaign.lua)
 -- then      o, then the o objects whose instances the policies count
 --
 -- ANSWER[1]  TASK  {TASK, next task or "", ns, types, cwmp:ID}: "" when
@@ -67,11 +69,6 @@
 -- ANSWER[-1]  NOT_IN_FLIGHT  {NOT_IN_FLIGHT, ""}: the answer is not to the
 --          request in flight (another cwmp:ID, another method, none in
 --          flight): nothing is stored
---
--- UNDECLARED  cwmp:campaign:<policy>  a campaign's counters (the prefix
---          is ARGV[P+4])
--- UNDECLARED  cwmp:campaign:<policy>:devices  each device's state in it
--- UNDECLARED  cwmp:campaign:<policy>:recent  its last outcomes
 --
 -- The policies are evaluated at the Inform (session_open.lua); a plan found
 -- then waits in the session's "plan" and "ops" fields for the turn to
@@ -143,42 +140,24 @@ end
 -- failed, session_cpe.lua): the policies look again after
 local worked = s[7] == '1'
 
--- a campaign's failure, and its stop rules: {stop_after, ratio, of}
-local function campaign_failed(name, rules)
-    local key = ARGV[P + 4] .. name
-    local st = redis.call('HGET', key .. ':devices', ARGV[5])
-    if st == 'in_progress' then
-        redis.call('HINCRBY', key, 'in_progress', -1)
+-- a device's step in a campaign ("enter", "done", "fail"): the device's
+-- own state in it (its :policy hash's "campaign:<name>", what the policies
+-- read), and the step for campaign.lua, which keeps the campaign's counters
+-- and applies its stop rules {stop_after, ratio, of}, through the outbox
+local function campaign_step(name, step, rules)
+    local field = 'campaign:' .. name
+    local was = redis.call('HGET', KEYS[11], field)
+    if (step == 'enter' and was == 'in_progress')
+       or (step == 'done' and was ~= 'in_progress')
+    then
+        return
     end
-    redis.call('HSET', key .. ':devices', ARGV[5], 'failed')
-    local failed = redis.call('HINCRBY', key, 'failed', 1)
-    local why
-    if type(rules) == 'table' then
-        local of = tonumber(rules[3]) or 0
-        if of > 0 then
-            redis.call('LPUSH', key .. ':recent', 0)
-            redis.call('LTRIM', key .. ':recent', 0, of - 1)
-        end
-        local after = tonumber(rules[1]) or 0
-        if after > 0 and failed >= after then
-            why = failed .. ' failures (stop_after_failures ' .. after .. ')'
-        elseif of > 0 and redis.call('LLEN', key .. ':recent') >= of then
-            local bad = 0
-            for _, v in ipairs(redis.call('LRANGE', key .. ':recent', 0, -1)) do
-                if v == '0' then
-                    bad = bad + 1
-                end
-            end
-            if bad / of >= (tonumber(rules[2]) or 2) then
-                why = bad .. ' of the last ' .. of .. ' devices failed'
-                      .. ' (stop_failure_ratio ' .. rules[2] .. ')'
-            end
-        end
-    end
-    if why and not redis.call('HGET', key, 'paused') then
-        redis.call('HSET', key, 'paused', why, 'paused_at', ARGV[9],
-                   'paused_by', ARGV[5])
-    end
+    redis.call('HSET', KEYS[11], field,
+               step == 'enter' and 'in_progress'
+               or step == 'done' and 'done' or 'failed')
+    xadd(KEYS[6], 'campaign', 'policy', name, 'step', step,
+         'device', ARGV[5], 'rules', cjson.encode(rules or {}),
+         'time', ARGV[9])
 end
 
 -- include: instances.lua
@@ -199,7 +178,7 @@ local function policy_fault(name, detail, rules)
         count = count, time = now, retry_at = now + delay,
         fault = detail}))
     if rules then
-        campaign_failed(name, rules)
+        campaign_step(name, 'fail', rules)
     end
 end
 
@@ -564,37 +543,18 @@ end
 if plan ~= '' then
     local ok, list = pcall(cjson.decode, ops)
     for _, op in ipairs(ok and type(list) == 'table' and list or {}) do
-        local key = ARGV[P + 4] .. tostring(op[2])
         if op[1] == 'tag_add' then
             redis.call('SADD', KEYS[10], op[2])
         elseif op[1] == 'tag_remove' then
             redis.call('SREM', KEYS[10], op[2])
-        elseif op[1] == 'enter' then
-            if redis.call('HGET', key .. ':devices', ARGV[5])
-               ~= 'in_progress'
-            then
-                redis.call('HSET', key .. ':devices', ARGV[5], 'in_progress')
-                redis.call('HINCRBY', key, 'in_progress', 1)
-            end
-        elseif op[1] == 'done' then
-            if redis.call('HGET', key .. ':devices', ARGV[5])
-               == 'in_progress'
-            then
-                redis.call('HSET', key .. ':devices', ARGV[5], 'done')
-                redis.call('HINCRBY', key, 'in_progress', -1)
-                redis.call('HINCRBY', key, 'done', 1)
-                if type(op[3]) == 'table'
-                   and (tonumber(op[3][3]) or 0) > 0
-                then
-                    redis.call('LPUSH', key .. ':recent', 1)
-                    redis.call('LTRIM', key .. ':recent', 0, op[3][3] - 1)
-                end
-            end
+        elseif op[1] == 'enter' or op[1] == 'done' then
+            campaign_step(tostring(op[2]), op[1], op[3])
         elseif op[1] == 'fail' then
             -- after the back-off, a firmware policy starts its attempts anew
             redis.call('HDEL', KEYS[11], 'failed:' .. op[2],
                        'firmware:' .. op[2])
-            xadd(KEYS[6], 'device', ARGV[5], 'task', 'policy:' .. op[2],
+            xadd(KEYS[6], 'results', 'device', ARGV[5],
+                 'task', 'policy:' .. op[2],
                  'name', 'policy', 'status', 'fault',
                  'result', cjson.encode(op[3]), 'time', ARGV[9])
             policy_fault(op[2], op[3], op[4])
@@ -621,7 +581,7 @@ while true do
         -- did at the Inform), unless this call carries their outcome
         local rounds = tonumber(redis.call('HGET', KEYS[1], 'rounds')) or 0
         if worked and plan == '' and rounds < (tonumber(ARGV[P]) or 0) then
-            if ARGV[P + 5] == '-' then
+            if ARGV[P + 4] == '-' then
                 -- the wanted names were left out: asked for; the call
                 -- again goes on from here
                 redis.call('HSET', KEYS[1], 'wanting', 1)
@@ -638,7 +598,7 @@ while true do
                        math.min(tonumber(ARGV[4]) or 10000, 10000))
 
             local values, campaigns, objects =
-                policy_inputs(KEYS[3], P + 5, ARGV[P + 4], ARGV[5])
+                policy_inputs(KEYS[3], P + 4, KEYS[11])
 
             return {EVALUATE, '', s[4] or '', '{}',
                     redis.call('HMGET', KEYS[8], DEVICE_FIELDS),

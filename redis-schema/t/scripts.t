@@ -90,7 +90,7 @@ sub keys_of {
     my @keys = split /\n/, gen('--keys', $name);
     for (@keys) {
         s/\{<ID>\}/{$D}/;
-        s/<address>$/$v{address} \/\/ '127.0.0.1'/e;
+        s/\{<(address|shard|policy)>\}/'{' . ($v{$1} \/\/ "no-$1") . '}'/e;
     }
     return @keys;
 }
@@ -169,10 +169,16 @@ sub script {
 
 sub dkey { "cwmp:device:{$D}" . ($_[0] // '') }
 
-sub results {
-    my $e = r('XRANGE', 'cwmp:results', '-', '+');
-    return [map { my %f = @{ $_->[1] }; \%f } @$e];
+# what the device's scripts left in its outbox for the shared keys: the
+# entries of one kind ("results", "requests", "index", "campaign")
+sub outbox {
+    my ($kind) = @_;
+    my $e = r('XRANGE', dkey(':outbox'), '-', '+');
+    return [grep { $_->{k} eq $kind }
+            map { my %f = @{ $_->[1] }; $f{_id} = $_->[0]; \%f } @$e];
 }
+
+sub results { outbox('results') }
 
 sub json { JSON::PP->new->canonical->encode($_[0]) }
 
@@ -202,7 +208,7 @@ sub open_session {
         scalar @params, (map { @$_ } @params),
         0,
         scalar @events, (map { @$_ } @events),
-        @policies, 'cwmp:campaign:', 0, 0, 0);
+        @policies, 0, 0, 0);
 }
 
 # session_step.lua: an outcome (or none: the turn begins)
@@ -215,7 +221,7 @@ sub step {
         $o{answer} // '', $o{conn} // 'h:1:1', 3600,
         scalar @pv, (map { @$_ } @pv),
         $o{rounds} // 0, $o{plan} // '', $o{ops} // '', 86400,
-        'cwmp:campaign:', @{ $o{wanted} || ['0'] }, 0, 0);
+        @{ $o{wanted} || ['0'] }, 0, 0);
 }
 
 
@@ -227,7 +233,9 @@ my $a = open_session();
 is($a, 1, 'session_open: OPEN');
 is(r('HGET', dkey(':session'), 'token'), 'T1', 'the session holds the token');
 is(r('HGET', dkey(), 'serial_number'), 'SN1', 'the summary is stored');
-is(r('ZSCORE', 'cwmp:devices', $D), $now, 'the index has the device');
+is_deeply([map { [$_->{device}, $_->{time}] } @{ outbox('index') }],
+          [[$D, $now]], 'the index entry in the outbox');
+is(r('KEYS', 'cwmp:devices*')->[0], undef, '... no other slot written');
 is(r('HGET', dkey(':params'), 'InternetGatewayDevice.DeviceInfo.'
               . 'SoftwareVersion'), 'V1', 'the parameters are cached');
 
@@ -265,7 +273,7 @@ is(r('HLEN', dkey(':pending')), 0, 'both left the pending hash');
 
 r('SADD', dkey(':tags'), 'lab');
 $a = open_session(token => 'T5', held => 'T4',
-                  policies => ['2', 'cwmp:campaign:', 1,
+                  policies => ['2', 1,
                                'InternetGatewayDevice.DeviceInfo.'
                                . 'SoftwareVersion', 0, 0]);
 is(ref $a, 'ARRAY', 'with policies: the inputs come back');
@@ -365,9 +373,12 @@ $a = step(rpc_id => 'R1', rounds => 4, wanted => ['0'],
           ops => json([['enter', 'fw'], ['tag_add', 'fw-rollout']]));
 is($a->[0], 1, "a plan: TASK, the policy's");
 like($a->[1], qr/"policy":"fw"/, '... its first task');
-is(r('HGET', 'cwmp:campaign:fw', 'in_progress'), 1, 'the campaign entered');
-is(r('HGET', 'cwmp:campaign:fw:devices', $D), 'in_progress',
-   '... by the device');
+my ($entered) = @{ outbox('campaign') };
+is_deeply([@$entered{qw(policy step device rules)}],
+          ['fw', 'enter', $D, '{}'], "the campaign's step in the outbox");
+is(r('HGET', dkey(':policy'), 'campaign:fw'), 'in_progress',
+   "... the device's own state beside it");
+is(r('EXISTS', 'cwmp:campaign:{fw}'), 0, '... no other slot written');
 ok(r('SISMEMBER', dkey(':tags'), 'fw-rollout'), 'the tag added');
 
 
@@ -389,7 +400,7 @@ sub cpe {
 is(cpe(token => 'nope'), 0, 'session_cpe: NOT_OURS');
 is(cpe(key => 'dl-2', status => 'fault', result => '{"faultCode":9010}'),
    1, 'RECORDED');
-is(r('XLEN', 'cwmp:requests'), 1, 'the request in cwmp:requests');
+is(scalar @{ outbox('requests') }, 1, 'the request in the outbox');
 is(results()->[-1]{task}, 'dl-2', 'the pending transfer has its result');
 is(results()->[-1]{status}, 'fault', '... a fault');
 is(r('HLEN', dkey(':pending')), 0, '... and left the pending hash');
@@ -404,7 +415,7 @@ r('HSET', dkey(':auth'), 'password', 'pw');
 
 sub auth {
     my (%o) = @_;
-    return script('auth', {}, $o{what} // 'check', 2, 100, 60000,
+    return script('auth', {}, $o{what} // 'check', 2, 60000,
                   $o{nonce} // '', $o{nc} // '', 300000, $now);
 }
 
@@ -419,7 +430,86 @@ auth(what => 'fail');
 $a = auth();
 is($a->[0], 2, 'over the limit: LIMITED');
 ok($a->[1] > 0 && $a->[1] <= 60000, '... until the window ends');
-ok(r('GET', 'cwmp:authfail:127.0.0.1') == 2, 'the address counted too');
+is(r('KEYS', 'cwmp:authfail*')->[0], undef,
+   "the address is another slot's (auth_address.lua)");
+
+sub address {
+    my (%o) = @_;
+    return script('auth_address', {address => '192.0.2.9'},
+                  $o{what} // 'check', 2, 60000);
+}
+
+is(address()->[0], 1, 'auth_address: OK');
+is(address(what => 'fail')->[0], 4, 'a failure: FAILED, counted');
+address(what => 'fail');
+$a = address();
+is($a->[0], 2, 'over the limit: LIMITED');
+ok($a->[1] > 0 && $a->[1] <= 60000, '... until the window ends');
+is(r('GET', 'cwmp:authfail:{192.0.2.9}'), 2, '... on the address\'s key');
+
+
+# --- shard_append.lua ----------------------------------------------------
+
+r('FLUSHDB');
+open_session();
+r('RPUSH', dkey(':tasks'), json({id => 'g9', name => 'getParameterValues',
+                                 parameterNames => ['A.B']}));
+step(rpc_id => 'R1');
+step(answered => 'R1', status => 'done', result => '{}',
+     answer => 'GetParameterValuesResponse');
+
+# what nginx relays: each outbox entry as (id, kind, f, fields)
+sub relay_args {
+    my @e = @{ r('XRANGE', dkey(':outbox'), '-', '+') };
+    my @a;
+    for my $e (grep { { @{ $_->[1] } }->{k} ne 'campaign' } @e) {
+        my @f = @{ $e->[1] };
+        my (undef, $kind, @fields) = @f;
+        push @a, "$D/$e->[0]", $kind, @fields / 2, @fields;
+    }
+    return (scalar(@a) ? scalar(grep { m{^\Q$D\E/} } @a) : 0, @a);
+}
+
+my @relay = relay_args();
+is($relay[0], 2, 'two entries to relay: the index, the result');
+my $shard = { shard => 7 };
+is(script('shard_append', $shard, $now, @relay), 2,
+   'shard_append: both new');
+is(r('ZSCORE', 'cwmp:devices:{7}', $D), $now, 'the index has the device');
+my $rs = r('XRANGE', 'cwmp:results:{7}', '-', '+');
+is(scalar @$rs, 1, 'the result in the shard');
+is({ @{ $rs->[0][1] } }->{task}, 'g9', '... its task id');
+ok(!grep({ $_ eq 'k' } @{ $rs->[0][1] }), '... without the outbox kind');
+is(script('shard_append', $shard, $now, @relay), 0,
+   'relayed again (a worker died before XDEL): nothing new');
+is(r('XLEN', 'cwmp:results:{7}'), 1, '... still one result');
+is(script('shard_append', $shard, $now + 7200, 0), 0,
+   'an hour later the ids are forgotten');
+is(r('ZCARD', 'cwmp:relayed:{7}'), 0, '... the dedupe set trimmed');
+
+
+# --- campaign.lua --------------------------------------------------------
+
+r('FLUSHDB');
+
+my $fw = { policy => 'fw' };
+my $rules = json([2, 0.5, 4]);
+is(script('campaign', $fw, $now, 2, 'd1/1-0', 'enter', 'd1', $rules,
+          'd2/1-0', 'enter', 'd2', $rules), 2, 'campaign: two devices enter');
+is(r('HGET', 'cwmp:campaign:{fw}', 'in_progress'), 2, '... in progress');
+is(script('campaign', $fw, $now, 1, 'd1/1-0', 'enter', 'd1', $rules), 0,
+   'the same step again: nothing');
+is(r('HGET', 'cwmp:campaign:{fw}', 'in_progress'), 2, '... still 2');
+script('campaign', $fw, $now, 1, 'd1/2-0', 'done', 'd1', $rules);
+is(r('HGET', 'cwmp:campaign:{fw}:devices', 'd1'), 'done', 'a device done');
+is(r('HGET', 'cwmp:campaign:{fw}', 'done'), 1, '... counted');
+script('campaign', $fw, $now, 1, 'd2/2-0', 'fail', 'd2', $rules);
+is(r('HGET', 'cwmp:campaign:{fw}', 'in_progress'), 0, 'one failed');
+is(r('HGET', 'cwmp:campaign:{fw}', 'paused'), undef, '... not yet paused');
+script('campaign', $fw, $now, 1, 'd3/1-0', 'fail', 'd3', $rules);
+like(r('HGET', 'cwmp:campaign:{fw}', 'paused'), qr/stop_after_failures 2/,
+     'the second failure pauses it');
+is(r('HGET', 'cwmp:campaign:{fw}', 'paused_by'), 'd3', '... by whom');
 
 
 # --- connreq_prepare.lua -------------------------------------------------

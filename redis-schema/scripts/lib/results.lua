@@ -5,8 +5,17 @@
 -- closure's upvalues cost each call of the script.
 --
 -- A task's id is its "id", else the first TASK_ID_LEN hex digits of the
--- SHA1 of its text (nginx derives the same one for a CommandKey).  Streams
--- are capped at about STREAM_MAXLEN entries (XADD MAXLEN ~).
+-- SHA1 of its text (nginx derives the same one for a CommandKey).
+--
+-- What a device's script says to the shared keys (a result, a CPE request,
+-- the index entry, a campaign's step) goes into the device's outbox, a
+-- stream on the device's own slot, as an entry whose "k" names the kind:
+-- nginx relays it to cwmp:results:{<shard>}, cwmp:requests:{<shard>},
+-- cwmp:devices:{<shard>} (shard_append.lua) or cwmp:campaign:{<policy>}
+-- (campaign.lua), once, and deletes it (ngx_http_cwmp_store_relay.c).  A
+-- script never writes a key of another slot.  The shared streams are
+-- capped at about STREAM_MAXLEN entries altogether (XADD MAXLEN ~, a
+-- SHARDS-th in each).
 --
 -- CONST STREAM_MAXLEN '1000000'  C: NGX_HTTP_CWMP_STREAM_MAXLEN
 -- CONST TASK_ID_LEN 16  C: NGX_HTTP_CWMP_TASK_ID_LEN
@@ -31,14 +40,14 @@ local function task_id(task, t)
     return id
 end
 
--- XADD <stream> MAXLEN ~ STREAM_MAXLEN * <field value ...>
-local function xadd(stream, ...)
-    return redis.call('XADD', stream, 'MAXLEN', '~', STREAM_MAXLEN, '*', ...)
+-- an entry of the outbox: XADD <outbox> * k <kind> <field value ...>
+local function xadd(outbox, kind, ...)
+    return redis.call('XADD', outbox, '*', 'k', kind, ...)
 end
 
 -- a task's result: device, task (its id), name, status, result, time
-local function record(stream, device, id, name, status, result, now)
-    return redis.call('XADD', stream, 'MAXLEN', '~', STREAM_MAXLEN, '*',
+local function record(outbox, device, id, name, status, result, now)
+    return redis.call('XADD', outbox, '*', 'k', 'results',
                       'device', device, 'task', id, 'name', name,
                       'status', status, 'result', result, 'time', now)
 end

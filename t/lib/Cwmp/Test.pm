@@ -342,18 +342,57 @@ sub push_tasks {
           map { ref $_ ? json($_) : $_ } @tasks);
 }
 
-# the results stream, oldest first: [{device, task, name, status,
+# The slot of a key (CRC16/XMODEM of its hash tag, as Redis Cluster), and
+# a device's shard of the shared streams (its slot's low 4 bits, as
+# ngx_http_cwmp_store_shard() has it).
+sub slot {
+    my ($key) = @_;
+    $key = $1 if $key =~ /\{([^}]+)\}/;
+    my $crc = 0;
+    for my $c (unpack 'C*', $key) {
+        $crc ^= $c << 8;
+        for (1 .. 8) {
+            $crc = ($crc & 0x8000) ? (($crc << 1) ^ 0x1021) : ($crc << 1);
+            $crc &= 0xffff;
+        }
+    }
+    return $crc % 16384;
+}
+
+our $Shards = 16;
+
+sub shard { slot("{$_[0]}") % $Shards }
+
+# a sharded stream's entries, all shards, oldest first (by entry id)
+sub stream_entries {
+    my ($name) = @_;
+    my @all;
+    for my $s (0 .. $Shards - 1) {
+        push @all, @{ redis('XRANGE', "cwmp:$name:{$s}", '-', '+') || [] };
+    }
+    my $ms = sub { my ($t, $n) = split /-/, $_[0]; [$t, $n] };
+    return [sort {
+        my ($x, $y) = ($ms->($a->[0]), $ms->($b->[0]));
+        $x->[0] <=> $y->[0] || $x->[1] <=> $y->[1]
+    } @all];
+}
+
+# the results streams, oldest first: [{device, task, name, status,
 # result (decoded), time}]
 sub results {
-    my $entries = redis('XRANGE', 'cwmp:results', '-', '+');
     my @out;
-    for my $e (@$entries) {
+    for my $e (@{ stream_entries('results') }) {
         my %f = @{ $e->[1] };
         $f{result} = eval { JSON::PP->new->decode($f{result}) }
                      // $f{result};
         push @out, \%f;
     }
     return \@out;
+}
+
+# the CPE requests streams, oldest first: [{device, method, args, time}]
+sub requests {
+    return [map { my %f = @{ $_->[1] }; \%f } @{ stream_entries('requests') }];
 }
 
 sub last_result { my $r = results(); $r->[-1] }

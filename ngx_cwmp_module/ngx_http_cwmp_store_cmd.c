@@ -1,0 +1,283 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * A Redis command written: its name, its arguments, the names of keys.
+ * A script call's KEYS come from its header (ngx_http_cwmp_scripts.c);
+ * the store writes its arguments in the header's order.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_cwmp_store.h"
+
+
+static ngx_int_t ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix,
+    ngx_str_t *key, ngx_str_t *tag, char *name);
+
+
+/* a command of max arguments at most, the first its name */
+
+ngx_int_t
+ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_cmd_t *c,
+    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
+    ngx_uint_t max, char *name)
+{
+    c->st = st;
+    c->pool = owner->pool;
+    c->log = owner->log;
+    c->max = max;
+    c->failed = 0;
+    c->cmd.nargs = 0;
+    ngx_str_null(&c->route);
+    ngx_str_null(&c->outbox);
+
+    c->cmd.args = ngx_palloc(owner->pool, max * sizeof(ngx_str_t));
+    if (c->cmd.args == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_store_arg_text(c, name);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A script call: EVALSHA <sha> <nkeys> <keys>, and room for nargv more
+ * arguments.  A key name starting with ":" (or empty) is the device's,
+ * <prefix>device:{<tag>}<name>; one with "{}" has the tag in its braces
+ * (a shard, a policy, an address); any other is a global <prefix><name>.
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_script(ngx_http_cwmp_store_cmd_t *c,
+    ngx_http_cwmp_store_t *st, ngx_http_cwmp_store_owner_t *owner,
+    ngx_uint_t script, ngx_str_t *tag, ngx_uint_t nargv)
+{
+    char       **keys;
+    ngx_uint_t   i, n;
+
+    keys = ngx_http_cwmp_script_keys[script];
+
+    for (n = 0; keys[n]; n++) { /* void */ }
+
+    if (ngx_http_cwmp_store_cmd(c, st, owner, 3 + n + nargv, "EVALSHA")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_store_arg(c, ngx_http_cwmp_redis_script(st->redis, script));
+    ngx_http_cwmp_store_arg_num(c, n);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_cwmp_store_key(owner->pool, &st->prefix,
+                                    &c->cmd.args[3 + i], tag, keys[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_strcmp(keys[i], ":outbox") == 0) {
+            c->outbox = c->cmd.args[3 + i];
+        }
+    }
+
+    c->cmd.nargs += n;
+
+    /* a script's keys are all on the slot of its first */
+
+    if (n) {
+        c->route = c->cmd.args[3];
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_cwmp_store_arg(ngx_http_cwmp_store_cmd_t *c, ngx_str_t *s)
+{
+    if (c->cmd.nargs == c->max) {
+        c->failed = 1;
+        return;
+    }
+
+    c->cmd.args[c->cmd.nargs++] = *s;
+}
+
+
+void
+ngx_http_cwmp_store_arg_text(ngx_http_cwmp_store_cmd_t *c, char *s)
+{
+    ngx_str_t  a;
+
+    a.data = (u_char *) s;
+    a.len = ngx_strlen(s);
+
+    ngx_http_cwmp_store_arg(c, &a);
+}
+
+
+/* a number as a command argument */
+
+void
+ngx_http_cwmp_store_arg_num(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n)
+{
+    ngx_str_t  a;
+
+    a.data = ngx_pnalloc(c->pool, NGX_INT_T_LEN);
+    if (a.data == NULL) {
+        c->failed = 1;
+        return;
+    }
+
+    a.len = ngx_sprintf(a.data, "%ui", n) - a.data;
+
+    ngx_http_cwmp_store_arg(c, &a);
+}
+
+
+/* n, then the n strings of the list (NULL: none) */
+
+void
+ngx_http_cwmp_store_arg_list(ngx_http_cwmp_store_cmd_t *c, ngx_array_t *list)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   i, n;
+
+    n = list ? list->nelts : 0;
+
+    ngx_http_cwmp_store_arg_num(c, n);
+
+    s = n ? list->elts : NULL;
+
+    for (i = 0; i < n; i++) {
+        ngx_http_cwmp_store_arg(c, &s[i]);
+    }
+}
+
+
+/*
+ * n, then each campaign's name, why it is paused and its devices in
+ * progress, as this worker last read them ("", "0" until it did)
+ */
+
+void
+ngx_http_cwmp_store_arg_campaigns(ngx_http_cwmp_store_cmd_t *c,
+    ngx_array_t *list)
+{
+    ngx_str_t                       *name, none, zero;
+    ngx_uint_t                       i, j, n;
+    ngx_http_cwmp_store_counters_t  *k;
+
+    n = list ? list->nelts : 0;
+    name = n ? list->elts : NULL;
+    k = c->st->counters ? c->st->counters->elts : NULL;
+
+    ngx_str_set(&none, "");
+    ngx_str_set(&zero, "0");
+
+    ngx_http_cwmp_store_arg_num(c, n);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_cwmp_store_arg(c, &name[i]);
+
+        for (j = 0; k && j < c->st->counters->nelts; j++) {
+            if (k[j].name.len == name[i].len
+                && ngx_strncmp(k[j].name.data, name[i].data, name[i].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (k && j < c->st->counters->nelts) {
+            ngx_http_cwmp_store_arg(c, &k[j].paused);
+            ngx_http_cwmp_store_arg(c, k[j].in_progress.len
+                                       ? &k[j].in_progress : &zero);
+
+        } else {
+            ngx_http_cwmp_store_arg(c, &none);
+            ngx_http_cwmp_store_arg(c, &zero);
+        }
+    }
+}
+
+
+/* a global key's name (its prefix, for a script to complete) */
+
+void
+ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name)
+{
+    ngx_http_cwmp_store_arg_tagged(c, name, NULL);
+}
+
+
+/* a key as a command's argument: its name as a script's KEYS have it */
+
+void
+ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
+    ngx_str_t *tag)
+{
+    ngx_str_t  key;
+
+    if (ngx_http_cwmp_store_key(c->pool, &c->st->prefix, &key, tag, name)
+        != NGX_OK)
+    {
+        c->failed = 1;
+        return;
+    }
+
+    if (c->route.len == 0) {
+        c->route = key;
+    }
+
+    ngx_http_cwmp_store_arg(c, &key);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
+    ngx_str_t *tag, char *name)
+{
+    u_char      *p, *braces;
+    size_t       len;
+    ngx_uint_t   device;
+
+    len = ngx_strlen(name);
+    device = (len == 0 || name[0] == ':');
+    braces = device ? NULL : (u_char *) ngx_strstr(name, "{}");
+
+    key->data = ngx_pnalloc(pool, prefix->len + len
+                                     + (device ? sizeof("device:{}") - 1 : 0)
+                                     + ((device || braces) ? tag->len : 0));
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, prefix->data, prefix->len);
+
+    if (device) {
+        p = ngx_cpymem(p, "device:{", sizeof("device:{") - 1);
+        p = ngx_cpymem(p, tag->data, tag->len);
+        *p++ = '}';
+        p = ngx_cpymem(p, name, len);
+
+    } else if (braces) {
+        /* "results:{}" + "7": "results:{7}" */
+        p = ngx_cpymem(p, name, braces + 1 - (u_char *) name);
+        p = ngx_cpymem(p, tag->data, tag->len);
+        p = ngx_cpymem(p, braces + 1, len - (braces + 1 - (u_char *) name));
+
+    } else {
+        p = ngx_cpymem(p, name, len);
+    }
+
+    key->len = p - key->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,962 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ *
+ * The relay between a device's slot and the shared keys.  A device's
+ * script never writes a key of another slot (Redis Cluster refuses it): it
+ * writes what the shared keys must learn (a result, a CPE request, the
+ * index entry, a campaign step) into the device's outbox (a stream,
+ * results.lua), and the store reads the outbox in the same round trip as
+ * the script.  Then, before the owner hears back:
+ *
+ *   shard_append.lua   the device's shard (cwmp:results:{S},
+ *                      cwmp:requests:{S}, cwmp:devices:{S}), each entry
+ *                      once (its id is remembered for an hour);
+ *   campaign.lua       a campaign's counters and stop rules
+ *                      (cwmp:campaign:{<policy>}), each step once;
+ *   XDEL               the entries relayed leave the outbox.
+ *
+ * A relay that fails leaves its entries in the outbox: the device's next
+ * call relays them, and so does the sweeper (one worker per host SCANs
+ * each master for outboxes a dead worker left).  Nothing the script stored
+ * is lost between the two slots, nothing is relayed twice.
+ *
+ * The campaigns' counters go the other way: every second each worker reads
+ * them (paused, in_progress) for the policies, which a device's script
+ * cannot read either.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_cwmp_store.h"
+
+
+#define NGX_HTTP_CWMP_RELAY_COUNTERS  1000    /* ms, the campaigns read */
+#define NGX_HTTP_CWMP_RELAY_SWEEP     5000    /* ms, a SCAN step */
+#define NGX_HTTP_CWMP_RELAY_DRAINS    16      /* outboxes at once */
+
+
+typedef struct {
+    ngx_http_cwmp_store_t           *st;
+    ngx_event_t                      counters;
+    ngx_event_t                      sweep;
+    ngx_uint_t                       sweeps;     /* SCAN steps so far */
+    ngx_str_t                        cursor[64]; /* per master */
+    u_char                           cursor_buf[64][NGX_INT64_LEN];
+    ngx_uint_t                       drains;     /* in progress */
+    ngx_uint_t                       scanning;
+    ngx_uint_t                       master;     /* the one scanned */
+} ngx_http_cwmp_relay_t;
+
+
+static ngx_int_t ngx_http_cwmp_store_relay_appends(
+    ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_store_relay_campaign(
+    ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *policy);
+static ngx_int_t ngx_http_cwmp_store_relay_delete(
+    ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_str_t *ngx_http_cwmp_store_field(ngx_http_cwmp_store_entry_t *e,
+    char *name);
+static ngx_int_t ngx_http_cwmp_store_relayed(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_entry_id(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_entry_t *e, ngx_str_t *id);
+
+static void ngx_http_cwmp_store_counters(ngx_event_t *ev);
+static ngx_int_t ngx_http_cwmp_store_counted(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static void ngx_http_cwmp_store_counters_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_store_sweep(ngx_event_t *ev);
+static ngx_int_t ngx_http_cwmp_store_scanned(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static void ngx_http_cwmp_store_scan_done(ngx_http_cwmp_redis_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay,
+    u_char *key, size_t len);
+static void ngx_http_cwmp_store_drained(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_cwmp_store_relay_outbox(
+    ngx_http_cwmp_redis_op_t *op, ngx_uint_t i, void *reply);
+
+
+/* a device's shard, 0 to SHARDS - 1 (its slot's last bits), as text */
+
+ngx_uint_t
+ngx_http_cwmp_store_shard(ngx_str_t *device_id, u_char *tag)
+{
+    ngx_uint_t  shard;
+
+    shard = ngx_http_cwmp_redis_slot(device_id->data, device_id->len)
+            & (NGX_HTTP_CWMP_SHARDS - 1);
+
+    return ngx_sprintf(tag, "%ui", shard) - tag;
+}
+
+
+/*
+ * XRANGE of the outbox: [[id, [field, value, ...]], ...], copied into the
+ * call's pool; "k" is the entry's kind
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx, void *reply)
+{
+    u_char                       *p, *q;
+    ngx_str_t                     s;
+    ngx_uint_t                    j, k;
+    redisReply                   *rr, *e, *f;
+    ngx_http_cwmp_store_entry_t  *entry;
+
+    rr = reply;
+
+    if (rr->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                      "redis: an outbox read gave no entries");
+        return NGX_OK;      /* the script's outcome stands */
+    }
+
+    if (rr->elements == 0) {
+        return NGX_OK;
+    }
+
+    ctx->outbox = ngx_array_create(ctx->pool, rr->elements,
+                                   sizeof(ngx_http_cwmp_store_entry_t));
+    if (ctx->outbox == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (j = 0; j < rr->elements; j++) {
+        e = rr->element[j];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+            || e->element[0]->type != REDIS_REPLY_STRING
+            || e->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            continue;
+        }
+
+        f = e->element[1];
+
+        entry = ngx_array_push(ctx->outbox);
+        if (entry == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(entry, sizeof(ngx_http_cwmp_store_entry_t));
+
+        entry->fields = ngx_palloc(ctx->pool,
+                                   (f->elements + 1) * sizeof(ngx_str_t));
+        if (entry->fields == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.len = e->element[0]->len;
+        s.data = (u_char *) e->element[0]->str;
+
+        entry->id.data = ngx_pstrdup(ctx->pool, &s);
+        entry->id.len = s.len;
+
+        if (entry->id.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (k = 0; k + 1 < f->elements; k += 2) {
+            if (f->element[k]->type != REDIS_REPLY_STRING
+                || f->element[k + 1]->type != REDIS_REPLY_STRING)
+            {
+                continue;
+            }
+
+            s.len = f->element[k]->len + f->element[k + 1]->len;
+            p = ngx_pnalloc(ctx->pool, s.len + 1);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            q = ngx_cpymem(p, f->element[k]->str, f->element[k]->len);
+            ngx_memcpy(q, f->element[k + 1]->str, f->element[k + 1]->len);
+
+            if (f->element[k]->len == 1 && f->element[k]->str[0] == 'k') {
+                entry->kind.data = q;
+                entry->kind.len = f->element[k + 1]->len;
+                continue;
+            }
+
+            entry->fields[entry->nfields].data = p;
+            entry->fields[entry->nfields].len = f->element[k]->len;
+            entry->fields[entry->nfields + 1].data = q;
+            entry->fields[entry->nfields + 1].len = f->element[k + 1]->len;
+            entry->nfields += 2;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The relay's next step for a call whose outbox had entries: the appends,
+ * then the delete.  NGX_OK: ops in flight; NGX_DONE: the relay is over
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx)
+{
+    switch (ctx->relaying) {
+
+    case 0:
+        ctx->relaying = 1;
+
+        if (ngx_http_cwmp_store_relay_appends(ctx) == NGX_OK) {
+            return NGX_OK;
+        }
+
+        /* nothing to append (or a failure): to the delete */
+
+        /* fall through */
+
+    case 1:
+        if (ctx->relay_failed) {
+            ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                          "cwmp: the outbox of \"%V\" is not relayed yet: "
+                          "its next call, or the sweeper, relays it",
+                          &ctx->device_id);
+            return NGX_DONE;
+        }
+
+        ctx->relaying = 2;
+
+        return ngx_http_cwmp_store_relay_delete(ctx) == NGX_OK
+               ? NGX_OK : NGX_DONE;
+
+    default:
+        return NGX_DONE;
+    }
+}
+
+
+/* one op per target slot: the device's shard, each campaign's */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
+{
+    u_char                        tag[NGX_INT_T_LEN];
+    ngx_str_t                     shard, id, *policy;
+    ngx_uint_t                    i, j, n, nargs;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    /* results, requests, the index: shard_append.lua on the shard */
+
+    n = 0;
+    nargs = 0;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        if (e[i].kind.len && ngx_strncmp(e[i].kind.data, "campaign", 8) != 0)
+        {
+            n++;
+            nargs += 3 + e[i].nfields;
+        }
+    }
+
+    if (n) {
+        shard.data = tag;
+        shard.len = ngx_http_cwmp_store_shard(&ctx->device_id, tag);
+
+        if (ngx_http_cwmp_store_script(&c, ctx->st, &owner,
+                                       NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND,
+                                       &shard, 2 + nargs)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
+        ngx_http_cwmp_store_arg_num(&c, n);
+
+        for (i = 0; i < ctx->outbox->nelts; i++) {
+            if (e[i].kind.len == 0
+                || ngx_strncmp(e[i].kind.data, "campaign", 8) == 0)
+            {
+                continue;
+            }
+
+            if (ngx_http_cwmp_store_entry_id(ctx, &e[i], &id) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            ngx_http_cwmp_store_arg(&c, &id);
+            ngx_http_cwmp_store_arg(&c, &e[i].kind);
+            ngx_http_cwmp_store_arg_num(&c, e[i].nfields / 2);
+
+            for (j = 0; j < e[i].nfields; j++) {
+                ngx_http_cwmp_store_arg(&c, &e[i].fields[j]);
+            }
+
+            e[i].kind.len = 0;      /* on its way */
+        }
+
+        if (ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                           ngx_http_cwmp_store_relayed)
+            != NGX_OK)
+        {
+            ctx->relay_failed = 1;
+            return NGX_ERROR;
+        }
+    }
+
+    /* the campaigns' steps, a policy at a time (an op each) */
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        if (e[i].kind.len == 0) {
+            continue;
+        }
+
+        policy = ngx_http_cwmp_store_field(&e[i], "policy");
+
+        if (policy == NULL) {
+            e[i].kind.len = 0;      /* not ours to read: deleted */
+            continue;
+        }
+
+        if (ctx->nops == NGX_HTTP_CWMP_STORE_OPS) {
+            /* the rest with the device's next call */
+            break;
+        }
+
+        if (ngx_http_cwmp_store_relay_campaign(ctx, policy) != NGX_OK) {
+            ctx->relay_failed = 1;
+            break;
+        }
+    }
+
+    return ctx->nops ? NGX_OK : NGX_DONE;
+}
+
+
+/* campaign.lua on the policy's slot, with its steps in the outbox */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_campaign(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_str_t *policy)
+{
+    ngx_str_t                     id, *p, *v, none;
+    ngx_uint_t                    i, n;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+    n = 0;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        p = e[i].kind.len ? ngx_http_cwmp_store_field(&e[i], "policy") : NULL;
+
+        if (p && p->len == policy->len
+            && ngx_strncmp(p->data, policy->data, p->len) == 0)
+        {
+            n++;
+        }
+    }
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    if (ngx_http_cwmp_store_script(&c, ctx->st, &owner,
+                                   NGX_HTTP_CWMP_SCRIPT_CAMPAIGN, policy,
+                                   2 + 4 * n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&none, "");
+
+    ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
+    ngx_http_cwmp_store_arg_num(&c, n);
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        p = e[i].kind.len ? ngx_http_cwmp_store_field(&e[i], "policy") : NULL;
+
+        if (p == NULL || p->len != policy->len
+            || ngx_strncmp(p->data, policy->data, p->len) != 0)
+        {
+            continue;
+        }
+
+        if (ngx_http_cwmp_store_entry_id(ctx, &e[i], &id) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg(&c, &id);
+        v = ngx_http_cwmp_store_field(&e[i], "step");
+        ngx_http_cwmp_store_arg(&c, v ? v : &none);
+        v = ngx_http_cwmp_store_field(&e[i], "device");
+        ngx_http_cwmp_store_arg(&c, v ? v : &ctx->device_id);
+        v = ngx_http_cwmp_store_field(&e[i], "rules");
+        ngx_http_cwmp_store_arg(&c, v ? v : &none);
+
+        e[i].kind.len = 0;
+    }
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                          ngx_http_cwmp_store_relayed);
+}
+
+
+/* XDEL of what was relayed (kind emptied as it went) */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_delete(ngx_http_cwmp_store_ctx_t *ctx)
+{
+    ngx_uint_t                    i, n;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+    n = 0;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        n += (e[i].kind.len == 0);
+    }
+
+    if (n == 0) {
+        return NGX_DONE;
+    }
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    if (ngx_http_cwmp_store_cmd(&c, ctx->st, &owner, 2 + n, "XDEL")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_store_arg(&c, &ctx->outbox_key);
+    c.route = ctx->outbox_key;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        if (e[i].kind.len == 0) {
+            ngx_http_cwmp_store_arg(&c, &e[i].id);
+        }
+    }
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                          ngx_http_cwmp_store_relayed);
+}
+
+
+/* "<device>/<entry id>": what the shard and the campaign remember */
+
+static ngx_int_t
+ngx_http_cwmp_store_entry_id(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_entry_t *e, ngx_str_t *id)
+{
+    id->len = ctx->device_id.len + 1 + e->id.len;
+    id->data = ngx_pnalloc(ctx->pool, id->len);
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(id->data, "%V/%V", &ctx->device_id, &e->id);
+
+    return NGX_OK;
+}
+
+
+static ngx_str_t *
+ngx_http_cwmp_store_field(ngx_http_cwmp_store_entry_t *e, char *name)
+{
+    size_t      len;
+    ngx_uint_t  j;
+
+    len = ngx_strlen(name);
+
+    for (j = 0; j + 1 < e->nfields; j += 2) {
+        if (e->fields[j].len == len
+            && ngx_strncmp(e->fields[j].data, name, len) == 0)
+        {
+            return &e->fields[j + 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a relay command's answer: a count, or an error */
+
+static ngx_int_t
+ngx_http_cwmp_store_relayed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                 *rr;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    rr = reply;
+    ctx = op->data;
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                      "redis refused the relay of \"%V\": \"%*s\"",
+                      &ctx->device_id, (size_t) rr->len, rr->str);
+
+        if (rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0) {
+            ngx_http_cwmp_redis_reset(op, "scripts were flushed");
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* --- the worker's loops -------------------------------------------------- */
+
+ngx_int_t
+ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
+    ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep)
+{
+    ngx_str_t                       *name;
+    ngx_uint_t                       i;
+    ngx_http_cwmp_relay_t           *relay;
+    ngx_http_cwmp_store_counters_t  *k;
+
+    relay = ngx_pcalloc(cycle->pool, sizeof(ngx_http_cwmp_relay_t));
+    if (relay == NULL) {
+        return NGX_ERROR;
+    }
+
+    relay->st = st;
+    st->relay = relay;
+
+    if (campaigns && campaigns->nelts) {
+        st->counters = ngx_array_create(cycle->pool, campaigns->nelts,
+                                        sizeof(ngx_http_cwmp_store_counters_t));
+        if (st->counters == NULL) {
+            return NGX_ERROR;
+        }
+
+        name = campaigns->elts;
+
+        for (i = 0; i < campaigns->nelts; i++) {
+            k = ngx_array_push(st->counters);
+            if (k == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(k, sizeof(ngx_http_cwmp_store_counters_t));
+            k->name = name[i];
+            k->paused.data = k->paused_buf;
+            k->in_progress.data = k->in_progress_buf;
+        }
+
+        relay->counters.handler = ngx_http_cwmp_store_counters;
+        relay->counters.data = relay;
+        relay->counters.log = cycle->log;
+        relay->counters.cancelable = 1;
+
+        ngx_add_timer(&relay->counters, 1);
+    }
+
+    if (sweep) {
+        for (i = 0; i < 64; i++) {
+            relay->cursor[i].data = relay->cursor_buf[i];
+            relay->cursor[i].len = 1;
+            relay->cursor_buf[i][0] = '0';
+        }
+
+        relay->sweep.handler = ngx_http_cwmp_store_sweep;
+        relay->sweep.data = relay;
+        relay->sweep.log = cycle->log;
+        relay->sweep.cancelable = 1;
+
+        ngx_add_timer(&relay->sweep, NGX_HTTP_CWMP_RELAY_SWEEP);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st)
+{
+    ngx_http_cwmp_relay_t  *relay;
+
+    relay = st->relay;
+
+    if (relay == NULL) {
+        return;
+    }
+
+    if (relay->counters.timer_set) {
+        ngx_del_timer(&relay->counters);
+    }
+
+    if (relay->sweep.timer_set) {
+        ngx_del_timer(&relay->sweep);
+    }
+}
+
+
+/* every second: HMGET cwmp:campaign:{<policy>} paused in_progress, each */
+
+static void
+ngx_http_cwmp_store_counters(ngx_event_t *ev)
+{
+    ngx_uint_t                       i;
+    ngx_pool_t                      *pool;
+    ngx_http_cwmp_relay_t           *relay;
+    ngx_http_cwmp_redis_op_t        *op;
+    ngx_http_cwmp_store_cmd_t        c;
+    ngx_http_cwmp_store_owner_t      owner;
+    ngx_http_cwmp_store_counters_t  *k;
+
+    relay = ev->data;
+    k = relay->st->counters->elts;
+
+    pool = ngx_create_pool(1024, ev->log);
+    if (pool == NULL) {
+        goto next;
+    }
+
+    owner.pool = pool;
+    owner.log = ev->log;
+    owner.data = NULL;
+
+    for (i = 0; i < relay->st->counters->nelts; i++) {
+
+        if (ngx_http_cwmp_store_cmd(&c, relay->st, &owner, 4, "HMGET")
+            != NGX_OK)
+        {
+            break;
+        }
+
+        ngx_http_cwmp_store_arg_tagged(&c, "campaign:{}", &k[i].name);
+        ngx_http_cwmp_store_arg_text(&c, "paused");
+        ngx_http_cwmp_store_arg_text(&c, "in_progress");
+
+        if (c.failed) {
+            break;
+        }
+
+        op = ngx_http_cwmp_redis_op_create(&c.cmd, 1, ev->log);
+        if (op == NULL) {
+            break;
+        }
+
+        op->data = &k[i];
+        op->reply = ngx_http_cwmp_store_counted;
+        op->done = ngx_http_cwmp_store_counters_done;
+        op->timer.cancelable = 1;
+
+        /* refused (Redis away): the counters stay as last read */
+        (void) ngx_http_cwmp_redis_submit(relay->st->redis, op, &c.route,
+                                          ev->log);
+    }
+
+    ngx_destroy_pool(pool);
+
+next:
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_CWMP_RELAY_COUNTERS);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_counted(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    size_t                           len;
+    redisReply                      *rr, *v;
+    ngx_http_cwmp_store_counters_t  *k;
+
+    rr = reply;
+    k = op->data;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 2) {
+        return NGX_ERROR;
+    }
+
+    v = rr->element[0];
+    len = (v->type == REDIS_REPLY_STRING)
+          ? ngx_min((size_t) v->len, sizeof(k->paused_buf)) : 0;
+    ngx_memcpy(k->paused_buf, v->str, len);
+    k->paused.len = len;
+
+    v = rr->element[1];
+    len = (v->type == REDIS_REPLY_STRING)
+          ? ngx_min((size_t) v->len, sizeof(k->in_progress_buf)) : 0;
+    ngx_memcpy(k->in_progress_buf, v->str, len);
+    k->in_progress.len = len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_store_counters_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    /* nothing to free: the counters are the worker's */
+}
+
+
+/*
+ * The sweeper: a SCAN step on one master after another, for outboxes a
+ * worker left (it died between a script and the relay); each found is
+ * relayed as a call of its own
+ */
+
+static void
+ngx_http_cwmp_store_sweep(ngx_event_t *ev)
+{
+    ngx_str_t                     any;
+    ngx_uint_t                    n, slots[64];
+    ngx_pool_t                   *pool;
+    ngx_http_cwmp_relay_t        *relay;
+    ngx_http_cwmp_redis_op_t     *op;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+
+    relay = ev->data;
+
+    if (relay->scanning || relay->drains) {
+        goto next;
+    }
+
+    n = ngx_http_cwmp_redis_masters(relay->st->redis, slots, 64);
+    if (n == 0) {
+        goto next;
+    }
+
+    relay->master = relay->sweeps++ % n;
+
+    pool = ngx_create_pool(1024, ev->log);
+    if (pool == NULL) {
+        goto next;
+    }
+
+    owner.pool = pool;
+    owner.log = ev->log;
+    owner.data = NULL;
+
+    if (ngx_http_cwmp_store_cmd(&c, relay->st, &owner, 8, "SCAN") != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        goto next;
+    }
+
+    ngx_http_cwmp_store_arg(&c, &relay->cursor[relay->master]);
+    ngx_http_cwmp_store_arg_text(&c, "MATCH");
+    ngx_str_set(&any, "*");
+    ngx_http_cwmp_store_arg_tagged(&c, ":outbox", &any);
+    ngx_http_cwmp_store_arg_text(&c, "COUNT");
+    ngx_http_cwmp_store_arg_text(&c, "1000");
+    ngx_http_cwmp_store_arg_text(&c, "TYPE");
+    ngx_http_cwmp_store_arg_text(&c, "stream");
+
+    op = c.failed ? NULL : ngx_http_cwmp_redis_op_create(&c.cmd, 1, ev->log);
+
+    ngx_destroy_pool(pool);
+
+    if (op == NULL) {
+        goto next;
+    }
+
+    op->slot = slots[relay->master];
+    op->data = relay;
+    op->reply = ngx_http_cwmp_store_scanned;
+    op->done = ngx_http_cwmp_store_scan_done;
+    op->timer.cancelable = 1;
+
+    if (ngx_http_cwmp_redis_submit(relay->st->redis, op, NULL, ev->log)
+        == NGX_OK)
+    {
+        relay->scanning = 1;
+    }
+
+next:
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_CWMP_RELAY_SWEEP);
+    }
+}
+
+
+/* [cursor, [key, ...]] */
+
+static ngx_int_t
+ngx_http_cwmp_store_scanned(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    ngx_uint_t              j;
+    redisReply             *rr, *keys;
+    ngx_http_cwmp_relay_t  *relay;
+
+    rr = reply;
+    relay = op->data;
+
+    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 2
+        || rr->element[0]->type != REDIS_REPLY_STRING
+        || rr->element[0]->len >= NGX_INT64_LEN
+        || rr->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(relay->cursor_buf[relay->master], rr->element[0]->str,
+               rr->element[0]->len);
+    relay->cursor[relay->master].len = rr->element[0]->len;
+
+    keys = rr->element[1];
+
+    for (j = 0; j < keys->elements; j++) {
+        if (keys->element[j]->type == REDIS_REPLY_STRING
+            && relay->drains < NGX_HTTP_CWMP_RELAY_DRAINS)
+        {
+            ngx_http_cwmp_store_drain(relay, (u_char *) keys->element[j]->str,
+                                      keys->element[j]->len);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_store_scan_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
+{
+    ngx_http_cwmp_relay_t  *relay;
+
+    relay = op->data;
+    relay->scanning = 0;
+}
+
+
+/* an outbox found: read and relayed as a call of its own, in its pool */
+
+static void
+ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay, u_char *key,
+    size_t len)
+{
+    u_char                       *open, *close;
+    ngx_pool_t                   *pool;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_ctx_t    *ctx;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_cwmp_store_owner_t   owner;
+
+    open = ngx_strlchr(key, key + len, '{');
+    close = open ? ngx_strlchr(open, key + len, '}') : NULL;
+
+    if (close == NULL || close == open + 1) {
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_cwmp_store_ctx_t));
+    if (cln == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_cwmp_store_ctx_t));
+
+    ctx->st = relay->st;
+    ctx->pool = pool;
+    ctx->log = ngx_cycle->log;
+    ctx->rc = NGX_OK;
+    ctx->handler = ngx_http_cwmp_store_drained;
+    ctx->data = ctx;
+
+    ctx->outbox_key.len = len;
+    ctx->outbox_key.data = ngx_pnalloc(pool, len);
+    ctx->device_id.len = close - open - 1;
+    ctx->device_id.data = ngx_pnalloc(pool, ctx->device_id.len);
+
+    owner.pool = pool;
+    owner.log = ngx_cycle->log;
+    owner.data = NULL;
+
+    if (ctx->outbox_key.data == NULL || ctx->device_id.data == NULL
+        || ngx_http_cwmp_store_cmd(&c, relay->st, &owner, 6, "XRANGE")
+           != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_memcpy(ctx->outbox_key.data, key, len);
+    ngx_memcpy(ctx->device_id.data, open + 1, ctx->device_id.len);
+
+    ngx_http_cwmp_store_arg(&c, &ctx->outbox_key);
+    ngx_http_cwmp_store_arg_text(&c, "-");
+    ngx_http_cwmp_store_arg_text(&c, "+");
+    ngx_http_cwmp_store_arg_text(&c, "COUNT");
+    ngx_http_cwmp_store_arg_text(&c, NGX_HTTP_CWMP_STORE_RELAY_MAX);
+    c.route = ctx->outbox_key;
+
+    /* the reply of this call's only command is the outbox's */
+    ctx->reply = NULL;
+
+    if (ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                       ngx_http_cwmp_store_relay_outbox)
+        != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    relay->drains++;
+    cln->handler = NULL;
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "cwmp: relaying the outbox \"%V\" a worker left",
+                  &ctx->outbox_key);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_outbox(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    return ngx_http_cwmp_store_relay_read(op->data, reply);
+}
+
+
+static void
+ngx_http_cwmp_store_drained(void *data, ngx_int_t rc)
+{
+    ngx_http_cwmp_store_ctx_t  *ctx = data;
+
+    ngx_http_cwmp_relay_t  *relay;
+
+    relay = ctx->st->relay;
+    relay->drains--;
+
+    ngx_destroy_pool(ctx->pool);
+}
