@@ -14,7 +14,7 @@ __DATA__
 
 === TEST 1: cwmp in a location: only POST is spoken
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
 --- config
     location /acs { cwmp; }
 --- request
@@ -31,7 +31,7 @@ method "GET" refused
 
 === TEST 2: every cwmp_redis option, and the key prefix is used
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT db=0 connect_timeout=500ms timeout=2s queue=16 prefix=acs1:;
+    cwmp_redis $TEST_NGINX_REDIS db=0 connect_timeout=500ms timeout=2s queue=16 prefix=acs1:;
     cwmp_auth off;
 --- config
     location /cwmp {

@@ -331,7 +331,7 @@ if ($req == 2) {
 
 === TEST 13: an abandoned session's plan is not run by the next session
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts; cwmp_auth off;
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts; cwmp_auth off;
 cwmp_policy attrs {
     notification InternetGatewayDevice.X.A 2;
     notification InternetGatewayDevice.X.B 2;
@@ -459,7 +459,7 @@ if ($req == 2) {
 
 === TEST 20: a parameter the device lacks, in a policy's batch read: read name by name, recorded absent, the rest applied
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy two {
         value InternetGatewayDevice.X.A 1;
@@ -492,7 +492,7 @@ if ($req == 5) {
 
 === TEST 21: ... its next session: the absent parameter is not asked for again
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy two {
         value InternetGatewayDevice.X.A 1;
@@ -507,7 +507,7 @@ if ($req == 5) {
 
 === TEST 22: ... a software version change: asked for again
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy two {
         value InternetGatewayDevice.X.A 1;
@@ -530,7 +530,7 @@ if ($req == 0) {
 
 === TEST 23: a parameter the device lacks, in a policy's SetParameterValues: set again without it
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy two {
         value InternetGatewayDevice.X.A 1;

@@ -50,7 +50,7 @@ __DATA__
 
 === TEST 1: policies compile; nginx -t accepts the shipped examples
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
@@ -64,7 +64,7 @@ GET /cwmp
 
 === TEST 2: a bad operator, with the file and line
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         match product_class == HG-100;
@@ -78,7 +78,7 @@ qr/\[emerg\] .*invalid operator "==": =, !=, ~ or !~ in \S+nginx\.conf:\d+/
 
 === TEST 3: a bad regex
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         match serial_number ~ "([a-z";
@@ -92,7 +92,7 @@ qr/\[emerg\] .*pcre2?_compile\(\) failed: .* in \S+nginx\.conf:\d+/
 
 === TEST 4: an unknown variable in a value
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         value InternetGatewayDevice.X.Y "a-$serial";
@@ -105,7 +105,7 @@ qr/\[emerg\] .*unknown variable "\$serial" in "a-\$serial": .* in \S+nginx\.conf
 
 === TEST 5: a policy without an action, a duplicate, a bad window
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         match oui = 00AB12;
@@ -118,7 +118,7 @@ qr/\[emerg\] .*policy "p" has no action in \S+nginx\.conf:\d+/
 
 === TEST 6: a duplicate policy name
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p { reboot; }
     cwmp_policy p { reboot; }
@@ -130,7 +130,7 @@ qr/\[emerg\] .*duplicate policy "p" in \S+nginx\.conf:\d+/
 
 === TEST 7: a bad window, a bad percent, a bad firmware URL, an unknown action
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         match window 25:00-03:00;
@@ -144,7 +144,7 @@ qr/\[emerg\] .*invalid window "25:00-03:00", HH:MM-HH:MM \(UTC\) expected in \S+
 
 === TEST 8: percent over 100
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         match percent 101;
@@ -158,7 +158,7 @@ qr/\[emerg\] .*invalid number "101": 0 to 100 in \S+nginx\.conf:\d+/
 
 === TEST 9: firmware over ftp is refused
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         firmware 2.0 ftp://fw.example.net/a.bin;
@@ -171,7 +171,7 @@ qr/\[emerg\] .*invalid firmware URL "ftp:\/\/fw\.example\.net\/a\.bin": http:\/\
 
 === TEST 10: an unknown action
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p {
         factory_reset_everything;
@@ -184,7 +184,7 @@ qr/\[emerg\] .*unknown or invalid "factory_reset_everything" in a policy in \S+n
 
 === TEST 11: first session: unknown values fetched, then one SetParameterValues
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
@@ -216,7 +216,7 @@ if ($req == 3) {
 
 === TEST 12: a second session with nothing changed sends nothing (two Redis calls)
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- pipelined_requests eval
@@ -228,7 +228,7 @@ if ($req == 3) {
 
 === TEST 13: and a third right after it
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
@@ -246,7 +246,7 @@ if ($req == 1) {
 
 === TEST 14: the customer changed the SSID: it is set back, and only it
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- pipelined_requests eval
@@ -264,7 +264,7 @@ if ($req == 1) {
 
 === TEST 15: a tag opts a device out; a product class that does not match
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
@@ -282,7 +282,7 @@ Cwmp::Test::redis('SREM', "$main::K:tags", 'own-wifi') if $req == 1;
 
 === TEST 16: queued tasks run first, then the policies
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
@@ -303,7 +303,7 @@ Cwmp::Test::push_tasks($main::D, {id => 'op-1', name => 'getRPCMethods'});
 
 === TEST 17: matching on a cached parameter, an event, a variable from the cache
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy hw1 {
         match param InternetGatewayDevice.DeviceInfo.HardwareVersion ~ "^HW[0-9]$";
@@ -328,7 +328,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.Label', 'n
 
 === TEST 18: the same policy on a periodic Inform: the event does not match
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy hw1 {
         match event "1 BOOT";
@@ -343,7 +343,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.Label', 'n
 
 === TEST 19: tags, notification, refresh, reboot: each once
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy once {
         tag add provisioned;
@@ -373,7 +373,7 @@ Cwmp::Test::redis('SADD', "$main::K:tags", 'new');
 
 === TEST 20: the reboot reported done (M Reboot), the rest remembered
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy once {
         tag add provisioned;
@@ -404,7 +404,7 @@ if ($req == 1) {
 
 === TEST 21: a fault: recorded, and the policy waits for its back-off
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
@@ -435,7 +435,7 @@ if ($req == 2) {
 
 === TEST 22: the next session leaves it alone (back-off)
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
@@ -449,7 +449,7 @@ if ($req == 2) {
 
 === TEST 23: cleared by an operator (HDEL), the policy runs again
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy bad {
         value InternetGatewayDevice.X.ReadOnly "1";
@@ -471,7 +471,7 @@ if ($req == 2) {
 
 === TEST 24: 0 BOOTSTRAP: the cache is dropped and the service re-established
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/wifi-per-class.conf;
 --- init
@@ -495,7 +495,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", $main::SSID, 'isp-S1', $main::AUTO,
 --- http_config eval
 my @t = gmtime(time + 7200);
 my @u = gmtime(time + 10800);
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts;
 cwmp_auth off;
 cwmp_policy none { match percent 0; value InternetGatewayDevice.X.A 1; }
 cwmp_policy later {
@@ -516,7 +516,7 @@ Cwmp::Test::redis('HSET', "$main::K:params", 'InternetGatewayDevice.X.A', '0');
 --- http_config eval
 my @t = gmtime(time - 3600);
 my @u = gmtime(time + 3600);
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts;
 cwmp_auth off;
 cwmp_policy now {
     match percent 100;
@@ -533,7 +533,7 @@ cwmp_policy now {
 
 === TEST 27: a firmware campaign: the Download, the device in progress
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
@@ -563,7 +563,7 @@ if ($req == 2) {
 
 === TEST 28: a firmware campaign: a session in between sends nothing
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
@@ -580,7 +580,7 @@ if ($req == 2) {
 
 === TEST 29: the new version ends it
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw2 {
         match product_class = HG-100;
@@ -604,7 +604,7 @@ if ($req == 1) {
 
 === TEST 30: a campaign pauses itself on its stop rule
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw3 {
         match product_class = HG-100;
@@ -630,7 +630,7 @@ if ($req == 2) {
 
 === TEST 31: and stays paused: the next device is not started
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw3 {
         match product_class = HG-100;
@@ -651,7 +651,7 @@ if ($req == 1) {
 
 === TEST 32: a failed transfer (TransferComplete with a fault) counts as a failure
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw4 {
         firmware V4.0 http://fw.example.net/v4.bin;
@@ -669,7 +669,7 @@ Cwmp::Test::redis_flush();
 
 === TEST 33: its TransferComplete reports the fault
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy fw4 {
         firmware V4.0 http://fw.example.net/v4.bin;
@@ -694,7 +694,7 @@ if ($req == 2) {
 
 === TEST 34: the shipped TR-098 baseline provisions a fresh device in its first session
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
@@ -732,7 +732,7 @@ if ($req == 6) {
 
 === TEST 35: the TR-098 baseline's second session sends nothing
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
@@ -746,7 +746,7 @@ if ($req == 6) {
 
 === TEST 36: the shipped TR-181 baseline provisions a fresh TR-181 device, in its first session
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
@@ -779,7 +779,7 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
 
 === TEST 37: the TR-181 device's next session sends nothing
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr098.conf;
     include $TEST_NGINX_TOP/lua-free-policies/baseline-tr181.conf;
@@ -796,7 +796,7 @@ my @p181 = (['Device.DeviceInfo.SoftwareVersion', 'V1.0', 'xsd:string'],
 
 === TEST 38: instances: counted on a fresh copy, added up to the number, counted again
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 2; }
 --- init
@@ -820,7 +820,7 @@ Cwmp::Test::redis_flush();
 
 === TEST 39: instances: the newest go when there are too many
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy rules { instances InternetGatewayDevice.X.Rule. 1; }
 --- init
@@ -845,7 +845,7 @@ Cwmp::Test::redis_flush();
 
 === TEST 40: instance with a key: added with its values when no instance has it
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy voip-rule {
         instance InternetGatewayDevice.X.Rule. Name voip Port 5060 Label "$serial_number";
@@ -881,7 +881,7 @@ if ($req == 5) {
 
 === TEST 41: the instance there, the next session sends nothing
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy voip-rule {
         instance InternetGatewayDevice.X.Rule. Name voip Port 5060 Label "$serial_number";
@@ -895,7 +895,7 @@ if ($req == 5) {
 
 === TEST 42: instance and instances: bad object names are refused
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy p { instances InternetGatewayDevice.X.Rule 2; }
 --- must_die
@@ -906,7 +906,7 @@ qr/\[emerg\] .*invalid object name "InternetGatewayDevice.X.Rule": a path ending
 
 === TEST 43: connreq_credentials: a random password set on the device, kept for connection requests only
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy cr { connreq_credentials; }
 --- init
@@ -937,7 +937,7 @@ if ($req == 2) {
 
 === TEST 44: connreq_credentials: set once
 --- http_config
-    cwmp_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    cwmp_redis $TEST_NGINX_REDIS;
     cwmp_auth off;
     cwmp_policy cr { connreq_credentials; }
 --- pipelined_requests eval

@@ -15,7 +15,7 @@ Cwmp::Test::setup();
 # before any nginx starts: its workers connect at once
 Cwmp::Test::acl_user_from_readme();
 
-our $Http = "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;
+our $Http = "cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts;
     cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
     cwmp_auth_nonce_timeout 1h;";
 
@@ -446,7 +446,7 @@ invalid value "md4" in "cwmp_auth" directive
 
 === TEST 29: a nonce secret file that is missing
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts; cwmp_auth_secret_file /nonexistent/secret;"
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts; cwmp_auth_secret_file /nonexistent/secret;"
 --- must_die
 --- error_log
 "/nonexistent/secret" failed
@@ -455,7 +455,7 @@ invalid value "md4" in "cwmp_auth" directive
 
 === TEST 30: an empty nonce secret file
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts; cwmp_auth_secret_file /dev/null;"
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts; cwmp_auth_secret_file /dev/null;"
 --- must_die
 --- error_log
 read() "/dev/null" failed
@@ -464,7 +464,7 @@ read() "/dev/null" failed
 
 === TEST 31: failure limits that are not numbers
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts; cwmp_auth_failures 10 many 5m;"
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts; cwmp_auth_failures 10 many 5m;"
 --- must_die
 --- error_log
 invalid "cwmp_auth_failures": <failures per device> <failures per address> <window of at least 1s> expected
@@ -473,7 +473,7 @@ invalid "cwmp_auth_failures": <failures per device> <failures per address> <wind
 
 === TEST 32: a nonce lifetime under 10 s
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts; cwmp_auth_nonce_timeout 5s;"
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts; cwmp_auth_nonce_timeout 5s;"
 --- must_die
 --- error_log
 "cwmp_auth_nonce_timeout" must be at least 10s
@@ -651,7 +651,7 @@ Cwmp::Test::digest()
 
 === TEST 43: as README's Redis ACL user: a failed attempt, counted
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts user=ngx_cwmp password=acl-test-pw;
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts user=ngx_cwmp password=acl-test-pw;
  cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
  cwmp_auth_nonce_timeout 1h;"
 --- init
@@ -669,7 +669,7 @@ Cwmp::Test::is(redis('GET', "$main::Dev:authfail"), 1, 'counted');
 
 === TEST 44: as README's Redis ACL user: a session with a task, policies, connection requests
 --- http_config eval
-"cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts user=ngx_cwmp password=acl-test-pw;
+"cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts user=ngx_cwmp password=acl-test-pw;
  cwmp_auth_secret_file $ENV{TEST_NGINX_TOP}/t/data/auth-secret;
  cwmp_auth_nonce_timeout 1h;
  cwmp_connreq on;

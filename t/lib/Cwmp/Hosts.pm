@@ -32,7 +32,8 @@ sub free_port {
 sub start {
     my ($name, $port, $extra, %o) = @_;
     my $nginx = $ENV{TEST_NGINX_BINARY} or die "TEST_NGINX_BINARY is not set\n";
-    my $redis = $ENV{TEST_NGINX_REDIS_PORT};
+    my $redis = $ENV{TEST_NGINX_REDIS}
+                // "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}";
     my $root = "$Cwmp::Test::Top/t/servroot-$name";
     remove_tree($root);
     make_path("$root/conf", "$root/logs");
@@ -58,7 +59,7 @@ events { worker_connections 64; }
 http {
     access_log off;
     client_body_temp_path $root/client_body_temp;
-    cwmp_redis 127.0.0.1:$redis;
+    cwmp_redis $redis;
     @{[ $o{auth} ? '' : 'cwmp_auth off;' ]}
     $extra
     server {

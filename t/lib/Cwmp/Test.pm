@@ -70,7 +70,7 @@ sub defaults {
     Test::Nginx::Socket::add_block_preprocessor(sub {
         my $block = shift;
         my %v = (http_config =>
-                     "cwmp_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}$Cwmp::Test::RedisOpts;"
+                     "cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts;"
                      . ($d{auth} ? '' : ' cwmp_auth off;'),
                  init => 'Cwmp::Test::end_sessions();',
                  %d);
@@ -94,24 +94,95 @@ sub is_deeply {
 
 sub redis_port { $ENV{TEST_NGINX_REDIS_PORT} || 6379 }
 
+# Under .ci/test's cluster mode (TEST_NGINX_REDIS_CLUSTER: the nodes'
+# ports) a command goes to the master of its key's slot, follows MOVED and
+# ASK as a cluster client does, and one without a key (FLUSHDB, KEYS,
+# DBSIZE, ...) goes to every master.
+our @Cluster = split /,/, ($ENV{TEST_NGINX_REDIS_CLUSTER} // '');
+my %slot_port;
+my %keyless = map { $_ => 1 } qw(FLUSHDB FLUSHALL KEYS DBSIZE SCRIPT PING ACL
+                                 INFO CONFIG);
+
 sub redis {
     my (@args) = @_;
-    return redis_at(redis_port(), @args);
+    return redis_at(redis_port(), @args) unless @Cluster;
+
+    my $cmd = uc $args[0];
+
+    if ($keyless{$cmd}) {
+        my @r = map { redis_at($_, @args) } cluster_masters();
+        return [map { @$_ } @r] if $cmd eq 'KEYS';
+        return eval { my $n = 0; $n += $_ for @r; $n } if $cmd eq 'DBSIZE';
+        return $r[0];
+    }
+
+    if ($cmd =~ /^(DEL|EXISTS|UNLINK|TOUCH)$/ && @args > 2) {
+        my $n = 0;
+        $n += cluster_call($_, $args[0], $_) for @args[1 .. $#args];
+        return $n;
+    }
+
+    my $key = $cmd =~ /^EVAL(SHA)?$/ ? ($args[2] ? $args[3] : '') : $args[1];
+    return cluster_call($key // '', @args);
+}
+
+# the masters' ports: the owners of slots, from CLUSTER SLOTS of the first
+# node that answers
+sub cluster_masters {
+    for my $p (@Cluster) {
+        my $slots = eval { redis_at($p, 'CLUSTER', 'SLOTS') } or next;
+        my %m = map { $_->[2][1] => 1 } @$slots;
+        return sort keys %m;
+    }
+    die "no node of the cluster (@Cluster) answers\n";
+}
+
+sub cluster_call {
+    my ($key, @args) = @_;
+    my $slot = slot($key);
+    my $port = $slot_port{$slot} // $Cluster[0];
+    my @pre;
+
+    for (1 .. 100) {
+        my $r = eval { redis_pipeline($port, @pre, \@args) };
+        return $r unless $@;
+        die $@ unless $@ =~ /^redis\ error:\ (MOVED|ASK|TRYAGAIN|CLUSTERDOWN)
+                                (?:\ \d+\ [\d.]+:(\d+))?/x;
+        if ($1 eq 'MOVED') {
+            $port = $slot_port{$slot} = $2;
+            @pre = ();
+        } elsif ($1 eq 'ASK') {
+            $port = $2;
+            @pre = (['ASKING']);
+        } else {
+            sleep 0.1;
+        }
+    }
+    die "redis: $args[0] $key: redirected without end\n";
 }
 
 sub redis_at {
     my ($port, @args) = @_;
+    return redis_pipeline($port, \@args);
+}
+
+# commands on one connection, the last one's reply
+sub redis_pipeline {
+    my ($port, @cmds) = @_;
 
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                   Proto => 'tcp', Timeout => 2)
         or die "cannot connect to redis on $port: $!\n";
     binmode $s;
 
-    my $cmd = '*' . @args . "\r\n";
-    $cmd .= '$' . length($_) . "\r\n$_\r\n" for @args;
-    print $s $cmd;
+    for my $args (@cmds) {
+        my $cmd = '*' . @$args . "\r\n";
+        $cmd .= '$' . length($_) . "\r\n$_\r\n" for @$args;
+        print $s $cmd;
+    }
 
-    my $reply = read_reply($s);
+    my $reply;
+    $reply = read_reply($s) for @cmds;
     close $s;
     return $reply;
 }
@@ -158,9 +229,10 @@ sub redis_flush {
 # device with a session in progress refuses a second one.
 sub end_sessions {
     my ($port) = @_;
-    $port //= redis_port();
-    my $keys = redis_at($port, 'KEYS', 'cwmp:device:*:session');
-    redis_at($port, 'DEL', @$keys) if @$keys;
+    my $keys = defined $port ? redis_at($port, 'KEYS', 'cwmp:device:*:session')
+                             : redis('KEYS', 'cwmp:device:*:session');
+    return unless @$keys;
+    defined $port ? redis_at($port, 'DEL', @$keys) : redis('DEL', @$keys);
 }
 
 # A redis-server of the test's own, e.g. to take it down and back up.
