@@ -20,6 +20,13 @@
 #   make chaos   the fault runs (t/chaos/run): a CPE fleet under one fault
 #                at a time, CHAOS_SECONDS (60) each; "make test" runs the
 #                short form (5 s each)
+#   make test-cluster  the session, task, policy, connection-request and
+#                auth suites against a Redis Cluster (3 masters, 3
+#                replicas), then its fault runs (a slot migrated, masters
+#                failed over) in the long form; "make test" runs the
+#                suites and the short form
+#   make test-sentinel  the fault runs against a master, a replica and 3
+#                Sentinels (the master failed over); short form in "make test"
 #
 # NGINX_SRC=<dir> builds against an unpacked nginx tree instead of
 # Debian's source package.
@@ -81,9 +88,10 @@ MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
 	libssl-dev openssl \
-	redis-server redis-tools perl libxml2-utils
+	redis-server redis-tools redis-sentinel perl libxml2-utils
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
+	test-cluster test-sentinel \
 	bench-rejections bench-instructions \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
@@ -93,7 +101,7 @@ build: $(NGINX)
 
 deps: $(BUILD)/.deps
 
-$(BUILD)/.deps: .ci/deps
+$(BUILD)/.deps: .ci/deps Makefile
 	@mkdir -p $(BUILD)
 	.ci/deps $(DEB_PACKAGES)
 	@touch $@
@@ -128,7 +136,24 @@ test: build build-dynamic
 	.ci/test $(NGINX)
 	TEST_NGINX_LOAD_MODULES="$(MODULE_SO) $(STUN_SO)" .ci/test $(NGINX_DYN)
 	t/chaos/run --short $(NGINX)
+	TEST_REDIS=cluster .ci/test $(NGINX) $(CLUSTER_T)
+	t/chaos/run --short --redis cluster $(NGINX)
+	t/chaos/run --short --redis sentinel $(NGINX)
 	$(MAKE) fuzz-smoke
+
+# the suites that run against a Redis Cluster too
+CLUSTER_T := t/010-inform.t t/020-hostile.t t/030-store.t t/040-tasks.t \
+	t/041-exact.t t/045-two-hosts.t t/046-shed.t t/060-policies.t \
+	t/065-policy-reload.t t/070-connreq.t t/075-stun.t t/080-auth.t
+
+test-cluster: build
+	TEST_REDIS=cluster .ci/test $(NGINX) $(CLUSTER_T)
+	t/chaos/run $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) \
+	    --redis cluster $(NGINX)
+
+test-sentinel: build
+	t/chaos/run $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) \
+	    --redis sentinel $(NGINX)
 
 # the fault runs, long form: t/chaos/run's header says what they check
 chaos: build

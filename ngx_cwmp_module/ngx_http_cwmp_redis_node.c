@@ -351,6 +351,22 @@ ngx_http_cwmp_redis_node_submit(ngx_http_cwmp_redis_node_t *node,
 
     case NGX_HTTP_CWMP_REDIS_READY:
 
+        /*
+         * WAIT holds the connection up to wait_timeout, and what is
+         * pipelined after it: while the replicas lag, one op a second
+         * goes (its WAIT says when they are back), the others get 503
+         */
+
+        if (node->unreplicated && !op->internal) {
+            if (ngx_current_msec - node->probed
+                < NGX_HTTP_CWMP_REDIS_UNREPLICATED_PROBE)
+            {
+                return NGX_DECLINED;
+            }
+
+            node->probed = ngx_current_msec;
+        }
+
         if (ngx_http_cwmp_redis_send(node, op) != NGX_OK) {
             return NGX_DECLINED;
         }
@@ -550,16 +566,29 @@ ngx_http_cwmp_redis_on_reply(redisAsyncContext *ac, void *reply,
                 || (ngx_uint_t) r->integer < node->conf->wait_replicas)
             {
                 if (op->todo != op->sent_todo) {
-                    ngx_log_error(NGX_LOG_ERR, op->timer.log, 0,
-                                  "redis \"%V\": %i of %ui replicas have "
-                                  "the writes after %M ms",
-                                  &node->addr.name,
-                                  r->type == REDIS_REPLY_INTEGER
-                                  ? (ngx_int_t) r->integer : -1,
-                                  node->conf->wait_replicas,
-                                  node->conf->wait_timeout);
+                    /* a line when it starts, one when it ends */
+
+                    if (!node->unreplicated) {
+                        ngx_log_error(NGX_LOG_ERR, op->timer.log, 0,
+                                      "redis \"%V\": %i of %ui replicas have "
+                                      "the writes after %M ms: 503 until "
+                                      "they do", &node->addr.name,
+                                      r->type == REDIS_REPLY_INTEGER
+                                      ? (ngx_int_t) r->integer : -1,
+                                      node->conf->wait_replicas,
+                                      node->conf->wait_timeout);
+                        node->unreplicated = 1;
+                        node->probed = ngx_current_msec;
+                    }
+
                     op->rc = NGX_ERROR;
                 }
+
+            } else if (node->unreplicated) {
+                ngx_log_error(NGX_LOG_NOTICE, op->timer.log, 0,
+                              "redis \"%V\": the replicas have the writes "
+                              "again", &node->addr.name);
+                node->unreplicated = 0;
             }
 
         } else if (r->type == REDIS_REPLY_ERROR && !op->internal

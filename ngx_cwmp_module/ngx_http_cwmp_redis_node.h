@@ -40,6 +40,9 @@ typedef enum {
 #define NGX_HTTP_CWMP_REDIS_ORDER_ASKING  0xfe
 #define NGX_HTTP_CWMP_REDIS_ORDER_WAIT    0xff
 
+/* while WAIT falls short, an op a second tries the replicas again (ms) */
+#define NGX_HTTP_CWMP_REDIS_UNREPLICATED_PROBE  1000
+
 
 typedef enum {
     NGX_HTTP_CWMP_REDIS_DATA = 0,     /* where the keys are */
@@ -66,11 +69,14 @@ struct ngx_http_cwmp_redis_node_s {
     ngx_uint_t                    scripts_first;   /* in the handshake */
     ngx_uint_t                    role_at;         /* ROLE in the handshake,
                                                       or 0 */
+    ngx_msec_t                    probed;          /* unreplicated: the last
+                                                      op let through */
 
     unsigned                      outage:1;        /* failure was logged */
     unsigned                      exiting:1;
     unsigned                      check_role:1;    /* must be a master */
     unsigned                      demoted:1;       /* it said READONLY */
+    unsigned                      unreplicated:1;  /* WAIT fell short */
 };
 
 

@@ -222,7 +222,8 @@ ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx)
 
     case 1:
         if (ctx->relay_failed) {
-            ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+            /* Redis said why, once per outage (the Redis layer) */
+            ngx_log_error(NGX_LOG_INFO, ctx->log, 0,
                           "cwmp: the outbox of \"%V\" is not relayed yet: "
                           "its next call, or the sweeper, relays it",
                           &ctx->device_id);

@@ -92,7 +92,23 @@ sub is_deeply {
 
 # --- Redis ------------------------------------------------------------
 
-sub redis_port { $ENV{TEST_NGINX_REDIS_PORT} || 6379 }
+# TEST_NGINX_REDIS_SENTINEL ("<master name>,<port>,..."): the master is
+# the one the Sentinels name
+sub redis_port {
+    if (my $s = $ENV{TEST_NGINX_REDIS_SENTINEL}) {
+        my ($name, @ports) = split /,/, $s;
+        for my $p (@ports) {
+            my $a = eval { redis_at($p, 'SENTINEL',
+                                    'GET-MASTER-ADDR-BY-NAME', $name) };
+            return $a->[1] if $a;
+        }
+    }
+    return $ENV{TEST_NGINX_REDIS_PORT} || 6379;
+}
+
+# $Wait: each command of redis() is followed by WAIT $Wait (a write
+# acknowledged is on that many replicas), as the ACS's wait= does
+our $Wait;
 
 # Under .ci/test's cluster mode (TEST_NGINX_REDIS_CLUSTER: the nodes'
 # ports) a command goes to the master of its key's slot, follows MOVED and
@@ -105,7 +121,7 @@ my %keyless = map { $_ => 1 } qw(FLUSHDB FLUSHALL KEYS DBSIZE SCRIPT PING ACL
 
 sub redis {
     my (@args) = @_;
-    return redis_at(redis_port(), @args) unless @Cluster;
+    return redis_pipeline(redis_port(), $Wait, \@args) unless @Cluster;
 
     my $cmd = uc $args[0];
 
@@ -144,7 +160,7 @@ sub cluster_call {
     my @pre;
 
     for (1 .. 100) {
-        my $r = eval { redis_pipeline($port, @pre, \@args) };
+        my $r = eval { redis_pipeline($port, $Wait, @pre, \@args) };
         return $r unless $@;
         die $@ unless $@ =~ /^redis\ error:\ (MOVED|ASK|TRYAGAIN|CLUSTERDOWN)
                                 (?:\ \d+\ [\d.]+:(\d+))?/x;
@@ -163,12 +179,13 @@ sub cluster_call {
 
 sub redis_at {
     my ($port, @args) = @_;
-    return redis_pipeline($port, \@args);
+    return redis_pipeline($port, 0, \@args);
 }
 
-# commands on one connection, the last one's reply
+# commands on one connection, then WAIT <wait> when wait: the last
+# command's reply
 sub redis_pipeline {
-    my ($port, @cmds) = @_;
+    my ($port, $wait, @cmds) = @_;
 
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                   Proto => 'tcp', Timeout => 2)
@@ -181,8 +198,16 @@ sub redis_pipeline {
         print $s $cmd;
     }
 
+    if ($wait) {
+        print $s "*3\r\n\$4\r\nWAIT\r\n\$" . length($wait) . "\r\n$wait\r\n"
+                 . "\$4\r\n2000\r\n";
+    }
+
     my $reply;
     $reply = read_reply($s) for @cmds;
+    # not on enough replicas: not acknowledged (a failover may lose it)
+    die "redis: the write is on fewer than $wait replicas\n"
+        if $wait && read_reply($s) < $wait;
     close $s;
     return $reply;
 }
