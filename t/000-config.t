@@ -192,6 +192,72 @@ qr/\[emerg\] .*"user=" needs "password=" in "cwmp_redis" directive/
 
 
 
+=== TEST 15a: sentinel= needs master=
+--- http_config
+    cwmp_redis sentinel=127.0.0.1:26379,127.0.0.1:26380;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"sentinel=" needs "master=<name>" in "cwmp_redis" directive/
+
+
+
+=== TEST 15b: master= belongs to sentinel=
+--- http_config
+    cwmp_redis 127.0.0.1:6379 master=acs;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "master=acs" in "cwmp_redis" directive/
+
+
+
+=== TEST 15c: a cluster has only db 0
+--- http_config
+    cwmp_redis cluster=127.0.0.1:7000,127.0.0.1:7001 db=2;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*a Redis Cluster has no "db=" other than 0 in "cwmp_redis" directive/
+
+
+
+=== TEST 15d: wait= is a number of replicas from 1 to 16
+--- http_config
+    cwmp_redis cluster=127.0.0.1:7000 wait=0;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "wait=0" in "cwmp_redis" directive/
+
+
+
+=== TEST 15e: sentinel_user= without sentinel_password=
+--- http_config
+    cwmp_redis sentinel=127.0.0.1:26379 master=acs sentinel_user=s;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"sentinel_user=" needs "sentinel_password=" in "cwmp_redis" directive/
+
+
+
+=== TEST 15f: every option of the Sentinel and Cluster modes
+--- http_config
+    cwmp_redis sentinel=127.0.0.1:26379,127.0.0.1:26380 master=acs sentinel_user=s sentinel_password=sp user=u password=p wait=1 wait_timeout=200ms;
+--- config
+    location /cwmp { cwmp; }
+--- request
+GET /cwmp
+--- error_code: 405
+
+
+
 === TEST 16: load shedding takes a count of operations or "off"
 --- config
     location /cwmp { cwmp; cwmp_shed_pending 0; }
