@@ -43,6 +43,9 @@ typedef struct {
 
     unsigned                      known:1;   /* a map was learnt */
     unsigned                      asking:1;  /* CLUSTER SLOTS in flight */
+    ngx_msec_t                    down_said; /* CLUSTERDOWN, last logged */
+    ngx_msec_t                    loop_said; /* redirects without end */
+
     unsigned                      logged:1;  /* the map's failure said */
 } ngx_http_cwmp_redis_cluster_t;
 
@@ -648,15 +651,36 @@ ngx_http_cwmp_redis_cluster_again(ngx_http_cwmp_redis_op_t *op)
     rd = op->redis;
     c = rd->mode;
 
+    /* an outage is an error line every REFRESH at most while it lasts */
+
     if (++op->redirects > NGX_HTTP_CWMP_REDIS_REDIRECTS) {
-        ngx_log_error(NGX_LOG_ERR, op->timer.log, 0,
-                      "redis cluster \"%V\": slot %ui still elsewhere after "
-                      "%ui redirects and retries", &rd->conf->name, op->slot,
-                      (ngx_uint_t) NGX_HTTP_CWMP_REDIS_REDIRECTS);
+        if (ngx_current_msec - c->loop_said >= NGX_HTTP_CWMP_REDIS_REFRESH
+            || c->loop_said == 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, op->timer.log, 0,
+                          "redis cluster \"%V\": slot %ui still elsewhere "
+                          "after %ui redirects and retries", &rd->conf->name,
+                          op->slot,
+                          (ngx_uint_t) NGX_HTTP_CWMP_REDIS_REDIRECTS);
+            c->loop_said = ngx_current_msec;
+        }
+
         goto failed;
     }
 
-    if (op->why == NGX_HTTP_CWMP_REDIS_TRYAGAIN) {
+    if (op->why == NGX_HTTP_CWMP_REDIS_DOWN
+        && (ngx_current_msec - c->down_said >= NGX_HTTP_CWMP_REDIS_REFRESH
+            || c->down_said == 0))
+    {
+        ngx_log_error(NGX_LOG_ERR, op->timer.log, 0,
+                      "redis cluster \"%V\": \"%V\" says CLUSTERDOWN: "
+                      "retrying, 503 meanwhile", &rd->conf->name,
+                      &op->node->addr.name);
+        c->down_said = ngx_current_msec;
+        ngx_http_cwmp_redis_cluster_later(rd, NGX_HTTP_CWMP_REDIS_SOON);
+    }
+
+    if (op->why >= NGX_HTTP_CWMP_REDIS_TRYAGAIN) {
         op->retry.handler = ngx_http_cwmp_redis_cluster_retry;
         op->retry.data = op;
         ngx_add_timer(&op->retry, (ngx_msec_t) 25 << ngx_min(op->redirects,

@@ -653,10 +653,12 @@ ngx_http_cwmp_redis_redirect(ngx_http_cwmp_redis_op_t *op, redisReply *r)
         return 0;
     }
 
-    if (r->len >= 8 && (ngx_strncmp(r->str, "TRYAGAIN", 8) == 0
-                        || ngx_strncmp(r->str, "CLUSTERDOWN", 8) == 0))
-    {
+    if (r->len >= 8 && ngx_strncmp(r->str, "TRYAGAIN", 8) == 0) {
         return NGX_HTTP_CWMP_REDIS_TRYAGAIN;
+    }
+
+    if (r->len >= 11 && ngx_strncmp(r->str, "CLUSTERDOWN", 11) == 0) {
+        return NGX_HTTP_CWMP_REDIS_DOWN;
     }
 
     if (r->len > 6 && ngx_strncmp(r->str, "MOVED ", 6) == 0) {

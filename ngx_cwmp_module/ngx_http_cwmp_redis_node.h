@@ -34,7 +34,8 @@ typedef enum {
 /* why an attempt left commands unanswered (op->why) */
 #define NGX_HTTP_CWMP_REDIS_MOVED     1
 #define NGX_HTTP_CWMP_REDIS_ASK       2
-#define NGX_HTTP_CWMP_REDIS_TRYAGAIN  3   /* TRYAGAIN, CLUSTERDOWN */
+#define NGX_HTTP_CWMP_REDIS_TRYAGAIN  3
+#define NGX_HTTP_CWMP_REDIS_DOWN      4   /* CLUSTERDOWN: retried as TRYAGAIN */
 
 /* op->order entries that are no command of the op */
 #define NGX_HTTP_CWMP_REDIS_ORDER_ASKING  0xfe

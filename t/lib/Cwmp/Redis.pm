@@ -15,6 +15,8 @@ use warnings;
 use File::Path qw(make_path);
 use Time::HiRes qw(sleep time);
 use POSIX qw(WNOHANG);
+use IO::Socket::INET;
+use IO::Select;
 use Cwmp::Test ();
 
 # a replica (re)synchronizes at once (Redis waits 5 s for more replicas)
@@ -190,6 +192,78 @@ sub sentinel_master {
     my $a = eval { Cwmp::Test::redis_at($sport, 'SENTINEL',
                                         'GET-MASTER-ADDR-BY-NAME', $name) };
     return $a ? $a->[1] : undef;
+}
+
+
+# --- a Redis that misbehaves on purpose ------------------------------------
+
+# A peer on port that speaks RESP: each command (an array of strings) goes
+# to answer, which returns the reply as RESP text (undef: "+OK").  Serves
+# any number of connections, pipelined, for 60 s; returns its pid.
+sub fake_redis {
+    my ($port, $answer) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+                                  Proto => 'tcp', Listen => 64,
+                                  ReuseAddr => 1)
+        or die "cannot listen on $port: $!\n";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid) {
+        close $l;
+        return $pid;
+    }
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm 60;
+    my $sel = IO::Select->new($l);
+    my %buf;
+    while (1) {
+        for my $fh ($sel->can_read) {
+            if ($fh == $l) {
+                my $c = $l->accept or next;
+                $sel->add($c);
+                $buf{$c} = '';
+                next;
+            }
+            my $in;
+            if (!sysread($fh, $in, 65536)) {
+                $sel->remove($fh);
+                delete $buf{$fh};
+                close $fh;
+                next;
+            }
+            $buf{$fh} .= $in;
+            while (my $cmd = resp_command(\$buf{$fh})) {
+                syswrite($fh, $answer->(@$cmd) // "+OK\r\n");
+            }
+        }
+    }
+}
+
+# one command off the front of buf, or undef when it is not all there
+sub resp_command {
+    my ($buf) = @_;
+    return unless $$buf =~ /\A\*(\d+)\r\n/;
+    my ($n, $at) = ($1, length("*$1\r\n"));
+    my @args;
+    for (1 .. $n) {
+        return unless substr($$buf, $at) =~ /\A\$(\d+)\r\n/;
+        my $len = $1;
+        my $start = $at + length("\$$len\r\n");
+        return if length($$buf) < $start + $len + 2;
+        push @args, substr($$buf, $start, $len);
+        $at = $start + $len + 2;
+    }
+    substr($$buf, 0, $at) = '';
+    return \@args;
+}
+
+# RESP text: a bulk string (undef: nil), an array of bulk strings, of
+# integers (":<n>") and of arrays
+sub bulk { defined $_[0] ? '$' . length($_[0]) . "\r\n$_[0]\r\n" : "\$-1\r\n" }
+
+sub array {
+    return '*' . @_ . "\r\n"
+           . join('', map { ref $_ ? array(@$_) : /^:/ ? "$_\r\n" : bulk($_) }
+                      @_);
 }
 
 1;
