@@ -126,7 +126,7 @@ $(MODULE_SO): $(OBJ_DYN)/Makefile $(MODULE_SRCS)
 	@touch $@
 
 run: build
-	.ci/acs start $(NGINX)
+	REDIS=$(REDIS) .ci/acs start $(NGINX)
 
 stop:
 	.ci/acs stop $(NGINX)

@@ -70,8 +70,13 @@ our @ClusterOptions = ('--cluster-node-timeout', '2000',
                        '--appendonly', 'no');
 
 
-# the nodes on ports (an even number: half masters, half their replicas),
-# made one cluster, returned when every node agrees on slots and roles
+# replicas per master: the first 1 / ($Replicas + 1) of the ports are
+# the masters
+our $Replicas = 1;
+
+# the nodes on ports made one cluster (or started again, when their
+# nodes.conf says they are one already), returned when every node agrees
+# on slots and roles
 sub cluster_up {
     my ($dir, @ports) = @_;
     for my $p (@ports) {
@@ -79,8 +84,11 @@ sub cluster_up {
                    '--cluster-config-file', "$dir/$p/nodes.conf",
                    @ClusterOptions);
     }
-    my $out = `redis-cli --cluster create @{[ map { "127.0.0.1:$_" } @ports ]} --cluster-replicas 1 --cluster-yes 2>&1`;
-    die "redis-cli --cluster create:\n$out" if $?;
+    my $info = Cwmp::Test::redis_at($ports[0], 'CLUSTER', 'INFO');
+    if ($info =~ /^cluster_known_nodes:1\r?$/m) {
+        my $out = `redis-cli --cluster create @{[ map { "127.0.0.1:$_" } @ports ]} --cluster-replicas $Replicas --cluster-yes 2>&1`;
+        die "redis-cli --cluster create:\n$out" if $?;
+    }
     cluster_settled(@ports);
 }
 
