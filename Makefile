@@ -12,6 +12,9 @@
 #                canned 204
 #   make bench-instructions  instructions per session (callgrind), nginx
 #                and Redis apart: the figure that repeats
+#   make bench-cluster  single Redis against a 3-master Redis Cluster, same
+#                run: sessions/s, commands and Redis CPU per session per
+#                node, memory per node for BENCH_CLUSTER_DEVICES (300,000)
 #   make test-asan  the suite against nginx and the module built with
 #                clang's AddressSanitizer and UndefinedBehaviorSanitizer
 #   make test-valgrind  the session suites with nginx under valgrind
@@ -92,7 +95,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench \
 	test-cluster test-sentinel \
-	bench-rejections bench-instructions \
+	bench-rejections bench-instructions bench-cluster \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
@@ -201,6 +204,10 @@ fuzz-smoke: $(NGINX) | $(BUILD)/.deps-asan
 # the CPE-fleet benchmark (bench/README.md)
 bench: build
 	bench/run $(NGINX) $(BENCH_SECONDS)
+
+# single Redis against a 3-master cluster, same run (bench/cluster)
+bench-cluster: build
+	bench/cluster $(NGINX) $(BENCH_SECONDS)
 
 # instructions per session, callgrind (bench/instructions)
 bench-instructions: build

@@ -52,6 +52,14 @@ static char  *ngx_http_cwmp_keys_connreq_prepare[] = {
 };
 
 
+/* outbox_done.lua */
+
+static char  *ngx_http_cwmp_keys_outbox_done[] = {
+    ":outbox",               /* cwmp:device:{<ID>}:outbox */
+    NULL
+};
+
+
 /* session_cpe.lua */
 
 static char  *ngx_http_cwmp_keys_session_cpe[] = {
@@ -130,6 +138,7 @@ char  **ngx_http_cwmp_script_keys[] = {
     ngx_http_cwmp_keys_auth_address,
     ngx_http_cwmp_keys_campaign,
     ngx_http_cwmp_keys_connreq_prepare,
+    ngx_http_cwmp_keys_outbox_done,
     ngx_http_cwmp_keys_session_cpe,
     ngx_http_cwmp_keys_session_open,
     ngx_http_cwmp_keys_session_step,
@@ -290,6 +299,15 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "local stun = redis.call('HGET', KEYS[5], 'address')\n"
         "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',\n"
         "        p[3] or stun or '', p[4] or (stun and '1') or ''}\n"
+    ),
+
+    /* outbox_done.lua */
+    ngx_string(
+        "local n = redis.call('XDEL', KEYS[1], unpack(ARGV, 2, 1 + tonumber(ARGV[1])))\n"
+        "if redis.call('XLEN', KEYS[1]) == 0 then\n"
+        "    redis.call('DEL', KEYS[1])\n"
+        "end\n"
+        "return n\n"
     ),
 
     /* session_cpe.lua */

@@ -14,7 +14,8 @@
  *                      once (its id is remembered for an hour);
  *   campaign.lua       a campaign's counters and stop rules
  *                      (cwmp:campaign:{<policy>}), each step once;
- *   XDEL               the entries relayed leave the outbox.
+ *   outbox_done.lua    the entries relayed leave the outbox, and an
+ *                      outbox left empty is deleted.
  *
  * A relay that fails leaves its entries in the outbox: the device's next
  * call relays them, and so does the sweeper (one worker per host SCANs
@@ -418,7 +419,7 @@ ngx_http_cwmp_store_relay_campaign(ngx_http_cwmp_store_ctx_t *ctx,
 }
 
 
-/* XDEL of what was relayed (kind emptied as it went) */
+/* what was relayed (kind emptied as it went) out of the outbox */
 
 static ngx_int_t
 ngx_http_cwmp_store_relay_delete(ngx_http_cwmp_store_ctx_t *ctx)
@@ -443,14 +444,15 @@ ngx_http_cwmp_store_relay_delete(ngx_http_cwmp_store_ctx_t *ctx)
     owner.log = ctx->log;
     owner.data = NULL;
 
-    if (ngx_http_cwmp_store_cmd(&c, ctx->st, &owner, 2 + n, "XDEL")
+    if (ngx_http_cwmp_store_script(&c, ctx->st, &owner,
+                                   NGX_HTTP_CWMP_SCRIPT_OUTBOX_DONE,
+                                   &ctx->device_id, 1 + n)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_http_cwmp_store_arg(&c, &ctx->outbox_key);
-    c.route = ctx->outbox_key;
+    ngx_http_cwmp_store_arg_num(&c, n);
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
         if (e[i].kind.len == 0) {
@@ -469,13 +471,33 @@ static ngx_int_t
 ngx_http_cwmp_store_entry_id(ngx_http_cwmp_store_ctx_t *ctx,
     ngx_http_cwmp_store_entry_t *e, ngx_str_t *id)
 {
-    id->len = ctx->device_id.len + 1 + e->id.len;
-    id->data = ngx_pnalloc(ctx->pool, id->len);
+    uint32_t    crc;
+    ngx_uint_t  j;
+
+    /*
+     * and a CRC32 of its fields: an outbox deleted when emptied
+     * (outbox_done.lua) and made again within the same millisecond gives
+     * its new first entry the id of the old one
+     */
+
+    ngx_crc32_init(crc);
+
+    for (j = 0; j < e->nfields; j++) {
+        ngx_crc32_update(&crc, e->fields[j].data, e->fields[j].len);
+        ngx_crc32_update(&crc, (u_char *) "", 1);
+    }
+
+    ngx_crc32_final(crc);
+
+    id->data = ngx_pnalloc(ctx->pool, ctx->device_id.len + 1 + e->id.len
+                                      + 1 + 8);
     if (id->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(id->data, "%V/%V", &ctx->device_id, &e->id);
+    id->len = ngx_sprintf(id->data, "%V/%V/%08xD", &ctx->device_id, &e->id,
+                          crc)
+              - id->data;
 
     return NGX_OK;
 }
@@ -550,7 +572,7 @@ ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
 
     if (campaigns && campaigns->nelts) {
         st->counters = ngx_array_create(cycle->pool, campaigns->nelts,
-                                        sizeof(ngx_http_cwmp_store_counters_t));
+                                   sizeof(ngx_http_cwmp_store_counters_t));
         if (st->counters == NULL) {
             return NGX_ERROR;
         }

@@ -13,9 +13,9 @@
 -- KEYS[4]  cwmp:campaign:{<policy>}:relayed   ids of the steps applied,
 --          with the time (the last hour's)
 -- ARGV[1]  the unix time
--- ARGV[2]  n, then n steps: its id ("<device>/<outbox entry id>"), the
---          step ("enter", "done", "fail"), the device, its rules (JSON
---          [stop_after, ratio, of], or {})
+-- ARGV[2]  n, then n steps: its id ("<device>/<entry id>/<crc32>"),
+--          the step ("enter", "done", "fail"), the device, its rules
+--          (JSON [stop_after, ratio, of], or {})
 --
 -- Returns how many steps were new (applied now).
 

@@ -12,7 +12,7 @@
 -- KEYS[4]  cwmp:relayed:{<shard>}        ids of the entries relayed, with
 --          the time (the last hour's)
 -- ARGV[1]  the unix time
--- ARGV[2]  n, then n entries: its id ("<device>/<outbox entry id>"), its
+-- ARGV[2]  n, then n entries: its id ("<device>/<entry id>/<crc32>"), its
 --          kind ("results", "requests", "index"), f, then its f fields
 --          and values
 --

@@ -488,6 +488,15 @@ is(script('shard_append', $shard, $now + 7200, 0), 0,
 is(r('ZCARD', 'cwmp:relayed:{7}'), 0, '... the dedupe set trimmed');
 
 
+# --- outbox_done.lua -----------------------------------------------------
+
+my @ids = map { $_->[0] } @{ r('XRANGE', dkey(':outbox'), '-', '+') };
+is(script('outbox_done', {}, 1, $ids[0]), 1, 'outbox_done: one entry left');
+is(r('XLEN', dkey(':outbox')), @ids - 1, '... the others stay');
+script('outbox_done', {}, scalar @ids - 1, @ids[1 .. $#ids]);
+is(r('EXISTS', dkey(':outbox')), 0, 'an emptied outbox is deleted');
+
+
 # --- campaign.lua --------------------------------------------------------
 
 r('FLUSHDB');

@@ -86,7 +86,7 @@ sub cluster_up {
     }
     my $info = Cwmp::Test::redis_at($ports[0], 'CLUSTER', 'INFO');
     if ($info =~ /^cluster_known_nodes:1\r?$/m) {
-        my $out = `redis-cli --cluster create @{[ map { "127.0.0.1:$_" } @ports ]} --cluster-replicas $Replicas --cluster-yes 2>&1`;
+        my $out = `timeout 60 redis-cli --cluster create @{[ map { "127.0.0.1:$_" } @ports ]} --cluster-replicas $Replicas --cluster-yes 2>&1`;
         die "redis-cli --cluster create:\n$out" if $?;
     }
     cluster_settled(@ports);
