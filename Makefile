@@ -177,6 +177,7 @@ $(NGINX_ASAN): $(OBJ_ASAN)/Makefile $(MODULE_SRCS)
 
 test-asan: $(NGINX_ASAN)
 	.ci/test-asan $(NGINX_ASAN)
+	TEST_REDIS=cluster .ci/test-asan $(NGINX_ASAN) $(CLUSTER_T)
 
 # the session suites with nginx under valgrind (memcheck, definite leaks)
 VALGRIND_OPTS := --tool=memcheck --leak-check=full --show-possibly-lost=no \

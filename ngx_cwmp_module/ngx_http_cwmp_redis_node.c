@@ -139,14 +139,20 @@ ngx_http_cwmp_redis_node_move(ngx_http_cwmp_redis_node_t *node,
     p = ngx_cpymem(p, addr->name.data, addr->name.len);
     *p++ = '\0';
 
+    /* a TCP address has no path, a Unix one no host: no memcpy(NULL) */
+
     node->addr.host.data = p;
     node->addr.host.len = addr->host.len;
-    p = ngx_cpymem(p, addr->host.data, addr->host.len);
+    if (addr->host.len) {
+        p = ngx_cpymem(p, addr->host.data, addr->host.len);
+    }
     *p++ = '\0';
 
     node->addr.path.data = p;
     node->addr.path.len = addr->path.len;
-    p = ngx_cpymem(p, addr->path.data, addr->path.len);
+    if (addr->path.len) {
+        p = ngx_cpymem(p, addr->path.data, addr->path.len);
+    }
     *p = '\0';
 
     node->addr.port = addr->port;

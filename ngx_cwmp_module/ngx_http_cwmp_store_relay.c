@@ -723,13 +723,17 @@ ngx_http_cwmp_store_counted(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     v = rr->element[0];
     len = (v->type == REDIS_REPLY_STRING)
           ? ngx_min((size_t) v->len, sizeof(k->paused_buf)) : 0;
-    ngx_memcpy(k->paused_buf, v->str, len);
+    if (len) {
+        ngx_memcpy(k->paused_buf, v->str, len);
+    }
     k->paused.len = len;
 
     v = rr->element[1];
     len = (v->type == REDIS_REPLY_STRING)
           ? ngx_min((size_t) v->len, sizeof(k->in_progress_buf)) : 0;
-    ngx_memcpy(k->in_progress_buf, v->str, len);
+    if (len) {
+        ngx_memcpy(k->in_progress_buf, v->str, len);
+    }
     k->in_progress.len = len;
 
     return NGX_OK;
