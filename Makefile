@@ -7,7 +7,8 @@
 #   make test    build, then run t/ against a Redis of its own: with the
 #                module compiled in, then loaded as a dynamic module
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
-#   make bench   the CPE-fleet benchmark, ratios against a canned ceiling
+#   make bench   the CPE-fleet benchmark, ratios against a canned ceiling,
+#                then single Redis against a Redis Cluster (20,000 devices)
 #   make bench-rejections  what each hostile request costs, ratios to a
 #                canned 204
 #   make bench-instructions  instructions per session (callgrind), nginx
@@ -205,6 +206,8 @@ fuzz-smoke: $(NGINX) | $(BUILD)/.deps-asan
 # the CPE-fleet benchmark (bench/README.md)
 bench: build
 	bench/run $(NGINX) $(BENCH_SECONDS)
+	BENCH_CLUSTER_DEVICES=$${BENCH_CLUSTER_DEVICES:-20000} \
+	    bench/cluster $(NGINX) $(BENCH_SECONDS)
 
 # single Redis against a 3-master cluster, same run (bench/cluster)
 bench-cluster: build
