@@ -705,29 +705,20 @@ ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
     ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
     ngx_http_cwmp_redis_reply_pt reply)
 {
-    ngx_uint_t                  i, k;
+    ngx_uint_t                  k;
     ngx_http_cwmp_redis_op_t   *op;
-    ngx_http_cwmp_redis_cmd_t   cmds[NGX_HTTP_CWMP_STORE_OPS];
 
     for (k = 0; k < NGX_HTTP_CWMP_STORE_OPS && ctx->ops[k]; k++) {
         /* void */
     }
 
-    if (k == NGX_HTTP_CWMP_STORE_OPS || n > NGX_HTTP_CWMP_STORE_OPS) {
+    if (k == NGX_HTTP_CWMP_STORE_OPS) {
         ngx_log_error(NGX_LOG_ALERT, ctx->log, 0,
                       "cwmp: too many Redis ops for one call");
         return NGX_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        if (c[i].failed) {
-            return NGX_ERROR;
-        }
-
-        cmds[i] = c[i].cmd;
-    }
-
-    op = ngx_http_cwmp_redis_op_create(cmds, n, ctx->log);
+    op = ngx_http_cwmp_store_op(c, n, ctx->log);
     if (op == NULL) {
         return NGX_ERROR;
     }
@@ -736,9 +727,9 @@ ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
     op->reply = reply;
     op->done = ngx_http_cwmp_store_ctx_done;
 
-    if (ngx_http_cwmp_redis_submit(ctx->st->redis, op,
-                                   c[0].route.len ? &c[0].route : NULL,
-                                   ctx->log)
+    /* the op's slot was set when it was made */
+
+    if (ngx_http_cwmp_redis_submit(ctx->st->redis, op, NULL, ctx->log)
         != NGX_OK)
     {
         /* the op is freed */

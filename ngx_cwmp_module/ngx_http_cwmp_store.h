@@ -357,6 +357,8 @@ void ngx_http_cwmp_store_arg_campaigns(ngx_http_cwmp_store_cmd_t *c,
 void ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name);
 void ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
     ngx_str_t *tag);
+ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_op(ngx_http_cwmp_store_cmd_t *c,
+    ngx_uint_t n, ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_CWMP_STORE_H_INCLUDED_ */

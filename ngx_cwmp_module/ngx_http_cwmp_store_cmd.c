@@ -281,3 +281,41 @@ ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
 
     return NGX_OK;
 }
+
+
+/*
+ * Commands written (of one slot: their first's route) made an op for the
+ * Redis layer; NULL when one could not be written, or out of memory
+ */
+
+ngx_http_cwmp_redis_op_t *
+ngx_http_cwmp_store_op(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
+    ngx_log_t *log)
+{
+    ngx_uint_t                  i;
+    ngx_http_cwmp_redis_op_t   *op;
+    ngx_http_cwmp_redis_cmd_t   cmds[NGX_HTTP_CWMP_STORE_OPS];
+
+    if (n > NGX_HTTP_CWMP_STORE_OPS) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "cwmp: too many Redis commands for one op");
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (c[i].failed) {
+            return NULL;
+        }
+
+        cmds[i] = c[i].cmd;
+    }
+
+    op = ngx_http_cwmp_redis_op_create(cmds, n, log);
+
+    if (op && c[0].route.len) {
+        op->slot = ngx_http_cwmp_redis_slot(c[0].route.data,
+                                            c[0].route.len);
+    }
+
+    return op;
+}

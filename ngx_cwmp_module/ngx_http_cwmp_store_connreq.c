@@ -20,10 +20,6 @@
 #include "ngx_http_cwmp_store.h"
 
 
-static ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_op(
-    ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n, ngx_log_t *log);
-
-
 ngx_int_t
 ngx_http_cwmp_store_submit(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_redis_op_t *op, ngx_log_t *log)
@@ -34,32 +30,6 @@ ngx_http_cwmp_store_submit(ngx_http_cwmp_store_t *st,
 
 
 /* the commands written, as one op */
-
-static ngx_http_cwmp_redis_op_t *
-ngx_http_cwmp_store_op(ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
-    ngx_log_t *log)
-{
-    ngx_uint_t                  i;
-    ngx_http_cwmp_redis_op_t   *op;
-    ngx_http_cwmp_redis_cmd_t   cmds[1];
-
-    for (i = 0; i < n; i++) {
-        if (c[i].failed) {
-            return NULL;
-        }
-
-        cmds[i] = c[i].cmd;
-    }
-
-    op = ngx_http_cwmp_redis_op_create(cmds, n, log);
-
-    if (op && c[0].route.len) {
-        op->slot = ngx_http_cwmp_redis_slot(c[0].route.data,
-                                            c[0].route.len);
-    }
-
-    return op;
-}
 
 
 /* the entries of cwmp:connreq for this consumer: new ones, or taken over */

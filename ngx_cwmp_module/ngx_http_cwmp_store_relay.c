@@ -676,11 +676,7 @@ ngx_http_cwmp_store_counters(ngx_event_t *ev)
         ngx_http_cwmp_store_arg_text(&c, "paused");
         ngx_http_cwmp_store_arg_text(&c, "in_progress");
 
-        if (c.failed) {
-            break;
-        }
-
-        op = ngx_http_cwmp_redis_op_create(&c.cmd, 1, ev->log);
+        op = ngx_http_cwmp_store_op(&c, 1, ev->log);
         if (op == NULL) {
             break;
         }
@@ -691,7 +687,7 @@ ngx_http_cwmp_store_counters(ngx_event_t *ev)
         op->timer.cancelable = 1;
 
         /* refused (Redis away): the counters stay as last read */
-        (void) ngx_http_cwmp_redis_submit(relay->st->redis, op, &c.route,
+        (void) ngx_http_cwmp_redis_submit(relay->st->redis, op, NULL,
                                           ev->log);
     }
 
@@ -801,7 +797,7 @@ ngx_http_cwmp_store_sweep(ngx_event_t *ev)
     ngx_http_cwmp_store_arg_text(&c, "TYPE");
     ngx_http_cwmp_store_arg_text(&c, "stream");
 
-    op = c.failed ? NULL : ngx_http_cwmp_redis_op_create(&c.cmd, 1, ev->log);
+    op = ngx_http_cwmp_store_op(&c, 1, ev->log);
 
     ngx_destroy_pool(pool);
 
