@@ -15,6 +15,7 @@
 
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_auth.h"
+#include "ngx_http_cwmp_fleet.h"
 #include "ngx_http_cwmp_handler.h"
 #include "ngx_http_cwmp_util.h"
 
@@ -133,6 +134,55 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cwmp_main_conf_t, policies.backoff_cap),
+      NULL },
+
+    { ngx_string("cwmp_index"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_cwmp_fleet_index,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet),
+      NULL },
+
+    { ngx_string("cwmp_events"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cwmp_fleet_events,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet),
+      NULL },
+
+    { ngx_string("cwmp_task_status_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.status_ttl),
+      NULL },
+
+    { ngx_string("cwmp_online_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.online_interval),
+      NULL },
+
+    { ngx_string("cwmp_online_margin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.online_margin),
+      NULL },
+
+    { ngx_string("cwmp_stream_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_fleet_time_or_off,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.retention),
+      NULL },
+
+    { ngx_string("cwmp_retire_after"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_fleet_time_or_off,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.retire),
       NULL },
 
     { ngx_string("cwmp_connreq"),
@@ -336,6 +386,7 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->connreq.max = NGX_CONF_UNSET_UINT;
     mcf->connreq.claim_after = NGX_CONF_UNSET_MSEC;
     mcf->connreq.basic = NGX_CONF_UNSET;
+    ngx_http_cwmp_fleet_create_conf(&mcf->store.fleet);
 
     if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
                        sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
@@ -372,6 +423,10 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (mcf->store.prefix.data == NULL) {
         ngx_str_set(&mcf->store.prefix, "cwmp:");
+    }
+
+    if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     ngx_conf_init_uint_value(mcf->redis.db, 0);
@@ -434,7 +489,8 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     mcf->redis.backoff_min = 100;
     mcf->redis.backoff_max = 2000;
 
-    mcf->redis.scripts = ngx_http_cwmp_store_scripts(&mcf->redis.nscripts);
+    mcf->redis.scripts = ngx_http_cwmp_store_scripts(&mcf->redis.nscripts,
+                                                     &mcf->redis.functions);
 
     return NGX_CONF_OK;
 }

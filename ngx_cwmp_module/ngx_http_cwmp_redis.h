@@ -88,6 +88,9 @@ typedef struct {
     ngx_msec_t                    wait_timeout;
     ngx_str_t                    *scripts;       /* loaded on connect */
     ngx_uint_t                    nscripts;
+    ngx_str_t                     functions;     /* a function library
+                                                    loaded on connect, or
+                                                    empty */
 } ngx_http_cwmp_redis_conf_t;
 
 

@@ -886,6 +886,7 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
 {
     u_char                       db[NGX_INT_T_LEN];
     ngx_str_t                    auth[3], select[2], role[1], ping[1], *load;
+    ngx_str_t                    function[4];
     ngx_str_t                   *user, *password;
     ngx_uint_t                   n, i, nscripts;
     ngx_http_cwmp_redis_op_t    *op;
@@ -905,7 +906,7 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
         nscripts = conf->nscripts;
     }
 
-    cmds = ngx_alloc((nscripts + 4) * sizeof(ngx_http_cwmp_redis_cmd_t),
+    cmds = ngx_alloc((nscripts + 5) * sizeof(ngx_http_cwmp_redis_cmd_t),
                      ngx_cycle->log);
     load = ngx_alloc((nscripts * 3 + 1) * sizeof(ngx_str_t), ngx_cycle->log);
 
@@ -961,6 +962,18 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
         cmds[n].args = &load[3 * i];
         cmds[n].nargs = 3;
         n++;
+    }
+
+    node->functions_at = 0;
+
+    if (nscripts && conf->functions.len) {
+        ngx_str_set(&function[0], "FUNCTION");
+        ngx_str_set(&function[1], "LOAD");
+        ngx_str_set(&function[2], "REPLACE");
+        function[3] = conf->functions;
+        cmds[n].args = function;
+        cmds[n].nargs = 4;
+        node->functions_at = ++n;   /* its index + 1 */
     }
 
     ngx_str_set(&ping[0], "PING");
@@ -1019,6 +1032,24 @@ ngx_http_cwmp_redis_handshake_reply(ngx_http_cwmp_redis_op_t *op,
                           &node->addr.name);
             node->outage = 1;
             return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (node->functions_at && i == node->functions_at - 1) {
+
+        /*
+         * the library other systems call: without it (a Redis before 7.0,
+         * an ACL without FUNCTION) the ACS works, and says so once
+         */
+
+        if (r->type == REDIS_REPLY_ERROR && !node->functions_refused) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis \"%V\" did not load the cwmp function "
+                          "library (FCALL cwmp_* unavailable): \"%*s\"",
+                          &node->addr.name, (size_t) r->len, r->str);
+            node->functions_refused = 1;
         }
 
         return NGX_OK;

@@ -68,6 +68,9 @@ struct ngx_http_cwmp_redis_node_s {
     ngx_event_t                   watchdog;
     ngx_msec_t                    backoff;
     ngx_uint_t                    scripts_first;   /* in the handshake */
+    ngx_uint_t                    functions_at;    /* FUNCTION LOAD in the
+                                                      handshake + 1, or 0 */
+    unsigned                      functions_refused:1;
     ngx_uint_t                    role_at;         /* ROLE in the handshake,
                                                       or 0 */
     ngx_msec_t                    probed;          /* unreplicated: the last

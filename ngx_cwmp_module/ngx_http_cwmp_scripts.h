@@ -98,6 +98,8 @@ typedef enum {
 
 /* constants the scripts share with the module */
 
+#define NGX_HTTP_CWMP_INDEX_VALUE_MAX  128
+#define NGX_HTTP_CWMP_REPLY_NAME_MAX  128
 #define NGX_HTTP_CWMP_SHARDS  16
 #define NGX_HTTP_CWMP_SHARD_MAXLEN  "62500"
 #define NGX_HTTP_CWMP_STREAM_MAXLEN  "1000000"
@@ -111,6 +113,9 @@ extern char       **ngx_http_cwmp_script_keys[];
 
 /* the names of the device's fields, by ngx_http_cwmp_dev_field_e */
 extern ngx_str_t    ngx_http_cwmp_dev_field_names[];
+
+/* the function library other systems call (redis-schema/functions) */
+extern ngx_str_t    ngx_http_cwmp_functions;
 
 
 #endif /* _NGX_HTTP_CWMP_SCRIPTS_H_INCLUDED_ */

@@ -651,16 +651,21 @@ ngx_http_cwmp_session_policies(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* nothing wanted: the session is over, its key expires on its own */
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
-    if (ctx->step.plan.len == 2 && ctx->step.ops.len == 2) {
+    /*
+     * nothing wanted: the session is over, its key expires on its own;
+     * unless its end is an event, which the step that ends it emits
+     */
+
+    if (ctx->step.plan.len == 2 && ctx->step.ops.len == 2
+        && !ngx_http_cwmp_store_emits(&mcf->store, "session_ended"))
+    {
         return ngx_http_cwmp_session_over(r);
     }
 
     ctx->step.outcome = NULL;
     ngx_str_null(&ctx->step.answered);
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
     rc = ngx_http_cwmp_store_step(&mcf->store, &ctx->owner, &ctx->step,
                                   &ctx->turn, ngx_http_cwmp_session_stepped);

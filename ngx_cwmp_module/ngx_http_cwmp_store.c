@@ -148,7 +148,8 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
                                    + (inform->campaigns
                                       ? 3 * inform->campaigns->nelts : 0)
                                    + (inform->objects
-                                      ? inform->objects->nelts : 0))
+                                      ? inform->objects->nelts : 0)
+                                   + ngx_http_cwmp_store_fleet_nargs(st))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -248,6 +249,7 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg_list(&c, inform->wanted);
     ngx_http_cwmp_store_arg_campaigns(&c, inform->campaigns);
     ngx_http_cwmp_store_arg_list(&c, inform->objects);
+    ngx_http_cwmp_store_arg_fleet(&c);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_opened,
                                     handler, turn);
@@ -394,7 +396,8 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
                                    + (step->campaigns
                                       ? 3 * step->campaigns->nelts : 0)
                                    + ((step->wanted && step->objects)
-                                      ? step->objects->nelts : 0))
+                                      ? step->objects->nelts : 0)
+                                   + ngx_http_cwmp_store_fleet_nargs(st))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -453,6 +456,7 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
 
     ngx_http_cwmp_store_arg_campaigns(&c, step->campaigns);
     ngx_http_cwmp_store_arg_list(&c, step->wanted ? step->objects : NULL);
+    ngx_http_cwmp_store_arg_fleet(&c);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_turn,
                                     handler, turn);
@@ -470,7 +474,8 @@ ngx_http_cwmp_store_cpe_request(ngx_http_cwmp_store_t *st,
 
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_CPE,
-                                   &cpe->device_id, 9)
+                                   &cpe->device_id,
+                                   9 + ngx_http_cwmp_store_fleet_nargs(st))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -495,6 +500,8 @@ ngx_http_cwmp_store_cpe_request(ngx_http_cwmp_store_t *st,
         ngx_http_cwmp_store_arg_text(&c, "");
         ngx_http_cwmp_store_arg_text(&c, "");
     }
+
+    ngx_http_cwmp_store_arg_fleet(&c);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_recorded,
                                     handler, NULL);
@@ -575,9 +582,10 @@ ngx_http_cwmp_store_auth(ngx_http_cwmp_store_t *st,
 
 
 ngx_str_t *
-ngx_http_cwmp_store_scripts(ngx_uint_t *n)
+ngx_http_cwmp_store_scripts(ngx_uint_t *n, ngx_str_t *functions)
 {
     *n = NGX_HTTP_CWMP_NSCRIPTS;
+    *functions = ngx_http_cwmp_functions;
 
     return ngx_http_cwmp_scripts;
 }

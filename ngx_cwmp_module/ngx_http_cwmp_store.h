@@ -34,9 +34,27 @@ typedef struct {
 } ngx_http_cwmp_store_counters_t;
 
 
+/* the fleet's API: what the device's scripts learn from their ARGV tail */
+
+typedef struct {
+    ngx_array_t                  index;         /* ngx_keyval_t: index
+                                                   name, parameter path
+                                                   (cwmp_index) */
+    ngx_str_t                    events;        /* ",kind,...,"; "," none */
+    time_t                       status_ttl;
+    time_t                       online_interval;   /* when none cached */
+    time_t                       online_margin;
+    time_t                       retention;     /* streams' age; 0: by
+                                                   length */
+    time_t                       retire;        /* 0: never */
+} ngx_http_cwmp_store_fleet_t;
+
+
 typedef struct {
     ngx_http_cwmp_redis_t       *redis;         /* this worker's */
     ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
+    ngx_http_cwmp_store_fleet_t  fleet;
+    void                        *fleet_loop;    /* store_fleet.c's */
     ngx_array_t                 *counters;      /* ..._counters_t, of the
                                                    campaigns the policies
                                                    run */
@@ -192,6 +210,7 @@ typedef struct {
 ngx_int_t ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
     ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep);
 void ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st);
+ngx_uint_t ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind);
 
 ngx_int_t ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_pending(ngx_http_cwmp_store_t *st);
@@ -220,7 +239,7 @@ ngx_int_t ngx_http_cwmp_store_auth(ngx_http_cwmp_store_t *st,
 ngx_int_t ngx_http_cwmp_store_fields(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *device);
 
-ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n);
+ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n, ngx_str_t *functions);
 
 
 /*
@@ -266,7 +285,8 @@ ngx_int_t ngx_http_cwmp_store_stun_recorded(void *reply);
  * header order (ngx_http_cwmp_store.c, _store_connreq.c, _store_relay.c).
  */
 
-#define NGX_HTTP_CWMP_STORE_OPS        4
+#define NGX_HTTP_CWMP_STORE_OPS        16    /* a relay's: the shard, the
+                                                  indexes, campaigns */
 #define NGX_HTTP_CWMP_STORE_RELAY_MAX  "100"     /* outbox entries a call
                                                     reads */
 
@@ -338,6 +358,14 @@ ngx_int_t ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
 void ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 ngx_uint_t ngx_http_cwmp_store_shard(ngx_str_t *device_id, u_char *tag);
+ngx_int_t ngx_http_cwmp_store_relay_outbox_of(ngx_http_cwmp_store_t *st,
+    ngx_str_t *device_id, char *why);
+
+/* ngx_http_cwmp_store_fleet.c */
+
+ngx_int_t ngx_http_cwmp_store_fleet_init(ngx_http_cwmp_store_t *st,
+    ngx_cycle_t *cycle);
+void ngx_http_cwmp_store_fleet_exit(ngx_http_cwmp_store_t *st);
 
 /* ngx_http_cwmp_store_cmd.c */
 
@@ -357,6 +385,8 @@ void ngx_http_cwmp_store_arg_campaigns(ngx_http_cwmp_store_cmd_t *c,
 void ngx_http_cwmp_store_arg_key(ngx_http_cwmp_store_cmd_t *c, char *name);
 void ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
     ngx_str_t *tag);
+ngx_uint_t ngx_http_cwmp_store_fleet_nargs(ngx_http_cwmp_store_t *st);
+void ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_op(ngx_http_cwmp_store_cmd_t *c,
     ngx_uint_t n, ngx_log_t *log);
 

@@ -240,6 +240,68 @@ ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
 }
 
 
+/* the arguments the fleet's tail takes (lib/fleet.lua) */
+
+ngx_uint_t
+ngx_http_cwmp_store_fleet_nargs(ngx_http_cwmp_store_t *st)
+{
+    return 2 * st->fleet.index.nelts + 5;
+}
+
+
+/* the event stream has events of this kind (cwmp_events) */
+
+ngx_uint_t
+ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind)
+{
+    u_char     *p, *last;
+    size_t      len;
+
+    len = ngx_strlen(kind);
+    p = st->fleet.events.data;
+    last = p + st->fleet.events.len;
+
+    while (p && p + len + 2 <= last) {
+        if (ngx_strncmp(p + 1, kind, len) == 0 && p[len + 1] == ',') {
+            return 1;
+        }
+
+        p = ngx_strlchr(p + 1, last, ',');
+    }
+
+    return 0;
+}
+
+
+/*
+ * The tail every device script ends its ARGV with (lib/fleet.lua): the
+ * indexed parameters (path, name), their count, the status records'
+ * lifetime, the event kinds, the interval and margin of "online"
+ */
+
+void
+ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c)
+{
+    ngx_uint_t                    i;
+    ngx_keyval_t                 *kv;
+    ngx_http_cwmp_store_fleet_t  *fleet;
+
+    fleet = &c->st->fleet;
+    kv = fleet->index.elts;
+
+    for (i = 0; i < fleet->index.nelts; i++) {
+        ngx_http_cwmp_store_arg(c, &kv[i].value);
+        ngx_http_cwmp_store_arg(c, &kv[i].key);
+    }
+
+    ngx_http_cwmp_store_arg_num(c, fleet->index.nelts);
+    ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->status_ttl);
+    ngx_http_cwmp_store_arg(c, &fleet->events);
+    ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_interval);
+    ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_margin);
+}
+
+
 static ngx_int_t
 ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix, ngx_str_t *key,
     ngx_str_t *tag, char *name)

@@ -57,6 +57,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_cwmp_store_relay_appends(
     ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_uint_t ngx_http_cwmp_store_for_shard(
+    ngx_http_cwmp_store_entry_t *e);
+static ngx_int_t ngx_http_cwmp_store_relay_index(
+    ngx_http_cwmp_store_ctx_t *ctx, ngx_http_cwmp_store_entry_t *e);
 static ngx_int_t ngx_http_cwmp_store_relay_campaign(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *policy);
 static ngx_int_t ngx_http_cwmp_store_relay_delete(
@@ -78,8 +82,8 @@ static ngx_int_t ngx_http_cwmp_store_scanned(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_store_scan_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
-static void ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay,
-    u_char *key, size_t len);
+static ngx_int_t ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay,
+    u_char *key, size_t len, char *why);
 static void ngx_http_cwmp_store_drained(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_store_relay_outbox(
     ngx_http_cwmp_redis_op_t *op, ngx_uint_t i, void *reply);
@@ -266,8 +270,7 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
     nargs = 0;
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
-        if (e[i].kind.len && ngx_strncmp(e[i].kind.data, "campaign", 8) != 0)
-        {
+        if (ngx_http_cwmp_store_for_shard(&e[i])) {
             n++;
             nargs += 3 + e[i].nfields;
         }
@@ -279,19 +282,18 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
 
         if (ngx_http_cwmp_store_script(&c, ctx->st, &owner,
                                        NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND,
-                                       &shard, 2 + nargs)
+                                       &shard, 3 + nargs)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
         ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
+        ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ctx->st->fleet.retention);
         ngx_http_cwmp_store_arg_num(&c, n);
 
         for (i = 0; i < ctx->outbox->nelts; i++) {
-            if (e[i].kind.len == 0
-                || ngx_strncmp(e[i].kind.data, "campaign", 8) == 0)
-            {
+            if (!ngx_http_cwmp_store_for_shard(&e[i])) {
                 continue;
             }
 
@@ -319,10 +321,31 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
         }
     }
 
+    /* the value indexes, a key at a time (an op each, a slot each) */
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        if (e[i].kind.len != 3 || ngx_strncmp(e[i].kind.data, "idx", 3) != 0)
+        {
+            continue;
+        }
+
+        if (ctx->nops == NGX_HTTP_CWMP_STORE_OPS) {
+            break;
+        }
+
+        if (ngx_http_cwmp_store_relay_index(ctx, &e[i]) != NGX_OK) {
+            ctx->relay_failed = 1;
+            break;
+        }
+    }
+
     /* the campaigns' steps, a policy at a time (an op each) */
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
-        if (e[i].kind.len == 0) {
+        if (e[i].kind.len == 0
+            || (e[i].kind.len == 3
+                && ngx_strncmp(e[i].kind.data, "idx", 3) == 0))
+        {
             continue;
         }
 
@@ -345,6 +368,73 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
     }
 
     return ctx->nops ? NGX_OK : NGX_DONE;
+}
+
+
+/* what shard_append.lua relays: every kind but campaign steps and indexes */
+
+static ngx_uint_t
+ngx_http_cwmp_store_for_shard(ngx_http_cwmp_store_entry_t *e)
+{
+    if (e->kind.len == 0) {
+        return 0;
+    }
+
+    if (e->kind.len == 8 && ngx_strncmp(e->kind.data, "campaign", 8) == 0) {
+        return 0;
+    }
+
+    return e->kind.len != 3 || ngx_strncmp(e->kind.data, "idx", 3) != 0;
+}
+
+
+/*
+ * An index entry (index.lua): ZADD or ZREM of the device in
+ * cwmp:index:{<name>:<value>}, on that key's slot.  Idempotent: a relay
+ * repeated writes the same; no id is remembered.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_index(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_entry_t *e)
+{
+    ngx_str_t                    *op, *key, *device;
+    ngx_uint_t                    add;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+
+    op = ngx_http_cwmp_store_field(e, "op");
+    key = ngx_http_cwmp_store_field(e, "key");
+    device = ngx_http_cwmp_store_field(e, "device");
+
+    e->kind.len = 0;        /* on its way, or not ours to read: deleted */
+
+    if (op == NULL || key == NULL || key->len == 0 || device == NULL) {
+        return NGX_OK;
+    }
+
+    add = (op->len == 3 && ngx_strncmp(op->data, "add", 3) == 0);
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    if (ngx_http_cwmp_store_cmd(&c, ctx->st, &owner, 4, add ? "ZADD" : "ZREM")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_store_arg_tagged(&c, "index:{}", key);
+
+    if (add) {
+        ngx_http_cwmp_store_arg_text(&c, "0");
+    }
+
+    ngx_http_cwmp_store_arg(&c, device);
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                          ngx_http_cwmp_store_relayed);
 }
 
 
@@ -612,6 +702,11 @@ ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
         relay->sweep.cancelable = 1;
 
         ngx_add_timer(&relay->sweep, NGX_HTTP_CWMP_RELAY_SWEEP);
+
+        /* the fleet's loops run where the sweeper does */
+        if (ngx_http_cwmp_store_fleet_init(st, cycle) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
@@ -636,6 +731,8 @@ ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st)
     if (relay->sweep.timer_set) {
         ngx_del_timer(&relay->sweep);
     }
+
+    ngx_http_cwmp_store_fleet_exit(st);
 }
 
 
@@ -856,8 +953,10 @@ ngx_http_cwmp_store_scanned(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         if (keys->element[j]->type == REDIS_REPLY_STRING
             && relay->drains < NGX_HTTP_CWMP_RELAY_DRAINS)
         {
-            ngx_http_cwmp_store_drain(relay, (u_char *) keys->element[j]->str,
-                                      keys->element[j]->len);
+            (void) ngx_http_cwmp_store_drain(relay,
+                                       (u_char *) keys->element[j]->str,
+                                       keys->element[j]->len,
+                                       "a worker left");
         }
     }
 
@@ -875,11 +974,55 @@ ngx_http_cwmp_store_scan_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 }
 
 
+/*
+ * An outbox to relay now (cwmp:relay, a device retired): NGX_OK when its
+ * relay started, NGX_BUSY when as many as the relay runs at once are in
+ * progress (ask again later), NGX_ERROR
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_relay_outbox_of(ngx_http_cwmp_store_t *st,
+    ngx_str_t *device_id, char *why)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_http_cwmp_relay_t  *relay;
+
+    relay = st->relay;
+
+    if (relay == NULL || device_id->len == 0) {
+        return NGX_ERROR;
+    }
+
+    if (relay->drains >= NGX_HTTP_CWMP_RELAY_DRAINS) {
+        return NGX_BUSY;
+    }
+
+    len = st->prefix.len + sizeof("device:{}:outbox") - 1 + device_id->len;
+
+    p = ngx_alloc(len, ngx_cycle->log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(p, "%Vdevice:{%V}:outbox", &st->prefix, device_id);
+
+    if (ngx_http_cwmp_store_drain(relay, p, len, why) != NGX_OK) {
+        ngx_free(p);
+        return NGX_ERROR;
+    }
+
+    ngx_free(p);
+
+    return NGX_OK;
+}
+
+
 /* an outbox found: read and relayed as a call of its own, in its pool */
 
-static void
+static ngx_int_t
 ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay, u_char *key,
-    size_t len)
+    size_t len, char *why)
 {
     u_char                       *open, *close;
     ngx_pool_t                   *pool;
@@ -892,18 +1035,18 @@ ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay, u_char *key,
     close = open ? ngx_strlchr(open, key + len, '}') : NULL;
 
     if (close == NULL || close == open + 1) {
-        return;
+        return NGX_ERROR;
     }
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
-        return;
+        return NGX_ERROR;
     }
 
     cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_cwmp_store_ctx_t));
     if (cln == NULL) {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     ctx = cln->data;
@@ -930,7 +1073,7 @@ ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay, u_char *key,
            != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     ngx_memcpy(ctx->outbox_key.data, key, len);
@@ -951,15 +1094,17 @@ ngx_http_cwmp_store_drain(ngx_http_cwmp_relay_t *relay, u_char *key,
         != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     relay->drains++;
     cln->handler = NULL;
 
     ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                  "cwmp: relaying the outbox \"%V\" a worker left",
-                  &ctx->outbox_key);
+                  "cwmp: relaying the outbox \"%V\": %s",
+                  &ctx->outbox_key, why);
+
+    return NGX_OK;
 }
 
 

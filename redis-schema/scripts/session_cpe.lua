@@ -8,6 +8,10 @@
 -- KEYS[4]  cwmp:device:{<ID>}:policy   a policy's transfer that failed is
 --          marked "failed:<policy>" there, for the next evaluation
 -- KEYS[5]  cwmp:device:{<ID>}:late     pending tasks out of time
+-- UNDECLARED  cwmp:device:{<ID>}:status  task status records (results.lua),
+--          derived from the outbox's name: the device's slot
+-- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
+--          to be the device's own (results.lua)
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID
@@ -20,6 +24,7 @@
 --          recorded (pending.lua) ...
 -- ARGV[8]  ... with this status (done or fault)
 -- ARGV[9]  ... and this result, JSON
+-- then     the fleet's tail (fleet.lua)
 --
 -- ANSWER[1]  RECORDED  recorded
 -- ANSWER[0]  NOT_OURS  the session is not the caller's
@@ -30,11 +35,25 @@ if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then
     return NOT_OURS
 end
 
+-- include: fleet.lua
 -- include: results.lua
 -- include: pending.lua
 
 xadd(KEYS[2], 'requests', 'device', ARGV[3], 'method', ARGV[4],
      'args', ARGV[5], 'time', ARGV[6])
+
+if ARGV[4] == 'TransferComplete' or ARGV[4] == 'AutonomousTransferComplete'
+then
+    local ok, a = pcall(cjson.decode, ARGV[5])
+    local fault = ok and type(a) == 'table' and type(a.FaultStruct) == 'table'
+                  and a.FaultStruct.FaultCode
+    emit(KEYS[2], 'transfer_complete', ARGV[3], ARGV[6],
+         'command_key', ok and type(a) == 'table'
+                        and type(a.CommandKey) == 'string' and a.CommandKey
+                        or '',
+         'fault_code', type(fault) == 'string' and fault or '0',
+         'autonomous', ARGV[4] == 'TransferComplete' and '0' or '1')
+end
 redis.call('HSET', KEYS[1], 'active', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 

@@ -15,6 +15,12 @@
 -- KEYS[11] cwmp:device:{<ID>}:tasks       the queue (a task back in it)
 -- KEYS[12] cwmp:device:{<ID>}:absent      parameters the device lacks
 -- KEYS[13] cwmp:device:{<ID>}:late        pending tasks out of time
+-- KEYS[14] cwmp:device:{<ID>}:indexed     what the value indexes hold of
+--          the device (index.lua)
+-- UNDECLARED  cwmp:device:{<ID>}:status  task status records (results.lua),
+--          derived from the outbox's name: the device's slot
+-- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
+--          to be the device's own (results.lua)
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced
@@ -36,6 +42,7 @@
 --          read, c, then the c campaigns (each its name, why it is paused
 --          or "", its devices in progress: as nginx last read them), o,
 --          then the o objects whose instances they count
+-- then     the fleet's tail (fleet.lua)
 --
 -- ANSWER[1]  OPEN  the session is open; with policies, {OPEN, wanted
 --          values, tags, policy state (flat), campaigns (paused,
@@ -74,6 +81,7 @@ local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active')
 
 local now = ARGV[4]
 local i = 11
+local PARAMS_AT = i + 2 * tonumber(ARGV[i]) + 1
 
 -- the events, as a set, and what the "M" events report ("M Reboot\n<key>")
 local e = i
@@ -96,8 +104,10 @@ then
     return BUSY
 end
 
+-- include: fleet.lua
 -- include: results.lua
 -- include: pending.lua
+-- include: index.lua
 
 -- HSET the n pairs at ARGV[i]: a few hundred at a time (unpack's limit)
 local function pairs_at(key)
@@ -137,7 +147,50 @@ local P = e + 2 * tonumber(ARGV[e]) + 1
 -- a new software version may have the parameters the old one lacked
 local software = redis.call('HGET', KEYS[1], 'software_version')
 
-redis.call('HSETNX', KEYS[1], 'first_inform', now)
+-- the summary's fields, for the indexes
+local summary = {}
+for k = 1, tonumber(ARGV[i]) do
+    summary[ARGV[i + 2 * k - 1]] = ARGV[i + 2 * k]
+end
+
+-- the last session, when it did not end (the ACS ends a session with its
+-- last exchange): replaced now, or gone without its end
+local last = redis.call('HMGET', KEYS[1], 'session_since', 'session_tasks')
+if last[1] then
+    local active = cur[1] and tonumber(cur[3]) or nil
+    emit(KEYS[6], 'session_ended', ARGV[7], now,
+         'outcome', cur[1] and (cur[2] == 'policies' and 'ok' or 'abandoned')
+                    or 'timed_out',
+         'tasks', last[2] or '0',
+         'duration', tostring((active or tonumber(now)) - tonumber(last[1])))
+end
+
+local registered = redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1
+
+-- a value change: what the Inform reports that the cache had otherwise
+local changed
+if events['4 VALUE CHANGE'] and string.find(EMITTED, ',value_change,', 1, true)
+then
+    local n = tonumber(ARGV[i + 2 * tonumber(ARGV[i]) + 1])
+    local at = i + 2 * tonumber(ARGV[i]) + 1
+    local names = {}
+    for k = 1, n do
+        names[k] = ARGV[at + 2 * k - 1]
+    end
+    local old = n > 0 and redis.call('HMGET', KEYS[2], unpack(names)) or {}
+    changed = {}
+    local count = 0
+    for k = 1, n do
+        local name, v = names[k], ARGV[at + 2 * k]
+        if old[k] ~= v and count < EVENT_PARAMS_MAX
+           and not secret_name(name)
+        then
+            changed[name] = string.sub(v, 1, EVENT_VALUE_MAX)
+            count = count + 1
+        end
+    end
+end
+
 pairs_at(KEYS[1])
 pairs_at(KEYS[2])
 pairs_at(KEYS[3])
@@ -193,7 +246,7 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
                cjson.encode({error = 'unfinished',
                    detail = 'the CPE did not report it done within '
                             .. (tonumber(p.limit) or tonumber(ARGV[10]))
-                            .. ' s'}), now)
+                            .. ' s'}), now, t)
         p.state = 'expired'
         redis.call('HDEL', KEYS[7], key)
         redis.call('HSET', KEYS[13], key, cjson.encode(p))
@@ -224,7 +277,8 @@ if head and string.find(head, 'scheduleInform', 1, true) then
        and reported['M ScheduleInform\n' .. command_key(head, t)]
     then
         redis.call('LPOP', KEYS[11])
-        record(KEYS[6], ARGV[7], task_id(head, t), t.name, 'done', '{}', now)
+        record(KEYS[6], ARGV[7], task_id(head, t), t.name, 'done', '{}', now,
+               t)
     end
 end
 
@@ -233,9 +287,61 @@ redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
            'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,
            'active', now, 'turn', 'cpe')
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
+redis.call('HSET', KEYS[1], 'session_since', now, 'session_tasks', 0)
 
--- the index (cwmp:devices:{<shard>}), through the outbox
-xadd(KEYS[6], 'index', 'device', ARGV[7], 'time', now)
+-- what happened, for the event stream
+if registered then
+    emit(KEYS[6], 'registered', ARGV[7], now,
+         'oui', summary.oui or '',
+         'product_class', summary.product_class or '',
+         'serial_number', summary.serial_number or '')
+end
+emit(KEYS[6], 'session_opened', ARGV[7], now,
+     'events', summary.last_events or '', 'remote_addr', ARGV[6])
+if events['0 BOOTSTRAP'] then
+    emit(KEYS[6], 'bootstrap', ARGV[7], now)
+end
+if events['1 BOOT'] then
+    emit(KEYS[6], 'boot', ARGV[7], now)
+end
+if changed and next(changed) then
+    emit(KEYS[6], 'value_change', ARGV[7], now,
+         'params', cjson.encode(changed))
+end
+if events['8 DIAGNOSTICS COMPLETE'] then
+    emit(KEYS[6], 'diagnostics_complete', ARGV[7], now)
+end
+
+-- the value indexes: the summary's, the indexed parameters the Inform
+-- carries, the tags
+local want = {}
+for _, name in ipairs(INDEX_FIELDS) do
+    if summary[name] then
+        want[name] = summary[name]
+    end
+end
+local pn = tonumber(ARGV[PARAMS_AT])
+for k = 1, pn do
+    local name = INDEXED[ARGV[PARAMS_AT + 2 * k - 1]]
+    if name then
+        want[name] = ARGV[PARAMS_AT + 2 * k]
+    end
+end
+index_sync(KEYS[14], KEYS[6], ARGV[7], want, redis.call('SMEMBERS', KEYS[9]),
+           booted)
+
+-- the device index and "online" (cwmp:devices:{<shard>},
+-- cwmp:online:{<shard>}), through the outbox: online until its periodic
+-- interval and the margin have passed
+local interval = tonumber(redis.call('HGET', KEYS[2],
+    (summary.data_model or redis.call('HGET', KEYS[1], 'data_model')
+     or 'InternetGatewayDevice')
+    .. '.ManagementServer.PeriodicInformInterval'))
+if not interval or interval <= 0 then
+    interval = ONLINE_INTERVAL
+end
+xadd(KEYS[6], 'index', 'device', ARGV[7], 'time', now,
+     'until', tostring(tonumber(now) + interval + ONLINE_MARGIN))
 
 if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
     return OPEN

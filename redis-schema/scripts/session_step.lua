@@ -18,6 +18,12 @@
 -- KEYS[12] cwmp:device:{<ID>}:connreq    connection request credentials
 -- KEYS[13] cwmp:device:{<ID>}:auth       the device's own credentials
 -- KEYS[14] cwmp:device:{<ID>}:absent     parameters the device lacks
+-- KEYS[15] cwmp:device:{<ID>}:indexed    what the value indexes hold of
+--          the device (index.lua)
+-- UNDECLARED  cwmp:device:{<ID>}:status  task status records (results.lua),
+--          derived from the outbox's name: the device's slot
+-- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
+--          to be the device's own (results.lua)
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -50,6 +56,7 @@
 --           its name, why it is paused ("" when not) and how many devices
 --           it has in progress, as nginx last read them (campaign.lua)
 -- then      o, then the o objects whose instances the policies count
+-- then      the fleet's tail (fleet.lua)
 --
 -- ANSWER[1]  TASK  {TASK, next task or "", ns, types, cwmp:ID}: "" when
 --          the session is over (and deleted), ns the CPE's CWMP namespace,
@@ -105,6 +112,7 @@
 -- Results are capped at about a million entries (results.lua).
 
 local MAX_TRIES = 3
+local QUEUE_LOOK = 16   -- tasks looked at for one whose notBefore came
 
 local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
                      'plan', 'ops', 'recheck', 'turn', 'pending', 'conn',
@@ -114,9 +122,65 @@ if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
 end
 
+-- include: fleet.lua
 -- include: results.lua
 -- include: pending.lua
 -- include: device_fields.lua
+-- include: index.lua
+
+-- the first of the queue's first QUEUE_LOOK tasks whose notBefore (unix
+-- time) has come, or that has none; nil when all wait
+local function first_due(queue)
+    for _, task in ipairs(redis.call('LRANGE', queue, 0, QUEUE_LOOK - 1)) do
+        if not string.find(task, 'notBefore', 1, true) then
+            return task
+        end
+        local t = decode(task)
+        if (tonumber(t.notBefore) or 0) <= tonumber(ARGV[9]) then
+            return task
+        end
+    end
+end
+
+-- what is wrong with the arguments the fleet's API adds to a task (the
+-- module checks the RPC's own), or nil
+local function bad_arguments(t)
+    if t.notBefore ~= nil and type(t.notBefore) ~= 'number' then
+        return 'notBefore must be a unix time (a number)'
+    end
+    if t.replyTo ~= nil then
+        local base = KEYS[8]
+        if type(t.replyTo) ~= 'string'
+           or string.sub(t.replyTo, 1, #base + 7) ~= base .. ':reply:'
+           or #t.replyTo == #base + 7
+           or #t.replyTo > #base + 7 + REPLY_NAME_MAX
+        then
+            return 'replyTo must be "' .. base .. ':reply:<name>" (a name '
+                   .. 'of 1 to ' .. REPLY_NAME_MAX .. ' bytes): a key on the '
+                   .. 'device\'s slot'
+        end
+        if t.replyTtl ~= nil and (type(t.replyTtl) ~= 'number'
+                                  or t.replyTtl < 1 or t.replyTtl > 86400)
+        then
+            return 'replyTtl must be 1 to 86400 seconds'
+        end
+    end
+end
+
+-- the session ends (the ACS's last exchange, or the CPE's empty POST to
+-- a request): its key and plan go, and the event stream hears how it went
+local function session_end()
+    local since = redis.call('HMGET', KEYS[8], 'session_since',
+                             'session_tasks', 'session_faults')
+    redis.call('DEL', KEYS[1], KEYS[9])
+    redis.call('HDEL', KEYS[8], 'session_since', 'session_tasks',
+               'session_faults')
+    emit(KEYS[6], 'session_ended', ARGV[5], ARGV[9],
+         'outcome', (tonumber(since[3]) or 0) > 0 and 'fault' or 'ok',
+         'tasks', since[2] or '0',
+         'duration', tostring(tonumber(ARGV[9]) - (tonumber(since[1])
+                                                  or tonumber(ARGV[9]))))
+end
 
 -- a task with an outcome leaves its queue (wherever it stands in it)
 local function dequeue(task, queue)
@@ -128,6 +192,7 @@ end
 
 local P = 14 + 3 * (tonumber(ARGV[13]) or 0)
 local now = tonumber(ARGV[9])
+local reindex = {}      -- indexed parameters this call wrote
 
 -- an evaluation's outcome: this call's, or the one made at the Inform
 local plan, ops = ARGV[P + 1], ARGV[P + 2]
@@ -287,7 +352,7 @@ if ARGV[6] == '' and s[3] and s[8] == 'acs' and not again then
             redis.call('HDEL', KEYS[7], s[9])
             redis.call('LPUSH', KEYS[2], task)
         end
-        redis.call('DEL', KEYS[1], KEYS[9])
+        session_end()
         return {REFUSED, t.name}
     end
 end
@@ -390,7 +455,12 @@ if ARGV[6] ~= '' and not again then
 
         elseif not retried then
             record(KEYS[6], ARGV[5], task_id(task, t), t.name, ARGV[6],
-                   ARGV[7], ARGV[9])
+                   ARGV[7], ARGV[9], t)
+        end
+
+        redis.call('HINCRBY', KEYS[8], 'session_tasks', 1)
+        if ARGV[6] ~= 'done' then
+            redis.call('HINCRBY', KEYS[8], 'session_faults', 1)
         end
 
         -- a policy's task: its state follows the outcome
@@ -450,6 +520,9 @@ if ARGV[6] ~= '' and not again then
                        and pv[2] ~= nil and type(pv[2]) ~= 'table'
                     then
                         redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))
+                        if INDEXED[pv[1]] then
+                            reindex[INDEXED[pv[1]]] = tostring(pv[2])
+                        end
                     end
                 end
 
@@ -530,6 +603,9 @@ if ARGV[6] ~= '' and not again then
 
     for _ = 1, n do
         redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+        if INDEXED[ARGV[i]] then
+            reindex[INDEXED[ARGV[i]]] = ARGV[i + 1]
+        end
         if ARGV[i + 2] ~= '' and ARGV[i + 2] ~= 'xsd:string' then
             redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 2])
         else
@@ -540,13 +616,16 @@ if ARGV[6] ~= '' and not again then
 end
 
 -- an evaluation's outcome: its operations, then its tasks
+local retag
 if plan ~= '' then
     local ok, list = pcall(cjson.decode, ops)
     for _, op in ipairs(ok and type(list) == 'table' and list or {}) do
         if op[1] == 'tag_add' then
             redis.call('SADD', KEYS[10], op[2])
+            retag = true
         elseif op[1] == 'tag_remove' then
             redis.call('SREM', KEYS[10], op[2])
+            retag = true
         elseif op[1] == 'enter' or op[1] == 'done' then
             campaign_step(tostring(op[2]), op[1], op[3])
         elseif op[1] == 'fail' then
@@ -567,9 +646,18 @@ if plan ~= '' then
     end
 end
 
+if retag or next(reindex) then
+    index_sync(KEYS[15], KEYS[6], ARGV[5], reindex,
+               retag and redis.call('SMEMBERS', KEYS[10]) or nil)
+end
+
 while true do
     local nxt = redis.call('LINDEX', KEYS[2], 0)
     local queue = KEYS[2]
+
+    if nxt and string.find(nxt, 'notBefore', 1, true) then
+        nxt = first_due(KEYS[2])
+    end
 
     if not nxt then
         nxt = redis.call('LINDEX', KEYS[9], 0)
@@ -606,100 +694,115 @@ while true do
                     policy_state(KEYS[11], KEYS[14]), campaigns, objects}
         end
 
-        redis.call('DEL', KEYS[1], KEYS[9])
+        session_end()
         return {TASK, '', ''}
     end
 
     local t = decode(nxt)
+    local bad = queue == KEYS[2] and bad_arguments(t)
 
-    -- how many sessions this task was handed out in: a queued one's in
-    -- :tries (while it is at the head), a policy's per policy and method
-    local tries = 1
+    if bad then
+        -- a fault at once, and on to the next task
+        dequeue(nxt, KEYS[2])
+        record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
+               cjson.encode({error = 'invalid arguments', detail = bad}),
+               ARGV[9])
 
-    if queue == KEYS[2] then
-        local h = redis.sha1hex(nxt)
-        local prev = redis.call('GET', KEYS[5])
+    else
 
-        if prev and string.sub(prev, 1, 40) == h then
-            tries = (tonumber(string.sub(prev, 42)) or 0) + 1
+        -- how many sessions this task was handed out in: a queued one's in
+        -- :tries (while it is at the head), a policy's per policy and method
+        local tries = 1
+
+        if queue == KEYS[2] then
+            local h = redis.sha1hex(nxt)
+            local prev = redis.call('GET', KEYS[5])
+
+            if prev and string.sub(prev, 1, 40) == h then
+                tries = (tonumber(string.sub(prev, 42)) or 0) + 1
+            end
+
+            if tries <= MAX_TRIES then
+                redis.call('SET', KEYS[5], h .. ':' .. tries, 'EX', 604800)
+            end
+
+        elseif type(t.policy) == 'string' then
+            tries = redis.call('HINCRBY', KEYS[11],
+                               'attempts:' .. t.policy .. ':' .. t.name, 1)
         end
 
         if tries <= MAX_TRIES then
-            redis.call('SET', KEYS[5], h .. ':' .. tries, 'EX', 604800)
-        end
+            redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
+                       'task', nxt, 'conn', ARGV[11], 'active', ARGV[9])
+            redis.call('HDEL', KEYS[1], 'pending', 'resent')
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
 
-    elseif type(t.policy) == 'string' then
-        tries = redis.call('HINCRBY', KEYS[11],
-                           'attempts:' .. t.policy .. ':' .. t.name, 1)
-    end
-
-    if tries <= MAX_TRIES then
-        redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
-                   'task', nxt, 'conn', ARGV[11], 'active', ARGV[9])
-        redis.call('HDEL', KEYS[1], 'pending', 'resent')
-        redis.call('PEXPIRE', KEYS[1], ARGV[4])
-
-        -- a task with an effect: pending from now, never handed out again
-        if effectful(t.name) then
-            local key = command_key(nxt, t)
-            redis.call('LREM', queue, 1, nxt)
-            redis.call('HSET', KEYS[7], key,
-                       cjson.encode({task = nxt, since = now, state = 'sent',
-                                     limit = tonumber(t.timeout)
-                                             or tonumber(ARGV[12])}))
-            redis.call('HSET', KEYS[1], 'pending', key)
-            if type(t.policy) == 'string' then
-                redis.call('HSET', KEYS[11], 'waiting:' .. t.policy, key)
-            end
-        end
-
-        -- the cached types of a setParameterValues' untyped values
-        local types = '{}'
-
-        -- credentials about to be set on the device are good from now:
-        -- an answer lost on the way must not lock it out
-        if type(t.acs_auth) == 'table'
-           and type(t.acs_auth.password) == 'string'
-        then
-            redis.call('HSET', KEYS[13], 'next_password', t.acs_auth.password)
-        end
-
-        if t.name == 'setParameterValues'
-           and type(t.parameterValues) == 'table'
-        then
-            local found = {}
-            local any = false
-            for _, pv in ipairs(t.parameterValues) do
-                if type(pv) == 'table' and type(pv[1]) == 'string'
-                   and pv[3] == nil
-                then
-                    local ty = redis.call('HGET', KEYS[4], pv[1])
-                    if ty then
-                        found[pv[1]] = ty
-                        any = true
-                    end
+            -- a task with an effect: pending from now, never handed out again
+            if effectful(t.name) then
+                local key = command_key(nxt, t)
+                redis.call('LREM', queue, 1, nxt)
+                redis.call('HSET', KEYS[7], key,
+                           cjson.encode({task = nxt, since = now,
+                                         state = 'sent',
+                                         limit = tonumber(t.timeout)
+                                                 or tonumber(ARGV[12])}))
+                redis.call('HSET', KEYS[1], 'pending', key)
+                if type(t.policy) == 'string' then
+                    redis.call('HSET', KEYS[11], 'waiting:' .. t.policy, key)
                 end
             end
-            if any then
-                types = cjson.encode(found)
+
+            -- the cached types of a setParameterValues' untyped values
+            local types = '{}'
+
+            -- credentials about to be set on the device are good from now:
+            -- an answer lost on the way must not lock it out
+            if type(t.acs_auth) == 'table'
+               and type(t.acs_auth.password) == 'string'
+            then
+                redis.call('HSET', KEYS[13], 'next_password',
+                           t.acs_auth.password)
             end
+
+            if t.name == 'setParameterValues'
+               and type(t.parameterValues) == 'table'
+            then
+                local found = {}
+                local any = false
+                for _, pv in ipairs(t.parameterValues) do
+                    if type(pv) == 'table' and type(pv[1]) == 'string'
+                       and pv[3] == nil
+                    then
+                        local ty = redis.call('HGET', KEYS[4], pv[1])
+                        if ty then
+                            found[pv[1]] = ty
+                            any = true
+                        end
+                    end
+                end
+                if any then
+                    types = cjson.encode(found)
+                end
+            end
+
+            return {TASK, nxt, s[4], types, ARGV[3]}
         end
 
-        return {TASK, nxt, s[4], types, ARGV[3]}
-    end
-
-    if queue == KEYS[2] then
-        dequeue(nxt, KEYS[2])
-        record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
-               cjson.encode({error = 'abandoned',
-                             detail = 'no answer from the CPE in '
-                                      .. MAX_TRIES .. ' sessions'}), ARGV[9])
-    else
-        redis.call('LREM', KEYS[9], 1, nxt)
-        redis.call('HDEL', KEYS[11], 'attempts:' .. t.policy .. ':' .. t.name)
-        policy_fault(t.policy, {error = 'abandoned',
-                                detail = 'no answer from the CPE in '
-                                         .. MAX_TRIES .. ' sessions'},
-                     t.rules)
+        if queue == KEYS[2] then
+            dequeue(nxt, KEYS[2])
+            record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
+                   cjson.encode({error = 'abandoned',
+                                 detail = 'no answer from the CPE in '
+                                          .. MAX_TRIES .. ' sessions'}),
+                   ARGV[9], t)
+        else
+            redis.call('LREM', KEYS[9], 1, nxt)
+            redis.call('HDEL', KEYS[11],
+                       'attempts:' .. t.policy .. ':' .. t.name)
+            policy_fault(t.policy, {error = 'abandoned',
+                                    detail = 'no answer from the CPE in '
+                                             .. MAX_TRIES .. ' sessions'},
+                         t.rules)
+        end
     end
 end

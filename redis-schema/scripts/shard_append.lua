@@ -1,5 +1,5 @@
 -- shard_append: the relay of a device's outbox (results.lua) to its shard:
--- results, CPE requests and the index entry, each once.  nginx reads the
+-- results, CPE requests, events and the index entries, each once.  nginx reads the
 -- outbox with the device's own script (same slot), calls this on the
 -- shard's slot, then deletes what it relayed (ngx_http_cwmp_store_relay.c);
 -- an entry relayed again (a worker died between the two) is skipped: its
@@ -11,10 +11,15 @@
 -- KEYS[3]  cwmp:devices:{<shard>}        the index: device -> last Inform
 -- KEYS[4]  cwmp:relayed:{<shard>}        ids of the entries relayed, with
 --          the time (the last hour's)
+-- KEYS[5]  cwmp:events:{<shard>}         the event stream
+-- KEYS[6]  cwmp:online:{<shard>}         device -> the time it is online
+--          until
 -- ARGV[1]  the unix time
--- ARGV[2]  n, then n entries: its id ("<device>/<entry id>/<crc32>"), its
---          kind ("results", "requests", "index"), f, then its f fields
---          and values
+-- ARGV[2]  the streams' retention, seconds (MINID); 0: by length (MAXLEN)
+-- ARGV[3]  n, then n entries: its id ("<device>/<entry id>/<crc32>"), its
+--          kind ("results", "requests", "events", "index"), f, then its f
+--          fields and values; an index entry with "op" "rem" takes the
+--          device out of the indexes (a device deleted)
 --
 -- Returns how many entries were new (relayed now).
 --
@@ -22,10 +27,14 @@
 -- CONST SHARD_MAXLEN '62500'  C: NGX_HTTP_CWMP_SHARD_MAXLEN
 
 local now = tonumber(ARGV[1])
-local i = 3
+local age = tonumber(ARGV[2]) or 0
+local trim = age > 0 and {'MINID', '~', tostring((now - age) * 1000)}
+                     or {'MAXLEN', '~', SHARD_MAXLEN}
+local stream = {results = KEYS[1], requests = KEYS[2], events = KEYS[5]}
+local i = 4
 local new = 0
 
-for _ = 1, tonumber(ARGV[2]) do
+for _ = 1, tonumber(ARGV[3]) do
     local id, kind, f = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
     local fields = {}
     for k = 1, 2 * f do
@@ -38,17 +47,23 @@ for _ = 1, tonumber(ARGV[2]) do
         new = new + 1
 
         if kind == 'index' then
-            -- device, <ID>, time, <t>
+            -- device, <ID>, time, <t>, until, <t> (or op, rem)
             local by = {}
             for k = 1, #fields, 2 do
                 by[fields[k]] = fields[k + 1]
             end
-            if by.device then
+            if by.device and by.op == 'rem' then
+                redis.call('ZREM', KEYS[3], by.device)
+                redis.call('ZREM', KEYS[6], by.device)
+            elseif by.device then
                 redis.call('ZADD', KEYS[3], by.time or now, by.device)
+                if by['until'] then
+                    redis.call('ZADD', KEYS[6], by['until'], by.device)
+                end
             end
-        elseif kind == 'results' or kind == 'requests' then
-            redis.call('XADD', kind == 'results' and KEYS[1] or KEYS[2],
-                       'MAXLEN', '~', SHARD_MAXLEN, '*', unpack(fields))
+        elseif stream[kind] then
+            redis.call('XADD', stream[kind], trim[1], trim[2], trim[3], '*',
+                       unpack(fields))
         end
     end
 end

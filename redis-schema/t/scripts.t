@@ -136,7 +136,7 @@ sub check_keys {
     my %declared = map { $_ => 1 } @$keys;
     my @patterns = map {
         my $p = quotemeta $_;
-        $p =~ s/\\<[a-z]+\\>/[^:]+/g;
+        $p =~ s/\\<[A-Za-z]+\\>/[^:]+/g;
         qr/^$p$/
     } split /\n/, gen('--undeclared', $name);
 
@@ -185,6 +185,13 @@ sub json { JSON::PP->new->canonical->encode($_[0]) }
 
 # --- the arguments, in each header's order -----------------------------
 
+# the fleet's tail of the device scripts (lib/fleet.lua): indexed
+# parameters, status lifetime, events emitted (none unless a test says),
+# online interval and margin
+our @INDEXED = ();
+our $EMIT = ',';
+sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60) }
+
 # session_open.lua: a 2 PERIODIC Inform unless events say otherwise
 sub open_session {
     my (%o) = @_;
@@ -208,7 +215,7 @@ sub open_session {
         scalar @params, (map { @$_ } @params),
         0,
         scalar @events, (map { @$_ } @events),
-        @policies, 0, 0, 0);
+        @policies, 0, 0, 0, fleet());
 }
 
 # session_step.lua: an outcome (or none: the turn begins)
@@ -221,7 +228,7 @@ sub step {
         $o{answer} // '', $o{conn} // 'h:1:1', 3600,
         scalar @pv, (map { @$_ } @pv),
         $o{rounds} // 0, $o{plan} // '', $o{ops} // '', 86400,
-        @{ $o{wanted} || ['0'] }, 0, 0);
+        @{ $o{wanted} || ['0'] }, 0, 0, fleet());
 }
 
 
@@ -394,7 +401,8 @@ sub cpe {
     my (%o) = @_;
     return script('session_cpe', {}, $o{token} // 'T1', 30000, $D,
                   $o{method} // 'TransferComplete', '{}', $now,
-                  $o{key} // '', $o{status} // '', $o{result} // '');
+                  $o{key} // '', $o{status} // '', $o{result} // '',
+                  fleet());
 }
 
 is(cpe(token => 'nope'), 0, 'session_cpe: NOT_OURS');
@@ -462,7 +470,7 @@ step(answered => 'R1', status => 'done', result => '{}',
 sub relay_args {
     my @e = @{ r('XRANGE', dkey(':outbox'), '-', '+') };
     my @a;
-    for my $e (grep { { @{ $_->[1] } }->{k} ne 'campaign' } @e) {
+    for my $e (grep { { @{ $_->[1] } }->{k} !~ /^(campaign|idx)$/ } @e) {
         my @f = @{ $e->[1] };
         my (undef, $kind, @fields) = @f;
         push @a, "$D/$e->[0]", $kind, @fields / 2, @fields;
@@ -473,17 +481,17 @@ sub relay_args {
 my @relay = relay_args();
 is($relay[0], 2, 'two entries to relay: the index, the result');
 my $shard = { shard => 7 };
-is(script('shard_append', $shard, $now, @relay), 2,
+is(script('shard_append', $shard, $now, 0, @relay), 2,
    'shard_append: both new');
 is(r('ZSCORE', 'cwmp:devices:{7}', $D), $now, 'the index has the device');
 my $rs = r('XRANGE', 'cwmp:results:{7}', '-', '+');
 is(scalar @$rs, 1, 'the result in the shard');
 is({ @{ $rs->[0][1] } }->{task}, 'g9', '... its task id');
 ok(!grep({ $_ eq 'k' } @{ $rs->[0][1] }), '... without the outbox kind');
-is(script('shard_append', $shard, $now, @relay), 0,
+is(script('shard_append', $shard, $now, 0, @relay), 0,
    'relayed again (a worker died before XDEL): nothing new');
 is(r('XLEN', 'cwmp:results:{7}'), 1, '... still one result');
-is(script('shard_append', $shard, $now + 7200, 0), 0,
+is(script('shard_append', $shard, $now + 7200, 0, 0), 0,
    'an hour later the ids are forgotten');
 is(r('ZCARD', 'cwmp:relayed:{7}'), 0, '... the dedupe set trimmed');
 

@@ -54,7 +54,7 @@ local function finish(pending_key, results_key, policy_key, device, key, p,
         end
     end
     record(results_key, device, task_id(p.task, t), t.name, status, result,
-           now)
+           now, t)
     redis.call('HDEL', pending_key, key)
     if type(t.policy) == 'string' then
         redis.call('HDEL', policy_key, 'waiting:' .. t.policy,

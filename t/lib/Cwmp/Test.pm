@@ -117,7 +117,7 @@ our $Wait;
 our @Cluster = split /,/, ($ENV{TEST_NGINX_REDIS_CLUSTER} // '');
 my %slot_port;
 my %keyless = map { $_ => 1 } qw(FLUSHDB FLUSHALL KEYS DBSIZE SCRIPT PING ACL
-                                 INFO CONFIG);
+                                 INFO CONFIG FUNCTION);
 
 sub redis {
     my (@args) = @_;
@@ -138,7 +138,8 @@ sub redis {
         return $n;
     }
 
-    my $key = $cmd =~ /^EVAL(SHA)?$/ ? ($args[2] ? $args[3] : '') : $args[1];
+    my $key = $cmd =~ /^(EVAL(SHA)?|FCALL(_RO)?)$/
+              ? ($args[2] ? $args[3] : '') : $args[1];
     return cluster_call($key // '', @args);
 }
 
@@ -493,6 +494,44 @@ sub requests {
 }
 
 sub last_result { my $r = results(); $r->[-1] }
+
+# the event streams, oldest first: [{type, device, time, ...}]
+sub events {
+    return [map { my %f = @{ $_->[1] }; \%f } @{ stream_entries('events') }];
+}
+
+# the events of one type, oldest first
+sub events_of { my ($t) = @_; [grep { $_->{type} eq $t } @{ events() }] }
+
+# the members of a value index, cwmp:index:{<name>:<value>}
+sub indexed {
+    my ($name, $value) = @_;
+    return redis('ZRANGE', "cwmp:index:{$name:$value}", '0', '-1') || [];
+}
+
+# a device's function call (redis-schema/functions/cwmp.lua); the library
+# loaded first when no nginx did yet, as README says to by hand
+sub fcall {
+    my ($function, $device, @args) = @_;
+    my @call = ('FCALL', $function, 1, "cwmp:device:{$device}", @args);
+    my $r = eval { redis(@call) };
+    return $r unless $@;
+    die $@ unless $@ =~ /Function not found/;
+    my $lib = `$Top/.ci/gen-scripts --expand redis-schema/functions/cwmp.lua`;
+    redis('FUNCTION', 'LOAD', 'REPLACE', $lib);
+    return redis(@call);
+}
+
+# until code returns true, at most seconds (a step of the fleet's loop)
+sub within {
+    my ($seconds, $code) = @_;
+    for (1 .. 10 * $seconds) {
+        my $r = $code->();
+        return $r if $r;
+        Time::HiRes::sleep(0.1);
+    }
+    return $code->();
+}
 
 
 # --- the envelopes against the official CWMP XSDs (t/data/xsd) ----------
