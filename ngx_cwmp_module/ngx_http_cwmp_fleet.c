@@ -31,14 +31,6 @@
 #define NGX_HTTP_CWMP_FLEET_PATH_MAX   256
 
 
-/* the index names the summary fills (lib/index.lua), and the tags' */
-
-static char  *ngx_http_cwmp_fleet_builtin[] = {
-    "serial_number", "oui", "product_class", "manufacturer",
-    "software_version", "hardware_version", "data_model", "tag", NULL
-};
-
-
 static char  *ngx_http_cwmp_fleet_kinds[] = {
     "session_opened", "session_ended", "registered", "boot", "bootstrap",
     "value_change", "transfer_complete", "diagnostics_complete", NULL
@@ -53,6 +45,7 @@ ngx_http_cwmp_fleet_create_conf(ngx_http_cwmp_store_fleet_t *fleet)
     fleet->online_margin = NGX_CONF_UNSET;
     fleet->retention = NGX_CONF_UNSET;
     fleet->retire = NGX_CONF_UNSET;
+    fleet->supported_data_model = NGX_CONF_UNSET;
 }
 
 
@@ -96,6 +89,7 @@ ngx_http_cwmp_fleet_init_conf(ngx_conf_t *cf,
     ngx_conf_init_value(fleet->online_margin, 600);
     ngx_conf_init_value(fleet->retention, 0);
     ngx_conf_init_value(fleet->retire, 0);
+    ngx_conf_init_value(fleet->supported_data_model, 0);
 
     if (fleet->status_ttl < 60) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -145,12 +139,10 @@ ngx_http_cwmp_fleet_index(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    for (i = 0; ngx_http_cwmp_fleet_builtin[i]; i++) {
-        if (ngx_strcmp(value[1].data, ngx_http_cwmp_fleet_builtin[i]) == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "index \"%V\" is built in", &value[1]);
-            return NGX_CONF_ERROR;
-        }
+    if (ngx_http_cwmp_store_builtin_index(&value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "index \"%V\" is built in", &value[1]);
+        return NGX_CONF_ERROR;
     }
 
     if (value[2].len == 0 || value[2].len > NGX_HTTP_CWMP_FLEET_PATH_MAX

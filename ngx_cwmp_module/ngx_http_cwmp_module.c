@@ -185,6 +185,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       offsetof(ngx_http_cwmp_main_conf_t, store.fleet.retire),
       NULL },
 
+    { ngx_string("cwmp_supported_data_model"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, store.fleet.supported_data_model),
+      NULL },
+
     { ngx_string("cwmp_connreq"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,

@@ -47,6 +47,7 @@ typedef struct {
     time_t                       retention;     /* streams' age; 0: by
                                                    length */
     time_t                       retire;        /* 0: never */
+    ngx_flag_t                   supported_data_model;  /* read it */
 } ngx_http_cwmp_store_fleet_t;
 
 
@@ -55,6 +56,7 @@ typedef struct {
     ngx_str_t                    prefix;        /* key prefix, "cwmp:" */
     ngx_http_cwmp_store_fleet_t  fleet;
     void                        *fleet_loop;    /* store_fleet.c's */
+    void                        *bulk;          /* store_bulk.c's */
     ngx_array_t                 *counters;      /* ..._counters_t, of the
                                                    campaigns the policies
                                                    run */
@@ -211,6 +213,9 @@ ngx_int_t ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
     ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep);
 void ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind);
+ngx_uint_t ngx_http_cwmp_store_indexed(ngx_http_cwmp_store_t *st,
+    ngx_str_t *name);
+ngx_uint_t ngx_http_cwmp_store_builtin_index(ngx_str_t *name);
 
 ngx_int_t ngx_http_cwmp_store_available(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_pending(ngx_http_cwmp_store_t *st);
@@ -366,6 +371,12 @@ ngx_int_t ngx_http_cwmp_store_relay_outbox_of(ngx_http_cwmp_store_t *st,
 ngx_int_t ngx_http_cwmp_store_fleet_init(ngx_http_cwmp_store_t *st,
     ngx_cycle_t *cycle);
 void ngx_http_cwmp_store_fleet_exit(ngx_http_cwmp_store_t *st);
+
+/* ngx_http_cwmp_store_bulk.c */
+
+ngx_int_t ngx_http_cwmp_store_bulk_init(ngx_http_cwmp_store_t *st,
+    ngx_cycle_t *cycle);
+void ngx_http_cwmp_store_bulk_exit(ngx_http_cwmp_store_t *st);
 
 /* ngx_http_cwmp_store_cmd.c */
 

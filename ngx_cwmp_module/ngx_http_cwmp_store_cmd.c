@@ -245,7 +245,60 @@ ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
 ngx_uint_t
 ngx_http_cwmp_store_fleet_nargs(ngx_http_cwmp_store_t *st)
 {
-    return 2 * st->fleet.index.nelts + 5;
+    return 2 * st->fleet.index.nelts + 6;
+}
+
+
+/* the index names the summary and the tags fill (lib/index.lua) */
+
+static char  *ngx_http_cwmp_store_builtin[] = {
+    "serial_number", "oui", "product_class", "manufacturer",
+    "software_version", "hardware_version", "data_model", "device_summary",
+    "root_data_model_version", "supported_data_model", "tag", NULL
+};
+
+
+ngx_uint_t
+ngx_http_cwmp_store_builtin_index(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_cwmp_store_builtin[i]; i++) {
+        if (name->len == ngx_strlen(ngx_http_cwmp_store_builtin[i])
+            && ngx_strncmp(name->data, ngx_http_cwmp_store_builtin[i],
+                           name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* an index the ACS keeps: a built-in one, or a cwmp_index one */
+
+ngx_uint_t
+ngx_http_cwmp_store_indexed(ngx_http_cwmp_store_t *st, ngx_str_t *name)
+{
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    if (ngx_http_cwmp_store_builtin_index(name)) {
+        return 1;
+    }
+
+    kv = st->fleet.index.elts;
+
+    for (i = 0; i < st->fleet.index.nelts; i++) {
+        if (kv[i].key.len == name->len
+            && ngx_strncmp(kv[i].key.data, name->data, name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -276,7 +329,8 @@ ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind)
 /*
  * The tail every device script ends its ARGV with (lib/fleet.lua): the
  * indexed parameters (path, name), their count, the status records'
- * lifetime, the event kinds, the interval and margin of "online"
+ * lifetime, the event kinds, the interval and margin of "online", whether
+ * SupportedDataModel is read
  */
 
 void
@@ -299,6 +353,7 @@ ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c)
     ngx_http_cwmp_store_arg(c, &fleet->events);
     ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_interval);
     ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_margin);
+    ngx_http_cwmp_store_arg_text(c, fleet->supported_data_model ? "1" : "0");
 }
 
 

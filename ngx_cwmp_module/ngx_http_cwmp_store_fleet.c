@@ -77,7 +77,7 @@ ngx_http_cwmp_store_fleet_init(ngx_http_cwmp_store_t *st, ngx_cycle_t *cycle)
 
     ngx_add_timer(&loop->tick, NGX_HTTP_CWMP_FLEET_TICK);
 
-    return NGX_OK;
+    return ngx_http_cwmp_store_bulk_init(st, cycle);
 }
 
 
@@ -91,6 +91,8 @@ ngx_http_cwmp_store_fleet_exit(ngx_http_cwmp_store_t *st)
     if (loop && loop->tick.timer_set) {
         ngx_del_timer(&loop->tick);
     }
+
+    ngx_http_cwmp_store_bulk_exit(st);
 }
 
 

@@ -63,6 +63,8 @@ static ngx_int_t ngx_http_cwmp_store_relay_index(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_http_cwmp_store_entry_t *e);
 static ngx_int_t ngx_http_cwmp_store_relay_campaign(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *policy);
+static ngx_int_t ngx_http_cwmp_store_relay_bulk(
+    ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *job);
 static ngx_int_t ngx_http_cwmp_store_relay_delete(
     ngx_http_cwmp_store_ctx_t *ctx);
 static ngx_str_t *ngx_http_cwmp_store_field(ngx_http_cwmp_store_entry_t *e,
@@ -339,13 +341,37 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
         }
     }
 
-    /* the campaigns' steps, a policy at a time (an op each) */
+    /*
+     * the campaigns' steps, a policy at a time, and the bulk jobs' results,
+     * a job at a time (an op each)
+     */
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
         if (e[i].kind.len == 0
             || (e[i].kind.len == 3
                 && ngx_strncmp(e[i].kind.data, "idx", 3) == 0))
         {
+            continue;
+        }
+
+        if (e[i].kind.len == 4 && ngx_strncmp(e[i].kind.data, "bulk", 4) == 0)
+        {
+            policy = ngx_http_cwmp_store_field(&e[i], "job");
+
+            if (policy == NULL || policy->len == 0) {
+                e[i].kind.len = 0;
+                continue;
+            }
+
+            if (ctx->nops == NGX_HTTP_CWMP_STORE_OPS) {
+                break;
+            }
+
+            if (ngx_http_cwmp_store_relay_bulk(ctx, policy) != NGX_OK) {
+                ctx->relay_failed = 1;
+                break;
+            }
+
             continue;
         }
 
@@ -380,7 +406,9 @@ ngx_http_cwmp_store_for_shard(ngx_http_cwmp_store_entry_t *e)
         return 0;
     }
 
-    if (e->kind.len == 8 && ngx_strncmp(e->kind.data, "campaign", 8) == 0) {
+    if ((e->kind.len == 8 && ngx_strncmp(e->kind.data, "campaign", 8) == 0)
+        || (e->kind.len == 4 && ngx_strncmp(e->kind.data, "bulk", 4) == 0))
+    {
         return 0;
     }
 
@@ -432,6 +460,77 @@ ngx_http_cwmp_store_relay_index(ngx_http_cwmp_store_ctx_t *ctx,
     }
 
     ngx_http_cwmp_store_arg(&c, device);
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
+                                          ngx_http_cwmp_store_relayed);
+}
+
+
+/* bulk_step.lua "count" on the job's slot, with its results in the outbox */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_bulk(ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *job)
+{
+    ngx_str_t                     id, *j, *v, none;
+    ngx_uint_t                    i, n;
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+    n = 0;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        j = (e[i].kind.len == 4
+             && ngx_strncmp(e[i].kind.data, "bulk", 4) == 0)
+            ? ngx_http_cwmp_store_field(&e[i], "job") : NULL;
+
+        if (j && j->len == job->len
+            && ngx_strncmp(j->data, job->data, j->len) == 0)
+        {
+            n++;
+        }
+    }
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    if (ngx_http_cwmp_store_script(&c, ctx->st, &owner,
+                                   NGX_HTTP_CWMP_SCRIPT_BULK_STEP, job,
+                                   3 + 2 * n)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&none, "");
+
+    ngx_http_cwmp_store_arg_text(&c, "count");
+    ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
+    ngx_http_cwmp_store_arg_num(&c, n);
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        j = (e[i].kind.len == 4
+             && ngx_strncmp(e[i].kind.data, "bulk", 4) == 0)
+            ? ngx_http_cwmp_store_field(&e[i], "job") : NULL;
+
+        if (j == NULL || j->len != job->len
+            || ngx_strncmp(j->data, job->data, j->len) != 0)
+        {
+            continue;
+        }
+
+        if (ngx_http_cwmp_store_entry_id(ctx, &e[i], &id) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg(&c, &id);
+        v = ngx_http_cwmp_store_field(&e[i], "status");
+        ngx_http_cwmp_store_arg(&c, v ? v : &none);
+
+        e[i].kind.len = 0;
+    }
 
     return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
                                           ngx_http_cwmp_store_relayed);

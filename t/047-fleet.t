@@ -488,3 +488,120 @@ if ($req == 1) {
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 18: the OSS's ACL user of README.md: tasks, waits, status, indexes, events, bulk, delete
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::acl_user_from_readme('oss');
+{
+    local @Cwmp::Test::Auth = ('oss', 'acl-test-pw');
+    Cwmp::Test::push_tasks($main::D,
+        {id => 'o1', name => 'getParameterValues',
+         parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime'],
+         replyTo => "cwmp:device:{$main::D}:reply:o1"},
+        {id => 'o2', name => 'reboot'});
+    Cwmp::Test::redis('XADD', 'cwmp:connreq', 'MAXLEN', '~', 100000, '*',
+                      'device', $main::D);
+    Test::More::is(Cwmp::Test::fcall('cwmp_cancel', $main::D, 'o2'),
+                   'cancelled', 'oss: cancel');
+}
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.UpTime', '9', 'xsd:unsignedInt'])]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    local @Cwmp::Test::Auth = ('oss', 'acl-test-pw');
+    my $D = $main::D;
+    my $s = shard($D);
+    my $w = redis('BLPOP', "cwmp:device:{$D}:reply:o1", 2);
+    is(json_decode($w->[1])->{status}, 'done', 'oss: BLPOP the reply');
+    is(json_decode(fcall('cwmp_task', $D, 'o1'))->{status}, 'done',
+       'oss: cwmp_task');
+    is_deeply(redis('ZRANGE', 'cwmp:index:{serial_number:S1}', 0, -1), [$D],
+              'oss: an index');
+    is(redis('ZCOUNT', "cwmp:online:{$s}", time, '+inf'), 1, 'oss: online');
+    is(redis('XGROUP', 'CREATE', "cwmp:events:{$s}", 'oss', '0',
+             'MKSTREAM'), 'OK', 'oss: a consumer group');
+    my $r = redis('XREADGROUP', 'GROUP', 'oss', 'w1', 'COUNT', 100,
+                  'STREAMS', "cwmp:events:{$s}", '>');
+    ok(@{ $r->[0][1] } >= 3, 'oss: the events read');
+    is(redis('XACK', "cwmp:events:{$s}", 'oss', $r->[0][1][0][0]), 1,
+       'oss: acknowledged');
+    ok(@{ redis('XRANGE', "cwmp:results:{$s}", '-', '+') } >= 2,
+       'oss: the results');
+    is(fcall('cwmp_tag', $D, 'add', 'oss'), 1, 'oss: cwmp_tag');
+    ok(redis('XADD', 'cwmp:relay', '*', 'device', $D), 'oss: a relay asked');
+    redis('HSET', 'cwmp:bulk:{oss-j}', 'task', '{"name":"getRPCMethods"}',
+          'selector', json({devices => [$D]}));
+    is(redis('SADD', 'cwmp:bulks', 'oss-j'), 1, 'oss: a bulk job');
+    ok(within(5, sub { redis('HGET', 'cwmp:bulk:{oss-j}', 'queued') }),
+       'oss: ... fanned out');
+    is(redis('HGET', 'cwmp:bulk:{oss-j}', 'queued'), 1, 'oss: ... counted');
+    ok(fcall('cwmp_delete', $D) > 0, 'oss: cwmp_delete');
+    ok(!eval { redis('SCRIPT', 'FLUSH'); 1 }, 'oss: no SCRIPT FLUSH');
+    ok(!eval { redis('FLUSHDB'); 1 }, 'oss: no FLUSHDB');
+}
+
+
+
+=== TEST 19: cwmp_supported_data_model: read once after registration, recorded, searchable
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_supported_data_model on;
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(params => [
+     ['InternetGatewayDevice.DeviceSummary',
+      'InternetGatewayDevice:1.4[](Baseline:2)', 'xsd:string'],
+     ['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V1.0',
+      'xsd:string']]),
+ "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.DeviceInfo.SupportedDataModel.1.URN',
+      'urn:broadband-forum-org:tr-098-1-8-0', 'xsd:string'],
+     ['InternetGatewayDevice.DeviceInfo.SupportedDataModel.1.URL',
+      'http://example.net/tr-098.xml', 'xsd:string'],
+     ['InternetGatewayDevice.DeviceInfo.SupportedDataModel.2.URN',
+      'urn:example-com:x-1-0', 'xsd:string'])]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<string>InternetGatewayDevice.DeviceInfo.SupportedDataModel.</string>},
+ qr/\A\z/]
+--- redis_check
+my $D = $main::D;
+if ($req == 2) {
+    my $d = redis_hash("cwmp:device:{$D}");
+    is($d->{device_summary}, 'InternetGatewayDevice:1.4[](Baseline:2)',
+       'the DeviceSummary recorded');
+    is($d->{supported_data_models},
+       'urn:broadband-forum-org:tr-098-1-8-0,urn:example-com:x-1-0',
+       'the URNs recorded');
+    is_deeply(indexed('supported_data_model', 'urn:example-com:x-1-0'), [$D],
+              'searchable by URN');
+    is_deeply(indexed('device_summary',
+                      'InternetGatewayDevice:1.4[](Baseline:2)'), [$D],
+              '... and by DeviceSummary');
+}
+
+
+
+=== TEST 19a: ... and not read again at the next Inform
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_supported_data_model on;
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+[$main::Periodic, "POST /cwmp\n"]
+--- error_code eval
+[200, 204]

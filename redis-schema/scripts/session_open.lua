@@ -322,13 +322,39 @@ for _, name in ipairs(INDEX_FIELDS) do
 end
 local pn = tonumber(ARGV[PARAMS_AT])
 for k = 1, pn do
-    local name = INDEXED[ARGV[PARAMS_AT + 2 * k - 1]]
+    local path, v = ARGV[PARAMS_AT + 2 * k - 1], ARGV[PARAMS_AT + 2 * k]
+    local name = INDEXED[path]
     if name then
-        want[name] = ARGV[PARAMS_AT + 2 * k]
+        want[name] = v
+    end
+    -- what the device says it supports (forced Inform parameters)
+    if path == 'InternetGatewayDevice.DeviceSummary' then
+        redis.call('HSET', KEYS[1], 'device_summary', v)
+        want.device_summary = v
+    elseif path == 'Device.RootDataModelVersion' then
+        redis.call('HSET', KEYS[1], 'root_data_model_version', v)
+        want.root_data_model_version = v
     end
 end
-index_sync(KEYS[14], KEYS[6], ARGV[7], want, redis.call('SMEMBERS', KEYS[9]),
-           booted)
+index_sync(KEYS[14], KEYS[6], ARGV[7], want,
+           {tag = redis.call('SMEMBERS', KEYS[9])}, booted)
+
+-- cwmp_supported_data_model: <root>.DeviceInfo.SupportedDataModel. read
+-- once after the first Inform, a 0 BOOTSTRAP or a new SoftwareVersion
+-- (a task at the end of the queue; session_step.lua records what it finds)
+if READ_SUPPORTED then
+    local now_sw = redis.call('HGET', KEYS[1], 'software_version') or ''
+    local read = redis.call('HGET', KEYS[1], 'supported_data_model_read')
+    local root = summary.data_model
+                 or redis.call('HGET', KEYS[1], 'data_model')
+    if root and (read ~= now_sw or events['0 BOOTSTRAP']) then
+        redis.call('HSET', KEYS[1], 'supported_data_model_read', now_sw)
+        redis.call('RPUSH', KEYS[11], cjson.encode({
+            id = 'cwmp:supported_data_model', name = 'getParameterValues',
+            parameterNames = {root .. '.DeviceInfo.SupportedDataModel.'},
+            internal = 'supported_data_model'}))
+    end
+end
 
 -- the device index and "online" (cwmp:devices:{<shard>},
 -- cwmp:online:{<shard>}), through the outbox: online until its periodic

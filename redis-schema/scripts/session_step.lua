@@ -193,6 +193,8 @@ end
 local P = 14 + 3 * (tonumber(ARGV[13]) or 0)
 local now = tonumber(ARGV[9])
 local reindex = {}      -- indexed parameters this call wrote
+local supported         -- the URNs a SupportedDataModel read found
+local internal          -- the task in flight's "internal" (the ACS's own)
 
 -- an evaluation's outcome: this call's, or the one made at the Inform
 local plan, ops = ARGV[P + 1], ARGV[P + 2]
@@ -379,6 +381,7 @@ if ARGV[6] ~= '' and not again then
 
     else
         local t = decode(task)
+        internal = t.internal
 
         -- "getParameterValues" is answered by "GetParameterValuesResponse"
         local expected = string.upper(string.sub(t.name, 1, 1))
@@ -601,6 +604,18 @@ if ARGV[6] ~= '' and not again then
     local n = tonumber(ARGV[13]) or 0
     local i = 14
 
+    -- cwmp_supported_data_model's read: the URNs, on the device
+    if internal == 'supported_data_model' and ARGV[6] == 'done' then
+        supported = {}
+        for k = 0, n - 1 do
+            if string.sub(ARGV[14 + 3 * k], -4) == '.URN' then
+                supported[#supported + 1] = ARGV[15 + 3 * k]
+            end
+        end
+        redis.call('HSET', KEYS[8], 'supported_data_models',
+                   table.concat(supported, ','))
+    end
+
     for _ = 1, n do
         redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
         if INDEXED[ARGV[i]] then
@@ -646,9 +661,15 @@ if plan ~= '' then
     end
 end
 
-if retag or next(reindex) then
-    index_sync(KEYS[15], KEYS[6], ARGV[5], reindex,
-               retag and redis.call('SMEMBERS', KEYS[10]) or nil)
+local sets = {}
+if retag then
+    sets.tag = redis.call('SMEMBERS', KEYS[10])
+end
+if supported then
+    sets.supported_data_model = supported
+end
+if retag or supported or next(reindex) then
+    index_sync(KEYS[15], KEYS[6], ARGV[5], reindex, sets)
 end
 
 while true do

@@ -90,7 +90,7 @@ sub keys_of {
     my @keys = split /\n/, gen('--keys', $name);
     for (@keys) {
         s/\{<ID>\}/{$D}/;
-        s/\{<(address|shard|policy)>\}/'{' . ($v{$1} \/\/ "no-$1") . '}'/e;
+        s/\{<(address|shard|policy|job)>\}/'{' . ($v{$1} \/\/ "no-$1") . '}'/e;
     }
     return @keys;
 }
@@ -187,10 +187,10 @@ sub json { JSON::PP->new->canonical->encode($_[0]) }
 
 # the fleet's tail of the device scripts (lib/fleet.lua): indexed
 # parameters, status lifetime, events emitted (none unless a test says),
-# online interval and margin
+# online interval and margin, SupportedDataModel not read
 our @INDEXED = ();
 our $EMIT = ',';
-sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60) }
+sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60, 0) }
 
 # session_open.lua: a 2 PERIODIC Inform unless events say otherwise
 sub open_session {
@@ -569,6 +569,50 @@ is(stun(trusted => '1', text => 'msg', mi => '00' x 20), 0,
 is(stun(text => 'msg',
         mi => Digest::SHA::hmac_sha1_hex('msg', 'secret')), 1,
    '... and the right one');
+
+
+# --- bulk_step.lua, bulk_push.lua -----------------------------------------
+
+r('FLUSHDB');
+
+my $job = { job => 'j9' };
+r('HSET', 'cwmp:bulk:{j9}', 'task', '{"name":"reboot"}',
+  'selector', '{"devices":["d1","d2"]}');
+my $go = script('bulk_step', $job, 'claim', $now, 'w1', 10);
+is($go->[0], 1, 'bulk_step: GO');
+is_deeply([@$go[1, 4, 7]], ['list', 10, 'j9'],
+          '... a list, the batch, the task id (the job\'s)');
+is_deeply([@$go[8 .. $#$go]], ['d1', 'd2'], '... its devices');
+is(script('bulk_step', $job, 'claim', $now, 'w2', 10)->[0], 2,
+   'another worker: WAIT (the lease)');
+is(script('bulk_step', $job, 'advance', $now, 'w2', '2', 2, 2, '1')->[0], 0,
+   'an advance without the lease: LOST');
+is(script('bulk_step', $job, 'advance', $now, 'w1', '2', 2, 2, '1')->[0], 2,
+   'advance, the selector exhausted: WAIT (for the results)');
+is(script('bulk_step', $job, 'count', $now, 2, 'd1/1-0/1', 'done',
+          'd1/1-0/1', 'done'), 1, 'count: a result relayed twice counts once');
+is(script('bulk_step', $job, 'count', $now, 1, 'd2/1-0/1', 'fault'), 1,
+   '... the second');
+is(script('bulk_step', $job, 'claim', $now, 'w1', 10)->[0], 4,
+   'all finished: COMPLETE');
+is(r('HGET', 'cwmp:bulk:{j9}', 'state'), 'done', '... done');
+
+r('HSET', 'cwmp:bulk:{j8}', 'task', '{"name":"reboot"}',
+  'selector', '{"tag":"x"}');
+script('bulk_step', { job => 'j8' }, 'claim', $now, 'w1', 10);
+script('bulk_step', { job => 'j8' }, 'count', $now, 20,
+       map { ("d$_/1-0/1", 'fault') } 1 .. 20);
+is(r('HGET', 'cwmp:bulk:{j8}', 'state'), 'paused',
+   'twenty faults and nothing done: paused');
+like(r('HGET', 'cwmp:bulk:{j8}', 'paused_reason'), qr/all faults/,
+     '... saying why');
+
+my $t = '{"id":"j9","bulk":"j9","name":"reboot"}';
+is(script('bulk_push', {}, $t, 'j9'), 1, 'bulk_push: QUEUED');
+is(script('bulk_push', {}, $t, 'j9'), 0, '... again: HAD (queued)');
+r('DEL', dkey(':tasks'));
+r('HSET', dkey(':status'), 'j9', '{}');
+is(script('bulk_push', {}, $t, 'j9'), 0, '... HAD (finished)');
 
 
 ok($checked_keys > 50, "MONITOR saw the scripts' keys ($checked_keys)");

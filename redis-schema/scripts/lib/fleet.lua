@@ -6,7 +6,8 @@
 --   (cwmp_index); n; the status records' lifetime (s); the event kinds
 --   emitted (",session_opened,boot,...,"; "," for none); the interval a
 --   device without a cached PeriodicInformInterval is taken to have (s);
---   the margin of "online" (s)
+--   the margin of "online" (s); "1" when the devices' SupportedDataModel
+--   is read (cwmp_supported_data_model)
 --
 -- Included before results.lua, whose records live STATUS_TTL seconds.
 --
@@ -14,14 +15,15 @@
 -- CONST EVENT_VALUE_MAX 256
 
 local F = #ARGV
-local STATUS_TTL = tonumber(ARGV[F - 3]) or 86400
-local EMITTED = ARGV[F - 2] or ','
-local ONLINE_INTERVAL = tonumber(ARGV[F - 1]) or 86400
-local ONLINE_MARGIN = tonumber(ARGV[F]) or 0
+local STATUS_TTL = tonumber(ARGV[F - 4]) or 86400
+local EMITTED = ARGV[F - 3] or ','
+local ONLINE_INTERVAL = tonumber(ARGV[F - 2]) or 86400
+local ONLINE_MARGIN = tonumber(ARGV[F - 1]) or 0
+local READ_SUPPORTED = ARGV[F] == '1'
 local INDEXED = {}
 do
-    local n = tonumber(ARGV[F - 4]) or 0
-    local at = F - 5 - 2 * n
+    local n = tonumber(ARGV[F - 5]) or 0
+    local at = F - 6 - 2 * n
     for k = 1, n do
         INDEXED[ARGV[at + 2 * k - 1]] = ARGV[at + 2 * k]
     end

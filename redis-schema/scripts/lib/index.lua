@@ -6,7 +6,8 @@
 -- on the slot of its own hash tag, and so written by nginx from the
 -- outbox ("idx" entries: op add or rem, key "<name>:<value>"), not by the
 -- device's script.  The device's :indexed hash remembers what the indexes
--- hold of it (name -> value; "tag:<tag>" -> 1), so that only a change
+-- hold of it (name -> value; "tag:<tag>" -> 1, "supported_data_model:
+-- <URN>" -> 1), so that only a change
 -- writes: the old entry removed, the new one added.  A boot writes all
 -- its entries again (ZADD is idempotent): an index entry lost is repaired
 -- by the device's next boot, and one a changed configuration never made
@@ -14,12 +15,14 @@
 --
 -- CONST INDEX_VALUE_MAX 128  C: NGX_HTTP_CWMP_INDEX_VALUE_MAX
 -- CONST INDEX_FIELDS {'serial_number', 'oui', 'product_class',
---     'manufacturer', 'software_version', 'hardware_version', 'data_model'}
+--     'manufacturer', 'software_version', 'hardware_version', 'data_model',
+--     'device_summary', 'root_data_model_version'}
 
--- want: name -> value (names absent are left as they are); tags: the
--- device's tags (nil: leave its tag entries alone); all: write every entry
--- again
-local function index_sync(indexed_key, outbox, device, want, tags, all)
+-- want: name -> value (names absent are left as they are); sets: name ->
+-- the device's values of a many-valued index ("tag": its tags,
+-- "supported_data_model": its URNs), each entry "<name>:<value>" -> 1; a
+-- name absent leaves its entries alone; all: write every entry again
+local function index_sync(indexed_key, outbox, device, want, sets, all)
     local have = {}
     local flat = redis.call('HGETALL', indexed_key)
     for k = 1, #flat, 2 do
@@ -41,12 +44,12 @@ local function index_sync(indexed_key, outbox, device, want, tags, all)
         end
     end
 
-    if tags then
+    for prefix, values in pairs(sets) do
         local now = {}
-        for _, tag in ipairs(tags) do
-            local name = 'tag:' .. tag
+        for _, value in ipairs(values) do
+            local name = prefix .. ':' .. value
             now[name] = true
-            if #tag <= INDEX_VALUE_MAX and (all or not have[name]) then
+            if #value <= INDEX_VALUE_MAX and (all or not have[name]) then
                 redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'add',
                            'key', name, 'device', device)
                 set[#set + 1] = name
@@ -54,7 +57,9 @@ local function index_sync(indexed_key, outbox, device, want, tags, all)
             end
         end
         for name in pairs(have) do
-            if string.sub(name, 1, 4) == 'tag:' and not now[name] then
+            if string.sub(name, 1, #prefix + 1) == prefix .. ':'
+               and not now[name]
+            then
                 redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'rem',
                            'key', name, 'device', device)
                 redis.call('HDEL', indexed_key, name)

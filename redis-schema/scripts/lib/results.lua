@@ -90,6 +90,12 @@ local function record(outbox, device, id, name, status, result, now, t)
             tonumber(t.replyTtl) or REPLY_TTL, 86400)))
     end
 
+    -- a bulk job's task: its job counts it (bulk_step.lua, relayed)
+    if t and type(t.bulk) == 'string' and t.bulk ~= '' then
+        redis.call('XADD', outbox, '*', 'k', 'bulk', 'job', t.bulk,
+                   'status', status)
+    end
+
     return redis.call('XADD', outbox, '*', 'k', 'results',
                       'device', device, 'task', id, 'name', name,
                       'status', status, 'result', result, 'time', now)

@@ -185,8 +185,11 @@ sub redis_at {
 
 # commands on one connection, then WAIT <wait> when wait: the last
 # command's reply
+our @Auth;     # (user, password): redis() as that ACL user
+
 sub redis_pipeline {
     my ($port, $wait, @cmds) = @_;
+    @cmds = (['AUTH', @Auth], @cmds) if @Auth;
 
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                   Proto => 'tcp', Timeout => 2)
@@ -702,14 +705,16 @@ sub digest {
 # Redis with the password "acl-test-pw": the suite runs sessions as it.
 
 sub acl_user_from_readme {
+    my ($user) = @_;
+    $user //= 'ngx_cwmp';
     open my $in, '<', "$Top/README.md" or die "README.md: $!\n";
-    my ($line) = grep { /^\s*ACL SETUSER ngx_cwmp / } <$in>;
+    my ($line) = grep { /^\s*ACL SETUSER \Q$user\E / } <$in>;
     close $in;
-    die "README.md has no \"ACL SETUSER ngx_cwmp\" line\n" unless $line;
+    die "README.md has no \"ACL SETUSER $user\" line\n" unless $line;
     my @w = split ' ', $line;
     splice @w, 0, 2;
     s/^>CHANGE-ME$/>acl-test-pw/ for @w;
-    redis('ACL', 'DELUSER', 'ngx_cwmp');
+    redis('ACL', 'DELUSER', $user);
     my $r = redis('ACL', 'SETUSER', @w);
     die "ACL SETUSER: $r\n" unless $r eq 'OK';
 }
