@@ -10,6 +10,7 @@
  * every call (lib/fleet.lua).
  *
  *   cwmp_index <name> <parameter>;      an operator's indexed parameter
+ *   cwmp_index off;                     no value indexes
  *   cwmp_events all | off | <kind> ...; the kinds emitted
  *   cwmp_stream_retention <time> | off; streams trimmed by age (MINID)
  *   cwmp_retire_after <time> | off;     devices not seen are deleted
@@ -113,7 +114,10 @@ ngx_http_cwmp_fleet_init_conf(ngx_conf_t *cf,
 }
 
 
-/* cwmp_index <name> <parameter path>: indexed on every Inform and GPV */
+/*
+ * cwmp_index <name> <parameter path>: indexed on every Inform and GPV;
+ * cwmp_index off: none
+ */
 
 char *
 ngx_http_cwmp_fleet_index(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -125,6 +129,17 @@ ngx_http_cwmp_fleet_index(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     fleet = (ngx_http_cwmp_store_fleet_t *) ((char *) conf + cmd->offset);
     value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        /* cwmp_index off: no value index at all (memory, or a bench) */
+
+        if (ngx_strcmp(value[1].data, "off") != 0) {
+            return "takes \"off\", or a name and a parameter";
+        }
+
+        fleet->no_indexes = 1;
+        return NGX_CONF_OK;
+    }
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_CWMP_FLEET_NAME_MAX) {
         goto invalid_name;

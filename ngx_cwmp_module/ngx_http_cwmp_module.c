@@ -137,7 +137,7 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       NULL },
 
     { ngx_string("cwmp_index"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_cwmp_fleet_index,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cwmp_main_conf_t, store.fleet),

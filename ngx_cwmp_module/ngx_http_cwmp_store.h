@@ -48,6 +48,7 @@ typedef struct {
                                                    length */
     time_t                       retire;        /* 0: never */
     ngx_flag_t                   supported_data_model;  /* read it */
+    ngx_uint_t                   no_indexes;    /* cwmp_index off */
 } ngx_http_cwmp_store_fleet_t;
 
 

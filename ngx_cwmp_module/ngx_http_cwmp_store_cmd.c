@@ -330,7 +330,7 @@ ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind)
  * The tail every device script ends its ARGV with (lib/fleet.lua): the
  * indexed parameters (path, name), their count, the status records'
  * lifetime, the event kinds, the interval and margin of "online", whether
- * SupportedDataModel is read
+ * SupportedDataModel is read and the indexes kept
  */
 
 void
@@ -353,7 +353,9 @@ ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c)
     ngx_http_cwmp_store_arg(c, &fleet->events);
     ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_interval);
     ngx_http_cwmp_store_arg_num(c, (ngx_uint_t) fleet->online_margin);
-    ngx_http_cwmp_store_arg_text(c, fleet->supported_data_model ? "1" : "0");
+    ngx_http_cwmp_store_arg_text(c, fleet->supported_data_model
+                                    ? (fleet->no_indexes ? "10" : "11")
+                                    : (fleet->no_indexes ? "00" : "01"));
 }
 
 

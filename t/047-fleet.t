@@ -605,3 +605,24 @@ Cwmp::Test::end_sessions();
 [$main::Periodic, "POST /cwmp\n"]
 --- error_code eval
 [200, 204]
+
+
+
+=== TEST 20: cwmp_index off: no value index written
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_index off;
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    is_deeply(redis('KEYS', 'cwmp:index:*'), [], 'no index');
+    is(redis('EXISTS', "cwmp:device:{$main::D}:indexed"), 0, 'nothing held');
+    ok(defined redis('ZSCORE', 'cwmp:devices:{' . shard($main::D) . '}',
+                     $main::D), 'the device index stays');
+}

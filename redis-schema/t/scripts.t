@@ -190,7 +190,7 @@ sub json { JSON::PP->new->canonical->encode($_[0]) }
 # online interval and margin, SupportedDataModel not read
 our @INDEXED = ();
 our $EMIT = ',';
-sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60, 0) }
+sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60, '01') }
 
 # session_open.lua: a 2 PERIODIC Inform unless events say otherwise
 sub open_session {

@@ -6,8 +6,9 @@
 --   (cwmp_index); n; the status records' lifetime (s); the event kinds
 --   emitted (",session_opened,boot,...,"; "," for none); the interval a
 --   device without a cached PeriodicInformInterval is taken to have (s);
---   the margin of "online" (s); "1" when the devices' SupportedDataModel
---   is read (cwmp_supported_data_model)
+--   the margin of "online" (s); two flags: "1" when the devices'
+--   SupportedDataModel is read (cwmp_supported_data_model), "1" when the
+--   value indexes are kept ("0": cwmp_index off)
 --
 -- Included before results.lua, whose records live STATUS_TTL seconds.
 --
@@ -19,7 +20,8 @@ local STATUS_TTL = tonumber(ARGV[F - 4]) or 86400
 local EMITTED = ARGV[F - 3] or ','
 local ONLINE_INTERVAL = tonumber(ARGV[F - 2]) or 86400
 local ONLINE_MARGIN = tonumber(ARGV[F - 1]) or 0
-local READ_SUPPORTED = ARGV[F] == '1'
+local READ_SUPPORTED = string.sub(ARGV[F] or '', 1, 1) == '1'
+local INDEXING = string.sub(ARGV[F] or '', 2, 2) ~= '0'
 local INDEXED = {}
 do
     local n = tonumber(ARGV[F - 5]) or 0

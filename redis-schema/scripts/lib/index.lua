@@ -23,6 +23,10 @@
 -- "supported_data_model": its URNs), each entry "<name>:<value>" -> 1; a
 -- name absent leaves its entries alone; all: write every entry again
 local function index_sync(indexed_key, outbox, device, want, sets, all)
+    if not INDEXING then
+        return
+    end
+
     local have = {}
     local flat = redis.call('HGETALL', indexed_key)
     for k = 1, #flat, 2 do
