@@ -334,7 +334,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    redis.call('HINCRBY', job, 'queued', ARGV[6])\n"
         "    redis.call('HDEL', job, 'lease')\n"
         "    if ARGV[7] == '1' then\n"
-        "        redis.call('HSET', job, 'fanned_out', 1)\n"
+        "        redis.call('HSET', job, 'fanned_out', 1, 'fanned_out_at', now)\n"
         "    end\n"
         "    if complete() then\n"
         "        return {4}\n"

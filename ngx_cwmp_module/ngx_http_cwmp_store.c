@@ -251,6 +251,13 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg_list(&c, inform->objects);
     ngx_http_cwmp_store_arg_fleet(&c);
 
+    /*
+     * the Inform's index entries and events travel with the session's next
+     * exchange's relay (a periodic session relays once, at its end); its
+     * results, if any, go at once
+     */
+    c.defer = 1;
+
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_opened,
                                     handler, turn);
 }
@@ -629,6 +636,7 @@ ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
     }
 
     ctx->reply = reply;
+    ctx->defer = c->defer;
     cmds[0] = *c;
     n = 1;
 

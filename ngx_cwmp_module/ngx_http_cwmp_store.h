@@ -309,6 +309,9 @@ typedef struct {
     ngx_uint_t                       max;
     ngx_uint_t                       failed;   /* out of memory, or more
                                                   arguments than counted */
+    ngx_uint_t                       defer;    /* the outbox's index entries
+                                                  and events wait for the
+                                                  device's next call */
 } ngx_http_cwmp_store_cmd_t;
 
 
@@ -351,6 +354,7 @@ typedef struct {
     ngx_uint_t                       relaying; /* the relay's ops, then
                                                   the delete */
     ngx_uint_t                       relay_failed;
+    ngx_uint_t                       defer;    /* the command's */
 } ngx_http_cwmp_store_ctx_t;
 
 

@@ -30,6 +30,7 @@ ngx_http_cwmp_store_cmd(ngx_http_cwmp_store_cmd_t *c,
     c->log = owner->log;
     c->max = max;
     c->failed = 0;
+    c->defer = 0;
     c->cmd.nargs = 0;
     ngx_str_null(&c->route);
     ngx_str_null(&c->outbox);

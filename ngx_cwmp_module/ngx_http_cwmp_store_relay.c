@@ -57,6 +57,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_cwmp_store_relay_appends(
     ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_uint_t ngx_http_cwmp_store_relay_deferrable(
+    ngx_http_cwmp_store_ctx_t *ctx);
 static ngx_uint_t ngx_http_cwmp_store_for_shard(
     ngx_http_cwmp_store_entry_t *e);
 static ngx_int_t ngx_http_cwmp_store_relay_index(
@@ -217,6 +219,10 @@ ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx)
     switch (ctx->relaying) {
 
     case 0:
+        if (ctx->defer && ngx_http_cwmp_store_relay_deferrable(ctx)) {
+            return NGX_DONE;
+        }
+
         ctx->relaying = 1;
 
         if (ngx_http_cwmp_store_relay_appends(ctx) == NGX_OK) {
@@ -394,6 +400,36 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
     }
 
     return ctx->nops ? NGX_OK : NGX_DONE;
+}
+
+
+/*
+ * Index entries and events only: nothing a consumer waits on (results,
+ * CPE requests, campaign steps, bulk counts); they may wait in the outbox
+ * for the device's next call
+ */
+
+static ngx_uint_t
+ngx_http_cwmp_store_relay_deferrable(ngx_http_cwmp_store_ctx_t *ctx)
+{
+    ngx_str_t                    *k;
+    ngx_uint_t                    i;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        k = &e[i].kind;
+
+        if (!((k->len == 5 && ngx_strncmp(k->data, "index", 5) == 0)
+              || (k->len == 6 && ngx_strncmp(k->data, "events", 6) == 0)
+              || (k->len == 3 && ngx_strncmp(k->data, "idx", 3) == 0)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -50,9 +50,13 @@ is_deeply($t, {
     'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'
         => 'xsd:unsignedInt' }, 'types beside the values, strings left out');
 
-is(redis('ZSCORE', 'cwmp:devices:{' . Cwmp::Test::shard('00AB12-HG%2D100-S1') . '}',
-          '00AB12-HG%2D100-S1'), $d->{last_inform},
-   'the device index, scored by last Inform');
+# the index entry waits in the outbox for the session's next exchange
+# (t/047-fleet.t: in the index after it)
+my ($index) = grep { { @{ $_->[1] } }->{k} eq 'index' }
+              @{ redis('XRANGE', "$key:outbox", '-', '+') };
+my %ie = @{ $index->[1] };
+is($ie{device}, '00AB12-HG%2D100-S1', 'the device index entry, in the outbox');
+is($ie{time}, $d->{last_inform}, '... scored by last Inform');
 
 my $h = redis_hash("$key:session");
 like($h->{token}, qr/^[0-9a-f]{32}$/, 'session token');

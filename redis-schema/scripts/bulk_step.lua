@@ -114,7 +114,7 @@ if what == 'advance' then
     redis.call('HINCRBY', job, 'queued', ARGV[6])
     redis.call('HDEL', job, 'lease')
     if ARGV[7] == '1' then
-        redis.call('HSET', job, 'fanned_out', 1)
+        redis.call('HSET', job, 'fanned_out', 1, 'fanned_out_at', now)
     end
     if complete() then
         return {COMPLETE}
