@@ -94,7 +94,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libssl-dev openssl \
 	redis-server redis-tools redis-sentinel perl libxml2-utils
 
-.PHONY: all build build-dynamic deps run stop test clean dynamic bench \
+.PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \
 	bench-rejections bench-instructions bench-cluster \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
@@ -209,6 +209,11 @@ bench: build
 	bench/run $(NGINX) $(BENCH_SECONDS)
 	BENCH_CLUSTER_DEVICES=$${BENCH_CLUSTER_DEVICES:-20000} \
 	    bench/cluster $(NGINX) $(BENCH_SECONDS)
+	bench/fleet $(NGINX) $(BENCH_SECONDS)
+
+# what the fleet's API costs: index queries, upkeep, a bulk job (bench/fleet)
+bench-fleet: build
+	bench/fleet $(NGINX) $(BENCH_SECONDS)
 
 # single Redis against a 3-master cluster, same run (bench/cluster)
 bench-cluster: build

@@ -53,6 +53,7 @@ then
                         or '',
          'fault_code', type(fault) == 'string' and fault or '0',
          'autonomous', ARGV[4] == 'TransferComplete' and '0' or '1')
+    flush_events(KEYS[2])
 end
 redis.call('HSET', KEYS[1], 'active', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])

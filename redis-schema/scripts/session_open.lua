@@ -77,7 +77,7 @@
 -- result ("unfinished") and moves to the late hash for 7 days, where a
 -- late report still finds it.
 
-local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active')
+local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active', 'ran')
 
 local now = ARGV[4]
 local i = 11
@@ -109,16 +109,23 @@ end
 -- include: pending.lua
 -- include: index.lua
 
--- HSET the n pairs at ARGV[i]: a few hundred at a time (unpack's limit)
-local function pairs_at(key)
+-- HSET the n pairs at ARGV[i], and the extra ones: a few hundred at a
+-- time (unpack's limit)
+local function pairs_at(key, extra)
     local n = tonumber(ARGV[i])
     local args = {}
     for k = 1, 2 * n do
         args[#args + 1] = ARGV[i + k]
-        if #args == 512 or k == 2 * n then
+        if #args == 512 then
             redis.call('HSET', key, unpack(args))
             args = {}
         end
+    end
+    for _, v in ipairs(extra or {}) do
+        args[#args + 1] = v
+    end
+    if #args > 0 then
+        redis.call('HSET', key, unpack(args))
     end
     i = i + 2 * n + 1
 end
@@ -144,8 +151,13 @@ end
 -- where the policies' arguments start
 local P = e + 2 * tonumber(ARGV[e]) + 1
 
--- a new software version may have the parameters the old one lacked
-local software = redis.call('HGET', KEYS[1], 'software_version')
+-- the summary before this Inform: its software (a new one may have the
+-- parameters the old one lacked), the last session's start (set at its
+-- Inform, gone at its end), when the indexes were last told, the indexed
+-- fields
+local prev = redis.call('HMGET', KEYS[1], 'software_version',
+                        'session_since', 'indexed_at', unpack(INDEX_FIELDS))
+local software = prev[1]
 
 -- the summary's fields, for the indexes
 local summary = {}
@@ -155,14 +167,13 @@ end
 
 -- the last session, when it did not end (the ACS ends a session with its
 -- last exchange): replaced now, or gone without its end
-local last = redis.call('HMGET', KEYS[1], 'session_since', 'session_tasks')
-if last[1] then
+if ENDS and prev[2] then
     local active = cur[1] and tonumber(cur[3]) or nil
     emit(KEYS[6], 'session_ended', ARGV[7], now,
          'outcome', cur[1] and (cur[2] == 'policies' and 'ok' or 'abandoned')
                     or 'timed_out',
-         'tasks', last[2] or '0',
-         'duration', tostring((active or tonumber(now)) - tonumber(last[1])))
+         'tasks', cur[1] and (cur[4] or '0') or '',
+         'duration', tostring((active or tonumber(now)) - tonumber(prev[2])))
 end
 
 local registered = redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1
@@ -191,11 +202,12 @@ then
     end
 end
 
-pairs_at(KEYS[1])
+pairs_at(KEYS[1], ENDS and {'session_since', now} or nil)
 pairs_at(KEYS[2])
 pairs_at(KEYS[3])
 
-if software and software ~= redis.call('HGET', KEYS[1], 'software_version')
+if software and summary.software_version
+   and software ~= summary.software_version
 then
     redis.call('DEL', KEYS[12])
 end
@@ -287,7 +299,6 @@ redis.call('HSET', KEYS[4], 'token', ARGV[1], 'cwmp_version', ARGV[5],
            'ns', ARGV[8], 'remote_addr', ARGV[6], 'created', now,
            'active', now, 'turn', 'cpe')
 redis.call('PEXPIRE', KEYS[4], ARGV[3])
-redis.call('HSET', KEYS[1], 'session_since', now, 'session_tasks', 0)
 
 -- what happened, for the event stream
 if registered then
@@ -313,11 +324,16 @@ if events['8 DIAGNOSTICS COMPLETE'] then
 end
 
 -- the value indexes: the summary's, the indexed parameters the Inform
--- carries, the tags
+-- carries, the tags.  Told when a value differs from the summary's, when
+-- the Inform carries an operator's indexed parameter, at a boot (every
+-- entry again, the tags read: a lost entry is repaired) and when they
+-- never were (a device from before the indexes)
 local want = {}
-for _, name in ipairs(INDEX_FIELDS) do
+local sync = booted or not prev[3]
+for k, name in ipairs(INDEX_FIELDS) do
     if summary[name] then
         want[name] = summary[name]
+        sync = sync or summary[name] ~= prev[3 + k]
     end
 end
 local pn = tonumber(ARGV[PARAMS_AT])
@@ -326,18 +342,30 @@ for k = 1, pn do
     local name = INDEXED[path]
     if name then
         want[name] = v
+        sync = true
     end
     -- what the device says it supports (forced Inform parameters)
     if path == 'InternetGatewayDevice.DeviceSummary' then
-        redis.call('HSET', KEYS[1], 'device_summary', v)
-        want.device_summary = v
+        name = 'device_summary'
     elseif path == 'Device.RootDataModelVersion' then
-        redis.call('HSET', KEYS[1], 'root_data_model_version', v)
-        want.root_data_model_version = v
+        name = 'root_data_model_version'
+    else
+        name = nil
+    end
+    -- (their places in INDEX_FIELDS, after the 3 other fields of prev)
+    if name and v ~= prev[name == 'device_summary' and 11 or 12] then
+        redis.call('HSET', KEYS[1], name, v)
+        want[name] = v
+        sync = true
     end
 end
-index_sync(KEYS[14], KEYS[6], ARGV[7], want,
-           {tag = redis.call('SMEMBERS', KEYS[9])}, booted)
+if INDEXING and sync then
+    index_sync(KEYS[14], KEYS[6], ARGV[7], want,
+               (booted or not prev[3])
+               and {tag = redis.call('SMEMBERS', KEYS[9])} or {},
+               booted)
+    redis.call('HSET', KEYS[1], 'indexed_at', now)
+end
 
 -- cwmp_supported_data_model: <root>.DeviceInfo.SupportedDataModel. read
 -- once after the first Inform, a 0 BOOTSTRAP or a new SoftwareVersion
@@ -355,6 +383,8 @@ if READ_SUPPORTED then
             internal = 'supported_data_model'}))
     end
 end
+
+flush_events(KEYS[6])
 
 -- the device index and "online" (cwmp:devices:{<shard>},
 -- cwmp:online:{<shard>}), through the outbox: online until its periodic

@@ -116,7 +116,8 @@ local QUEUE_LOOK = 16   -- tasks looked at for one whose notBefore came
 
 local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
                      'plan', 'ops', 'recheck', 'turn', 'pending', 'conn',
-                     'resent', 'prev_rpc', 'prev_answer', 'wanting')
+                     'resent', 'prev_rpc', 'prev_answer', 'wanting',
+                     'created', 'ran', 'faulted')
 
 if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
@@ -167,19 +168,23 @@ local function bad_arguments(t)
     end
 end
 
+local ran_now, faulted_now = 0, 0   -- outcomes this call stored
+
 -- the session ends (the ACS's last exchange, or the CPE's empty POST to
 -- a request): its key and plan go, and the event stream hears how it went
 local function session_end()
-    local since = redis.call('HMGET', KEYS[8], 'session_since',
-                             'session_tasks', 'session_faults')
     redis.call('DEL', KEYS[1], KEYS[9])
-    redis.call('HDEL', KEYS[8], 'session_since', 'session_tasks',
-               'session_faults')
+    if not ENDS then
+        return
+    end
+    redis.call('HDEL', KEYS[8], 'session_since')
     emit(KEYS[6], 'session_ended', ARGV[5], ARGV[9],
-         'outcome', (tonumber(since[3]) or 0) > 0 and 'fault' or 'ok',
-         'tasks', since[2] or '0',
-         'duration', tostring(tonumber(ARGV[9]) - (tonumber(since[1])
+         'outcome', (tonumber(s[17]) or 0) + faulted_now > 0 and 'fault'
+                    or 'ok',
+         'tasks', tostring((tonumber(s[16]) or 0) + ran_now),
+         'duration', tostring(tonumber(ARGV[9]) - (tonumber(s[15])
                                                   or tonumber(ARGV[9]))))
+    flush_events(KEYS[6])
 end
 
 -- a task with an outcome leaves its queue (wherever it stands in it)
@@ -461,9 +466,13 @@ if ARGV[6] ~= '' and not again then
                    ARGV[7], ARGV[9], t)
         end
 
-        redis.call('HINCRBY', KEYS[8], 'session_tasks', 1)
-        if ARGV[6] ~= 'done' then
-            redis.call('HINCRBY', KEYS[8], 'session_faults', 1)
+        if ENDS then
+            redis.call('HINCRBY', KEYS[1], 'ran', 1)
+            ran_now = ran_now + 1
+            if ARGV[6] ~= 'done' then
+                redis.call('HINCRBY', KEYS[1], 'faulted', 1)
+                faulted_now = faulted_now + 1
+            end
         end
 
         -- a policy's task: its state follows the outcome
@@ -668,7 +677,7 @@ end
 if supported then
     sets.supported_data_model = supported
 end
-if retag or supported or next(reindex) then
+if INDEXING and (retag or supported or next(reindex)) then
     index_sync(KEYS[15], KEYS[6], ARGV[5], reindex, sets)
 end
 

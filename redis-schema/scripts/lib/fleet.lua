@@ -21,6 +21,8 @@ local EMITTED = ARGV[F - 3] or ','
 local ONLINE_INTERVAL = tonumber(ARGV[F - 2]) or 86400
 local ONLINE_MARGIN = tonumber(ARGV[F - 1]) or 0
 local READ_SUPPORTED = string.sub(ARGV[F] or '', 1, 1) == '1'
+-- the session's marks on the device (its end's event) are kept
+local ENDS = string.find(EMITTED, ',session_ended,', 1, true) ~= nil
 local INDEXING = string.sub(ARGV[F] or '', 2, 2) ~= '0'
 local INDEXED = {}
 do
@@ -31,12 +33,24 @@ do
     end
 end
 
--- an event for the event stream (cwmp:events:{<shard>}), through the
--- outbox, when its kind is emitted: type, device, time, then its fields
+-- an event for the event stream (cwmp:events:{<shard>}), when its kind is
+-- emitted: type, device, time, then its fields.  The script's events go
+-- to the outbox together, one entry (flush_events): "e" <JSON array of
+-- the event's fields and values>, for each
+local EVENTS = {}
+
 local function emit(outbox, kind, device, now, ...)
     if string.find(EMITTED, ',' .. kind .. ',', 1, true) then
-        redis.call('XADD', outbox, '*', 'k', 'events', 'type', kind,
-                   'device', device, 'time', now, ...)
+        EVENTS[#EVENTS + 1] = 'e'
+        EVENTS[#EVENTS + 1] = cjson.encode({'type', kind, 'device', device,
+                                            'time', tostring(now), ...})
+    end
+end
+
+local function flush_events(outbox)
+    if #EVENTS > 0 then
+        redis.call('XADD', outbox, '*', 'k', 'events', unpack(EVENTS))
+        EVENTS = {}
     end
 end
 
