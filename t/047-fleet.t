@@ -16,6 +16,9 @@ Cwmp::Test::defaults(config => "location /cwmp { cwmp; }",
 our $D = $Cwmp::Test::Device;
 our $Inform = "POST /cwmp\n" . Cwmp::Test::inform();
 our $Periodic = "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC']);
+# the CPE's answer to GetRPCMethods
+our $Methods = "POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethodsResponse',
+    '<MethodList><string>Inform</string></MethodList>');
 our $Wan = 'InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.'
            . 'WANIPConnection.1.ExternalIPAddress';
 
@@ -213,8 +216,7 @@ Cwmp::Test::redis_flush();
 Cwmp::Test::push_tasks($main::D, {id => 'ev-1', name => 'getRPCMethods'});
 --- pipelined_requests eval
 [$main::Inform, "POST /cwmp\n",
- "POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethodsResponse',
-     '<MethodList><string>Inform</string></MethodList>')]
+ $main::Methods]
 --- error_code eval
 [200, 200, 204]
 --- redis_check
@@ -418,8 +420,7 @@ Cwmp::Test::push_tasks($main::D,
 Cwmp::Test::fcall('cwmp_cancel', $main::D, 'drop');
 --- pipelined_requests eval
 [$main::Inform, "POST /cwmp\n",
- "POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethodsResponse',
-     '<MethodList><string>Inform</string></MethodList>')]
+ $main::Methods]
 --- error_code eval
 [200, 200, 204]
 --- response_body_like eval
@@ -642,4 +643,32 @@ if ($req == 1) {
     is(redis('EXISTS', "cwmp:device:{$main::D}:indexed"), 0, 'nothing held');
     ok(defined redis('ZSCORE', 'cwmp:devices:{' . shard($main::D) . '}',
                      $main::D), 'the device index stays');
+}
+
+
+
+=== TEST 21: cwmp_stream_retention: the shards trimmed by age (MINID)
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_stream_retention 1m;
+--- init
+Cwmp::Test::redis_flush();
+# 300 results of two hours ago in the device's shard (3 nodes of 100)
+my $s = Cwmp::Test::shard($main::D);
+my $old = (time - 7200) * 1000;
+Cwmp::Test::redis('XADD', "cwmp:results:{$s}", ($old + $_) . '-0',
+                  'device', 'old', 'task', "o$_") for 1 .. 300;
+Cwmp::Test::push_tasks($main::D, {id => 'ret-1', name => 'getRPCMethods'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ $main::Methods]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    my $s = shard($main::D);
+    ok(redis('XLEN', "cwmp:results:{$s}") < 300,
+       'the entries older than a minute trimmed (whole nodes: MINID ~)');
+    is(last_result()->{task}, 'ret-1', 'the new result kept');
 }
