@@ -1144,6 +1144,7 @@ ngx_http_cwmp_store_inputs(ngx_http_cwmp_store_ctx_t *ctx,
     ngx_keyval_t                    *kv;
     ngx_pool_t                      *pool;
     ngx_http_cwmp_store_campaign_t  *c;
+    ngx_http_cwmp_store_counters_t  *k;
 
     pool = ctx->pool;
     e[0] = device;
@@ -1266,6 +1267,24 @@ ngx_http_cwmp_store_inputs(ngx_http_cwmp_store_ctx_t *ctx,
         if (e[4]->element[i + 1]->type == REDIS_REPLY_STRING) {
             c->in_progress = ngx_atoi((u_char *) e[4]->element[i + 1]->str,
                                       e[4]->element[i + 1]->len);
+        }
+
+        /*
+         * the counters as the worker knows them now rather than when the
+         * call was written: a worker that just started read them in the
+         * meantime (the read went first on the same connection)
+         */
+
+        k = ctx->st->counters ? ctx->st->counters->elts : NULL;
+
+        if (k && i / 3 < ctx->st->counters->nelts && k[i / 3].known) {
+            k += i / 3;
+            c->paused.data = ngx_pstrdup(pool, &k->paused);
+            c->paused.len = c->paused.data ? k->paused.len : 0;
+            c->in_progress = k->in_progress.len
+                             ? ngx_atoi(k->in_progress.data,
+                                        k->in_progress.len)
+                             : 0;
         }
     }
 

@@ -31,6 +31,7 @@ typedef struct {
     u_char                       paused_buf[128];
     ngx_str_t                    in_progress;
     u_char                       in_progress_buf[NGX_INT_T_LEN];
+    ngx_uint_t                   known;         /* read at least once */
 } ngx_http_cwmp_store_counters_t;
 
 

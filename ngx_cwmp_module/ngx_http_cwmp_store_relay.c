@@ -963,6 +963,7 @@ ngx_http_cwmp_store_counted(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         ngx_memcpy(k->in_progress_buf, v->str, len);
     }
     k->in_progress.len = len;
+    k->known = 1;
 
     return NGX_OK;
 }

@@ -699,3 +699,33 @@ if ($req == 2) {
        'the entries older than a minute trimmed (whole nodes: MINID ~)');
     is(last_result()->{task}, 'ret-1', 'the new result kept');
 }
+
+
+
+=== TEST 22: with policies that want nothing more, the session still ends with its event
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_events all;
+    cwmp_policy seen {
+        match product_class = HG-100;
+        tag add seen;
+    }
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D, {id => 'pol-1', name => 'getRPCMethods'});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ $main::Methods]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    my $ends = events_of('session_ended');
+    is(scalar @$ends, 1, 'one end');
+    is($ends->[0]{outcome}, 'ok', '... ok');
+    is($ends->[0]{tasks}, 1, '... one task');
+    is(redis('EXISTS', "cwmp:device:{$main::D}:session"), 0,
+       'the session deleted, not left to expire');
+    is_deeply(indexed('tag', 'seen'), [$main::D], 'the policy\'s tag indexed');
+}
