@@ -253,6 +253,18 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
             redis.call('LPUSH', KEYS[11], p.task)
         end
 
+    elseif DIAGNOSTICS[t.name] and events['8 DIAGNOSTICS COMPLETE'] then
+        -- the CPE ran it: its object is read first in this session, and
+        -- the values finish it (session_step.lua)
+        local object = diagnostics_object(t.name, summary.data_model
+            or redis.call('HGET', KEYS[1], 'data_model'))
+        local read = cjson.encode({id = string.sub(key, 1, 24) .. ':result',
+                                   name = 'getParameterValues',
+                                   parameterNames = {object},
+                                   internal = 'diagnostics', ['for'] = key})
+        redis.call('LREM', KEYS[11], 0, read)
+        redis.call('LPUSH', KEYS[11], read)
+
     elseif late then
         record(KEYS[6], ARGV[7], task_id(p.task, t), t.name, 'fault',
                cjson.encode({error = 'unfinished',

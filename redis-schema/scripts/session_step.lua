@@ -146,6 +146,17 @@ end
 -- what is wrong with the arguments the fleet's API adds to a task (the
 -- module checks the RPC's own), or nil
 local function bad_arguments(t)
+    if DIAGNOSTICS[t.name] then
+        if type(t.parameters) ~= 'table' then
+            return '"parameters" must be an object: the diagnostics '
+                   .. 'object\'s parameters (names relative to it) and '
+                   .. 'their values'
+        end
+        local root = redis.call('HGET', KEYS[8], 'data_model') or ''
+        if not diagnostics_object(t.name, root) then
+            return t.name .. ' is not in the ' .. root .. ' data model'
+        end
+    end
     if t.notBefore ~= nil and type(t.notBefore) ~= 'number' then
         return 'notBefore must be a unix time (a number)'
     end
@@ -169,6 +180,62 @@ local function bad_arguments(t)
 end
 
 local ran_now, faulted_now = 0, 0   -- outcomes this call stored
+
+-- an internal read of a diagnostics object (session_open.lua queued it at
+-- 8 DIAGNOSTICS COMPLETE) answered: the pending diagnostics task finishes
+-- with the values (done when DiagnosticsState is Complete, else a fault
+-- with the state the CPE reports, Error_...), or with the read's fault
+local function diagnosed(t)
+    local p = pending_entry(redis.call('HGET', KEYS[7], t['for'] or ''))
+    if not p then
+        return
+    end
+    local status, result = 'fault', {error = 'unreadable',
+                                     detail = 'the CPE faulted the read of '
+                                              .. 'the diagnostics results'}
+    if ARGV[6] == 'done' then
+        local values, state = {}, nil
+        local prefix = type(t.parameterNames) == 'table'
+                       and t.parameterNames[1] or ''
+        for k = 0, (tonumber(ARGV[13]) or 0) - 1 do
+            local name = ARGV[14 + 3 * k]
+            if string.sub(name, 1, #prefix) == prefix then
+                local rel = string.sub(name, #prefix + 1)
+                values[rel] = ARGV[15 + 3 * k]
+                if rel == 'DiagnosticsState' then
+                    state = ARGV[15 + 3 * k]
+                end
+            end
+        end
+        if state == 'Complete' or state == 'Completed' then
+            status, result = 'done', {diagnosticsState = state,
+                                      values = values}
+        else
+            result = {error = 'diagnostics', diagnosticsState = state or '',
+                      values = values}
+        end
+    end
+    finish(KEYS[7], KEYS[6], KEYS[11], ARGV[5], t['for'], p, status,
+           cjson.encode(result), ARGV[9])
+end
+
+-- the text nginx builds the request from: the task's own, or for a
+-- diagnostics task its SetParameterValues (pending.lua)
+local function wire(task, t)
+    if not DIAGNOSTICS[t.name] then
+        return task
+    end
+    local object = diagnostics_object(t.name,
+                                      redis.call('HGET', KEYS[8], 'data_model'))
+    local pv = {{object .. 'DiagnosticsState', 'Requested', 'xsd:string'}}
+    for k, v in pairs(type(t.parameters) == 'table' and t.parameters or {}) do
+        if type(k) == 'string' and k ~= 'DiagnosticsState' then
+            pv[#pv + 1] = {object .. k, v}
+        end
+    end
+    return cjson.encode({id = task_id(task, t), name = 'setParameterValues',
+                         parameterValues = pv})
+end
 
 -- the session ends (the ACS's last exchange, or the CPE's empty POST to
 -- a request): its key and plan go, and the event stream hears how it went
@@ -319,7 +386,7 @@ local function resend()
     redis.call('HSET', KEYS[1], 'resent', 1, 'conn', ARGV[11],
                'active', ARGV[9])
     redis.call('PEXPIRE', KEYS[1], ARGV[4])
-    return {TASK, s[3], s[4] or '', '{}', s[2]}
+    return {TASK, wire(s[3], decode(s[3])), s[4] or '', '{}', s[2]}
 end
 
 -- the call again after WANT_NAMES: the outcome it carries is stored
@@ -393,6 +460,8 @@ if ARGV[6] ~= '' and not again then
                          .. string.sub(t.name, 2) .. 'Response'
         if t.name == 'refreshObject' then
             expected = 'GetParameterValuesResponse'
+        elseif DIAGNOSTICS[t.name] then
+            expected = 'SetParameterValuesResponse'
         end
 
         if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected
@@ -417,7 +486,11 @@ if ARGV[6] ~= '' and not again then
         local later = false
 
         if ARGV[6] == 'done' then
-            if t.name == 'reboot' or t.name == 'changeDUState' then
+            if t.name == 'reboot' or t.name == 'changeDUState'
+               or DIAGNOSTICS[t.name]
+            then
+                -- the CPE reports it: M Reboot, DUStateChangeComplete,
+                -- 8 DIAGNOSTICS COMPLETE
                 later = true
             elseif t.name == 'download' or t.name == 'upload' then
                 local ok, res = pcall(cjson.decode, ARGV[7])
@@ -460,6 +533,10 @@ if ARGV[6] ~= '' and not again then
                                      state = 'answered', answer = ARGV[7],
                                      limit = tonumber(t.timeout)
                                              or tonumber(ARGV[12])}))
+
+        elseif t.internal == 'diagnostics' then
+            -- the diagnostics object read: the pending task's result
+            diagnosed(t)
 
         elseif not retried then
             record(KEYS[6], ARGV[5], task_id(task, t), t.name, ARGV[6],
@@ -815,7 +892,7 @@ while true do
                 end
             end
 
-            return {TASK, nxt, s[4], types, ARGV[3]}
+            return {TASK, wire(nxt, t), s[4], types, ARGV[3]}
         end
 
         if queue == KEYS[2] then

@@ -15,6 +15,35 @@ local function effectful(name)
     return name == 'reboot' or name == 'factoryReset'
            or name == 'download' or name == 'upload'
            or name == 'scheduleDownload' or name == 'changeDUState'
+           or DIAGNOSTICS[name] ~= nil
+end
+
+-- A diagnostics task (TR-143 and the others): its object in each data
+-- model (TR-098's, TR-181's; false where the model has none).  It goes out
+-- as a SetParameterValues of its "parameters" (names relative to the
+-- object) and DiagnosticsState Requested; the CPE's "8 DIAGNOSTICS
+-- COMPLETE" has the object read (an internal getParameterValues) and the
+-- values are its result.
+--
+-- CONST DIAGNOSTICS ({
+--     ipPing = {'InternetGatewayDevice.IPPingDiagnostics.',
+--     'Device.IP.Diagnostics.IPPing.'},
+--     traceRoute = {'InternetGatewayDevice.TraceRouteDiagnostics.',
+--     'Device.IP.Diagnostics.TraceRoute.'},
+--     downloadDiagnostics = {'InternetGatewayDevice.DownloadDiagnostics.',
+--     'Device.IP.Diagnostics.DownloadDiagnostics.'},
+--     uploadDiagnostics = {'InternetGatewayDevice.UploadDiagnostics.',
+--     'Device.IP.Diagnostics.UploadDiagnostics.'},
+--     nsLookup = {'InternetGatewayDevice.NSLookupDiagnostics.',
+--     'Device.DNS.Diagnostics.NSLookupDiagnostics.'},
+--     udpEcho = {false, 'Device.IP.Diagnostics.UDPEchoDiagnostics.'}})
+
+-- the diagnostics object of a task on a data model root, or nil
+local function diagnostics_object(name, root)
+    local objects = DIAGNOSTICS[name]
+    if objects then
+        return objects[root == 'Device' and 2 or 1] or nil
+    end
 end
 
 -- the CommandKey of a task, as the CPE reports it
