@@ -18,6 +18,10 @@
  *   4. bulk_step.lua "advance": the cursor moves, the counters grow; more
  *      at once when the rate allows, else at the next second.
  *
+ * A cancelled job's batches go over the devices the fan-out reached again
+ * and cancel their task where it is still queued (FCALL cwmp_cancel, then
+ * XADD cwmp:relay for its result), until the fan-out's cursor.
+ *
  * The devices' results come back through their outboxes (results.lua,
  * relayed by store_relay.c to bulk_step.lua "count"); when every task
  * finished, the claim says COMPLETE and the job's end goes to the event
@@ -70,6 +74,10 @@ typedef struct {
     ngx_uint_t                       failed;
     ngx_int_t                        answer;     /* bulk_step's */
     ngx_str_t                        counters[5];
+    ngx_uint_t                       cancelling; /* a cancelled job's sweep */
+    ngx_str_t                        fanout;     /* how far the fan-out
+                                                    went: the sweep's end */
+    ngx_uint_t                       reached;    /* the sweep got there */
 } ngx_http_cwmp_bulk_batch_t;
 
 
@@ -91,6 +99,7 @@ static void ngx_http_cwmp_bulk_claim_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_bulk_selected(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
+static ngx_uint_t ngx_http_cwmp_bulk_after(redisReply *e, ngx_str_t *cursor);
 static void ngx_http_cwmp_bulk_push(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op,
@@ -285,6 +294,7 @@ ngx_http_cwmp_bulk_claim(ngx_http_cwmp_bulk_batch_t *b)
     b->answer = NGX_HTTP_CWMP_BULK_STEP_WAIT;
     b->pushed = 0;
     b->failed = 0;
+    b->reached = 0;
     b->devices.nelts = 0;
 
     if (ngx_http_cwmp_store_script(&c, b->bulk->st, &owner,
@@ -393,8 +403,18 @@ ngx_http_cwmp_bulk_claimed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_OK;
     }
 
-    if (b->answer != NGX_HTTP_CWMP_BULK_STEP_GO) {
+    if (b->answer != NGX_HTTP_CWMP_BULK_STEP_GO
+        && b->answer != NGX_HTTP_CWMP_BULK_STEP_CANCEL)
+    {
         return NGX_OK;
+    }
+
+    b->cancelling = (b->answer == NGX_HTTP_CWMP_BULK_STEP_CANCEL);
+
+    if (b->cancelling
+        && ngx_http_cwmp_bulk_copy(b, rr, 8, &b->fanout) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (ngx_http_cwmp_bulk_copy(b, rr, 1, &kind) != NGX_OK
@@ -420,7 +440,7 @@ ngx_http_cwmp_bulk_claimed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         return NGX_ERROR;
     }
 
-    for (j = 8; b->list && j < rr->elements; j++) {
+    for (j = b->cancelling ? 9 : 8; b->list && j < rr->elements; j++) {
         d = ngx_array_push(&b->devices);
         if (d == NULL || ngx_http_cwmp_bulk_copy(b, rr, j, d) != NGX_OK) {
             return NGX_ERROR;
@@ -453,6 +473,7 @@ ngx_http_cwmp_bulk_claim_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
     switch (b->answer) {
 
     case NGX_HTTP_CWMP_BULK_STEP_GO:
+    case NGX_HTTP_CWMP_BULK_STEP_CANCEL:
         break;
 
     case NGX_HTTP_CWMP_BULK_STEP_COMPLETE:
@@ -556,6 +577,15 @@ ngx_http_cwmp_bulk_selected(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     }
 
     for (j = 0; j < rr->elements; j++) {
+
+        if (b->cancelling && rr->element[j]->type == REDIS_REPLY_STRING
+            && ngx_http_cwmp_bulk_after(rr->element[j], &b->fanout))
+        {
+            /* past where the fan-out went: nothing queued there */
+            b->reached = 1;
+            break;
+        }
+
         d = ngx_array_push(&b->devices);
         if (d == NULL || ngx_http_cwmp_bulk_copy(b, rr, j, d) != NGX_OK) {
             return NGX_ERROR;
@@ -563,6 +593,21 @@ ngx_http_cwmp_bulk_selected(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     }
 
     return NGX_OK;
+}
+
+
+/* a member of the index after the fan-out's cursor (byte order, BYLEX) */
+
+static ngx_uint_t
+ngx_http_cwmp_bulk_after(redisReply *e, ngx_str_t *cursor)
+{
+    size_t     n;
+    ngx_int_t  rc;
+
+    n = ngx_min((size_t) e->len, cursor->len);
+    rc = ngx_memcmp(e->str, cursor->data, n);
+
+    return rc > 0 || (rc == 0 && (size_t) e->len > cursor->len);
 }
 
 
@@ -595,17 +640,33 @@ ngx_http_cwmp_bulk_push(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
             continue;
         }
 
-        if (ngx_http_cwmp_store_script(&c, b->bulk->st, &owner,
-                                       NGX_HTTP_CWMP_SCRIPT_BULK_PUSH, &d[j],
-                                       2)
-            != NGX_OK)
+        if (b->cancelling) {
+            /* FCALL cwmp_cancel 1 <device key> <task id> */
+
+            if (ngx_http_cwmp_store_cmd(&c, b->bulk->st, &owner, 5, "FCALL")
+                != NGX_OK)
+            {
+                b->failed++;
+                continue;
+            }
+
+            ngx_http_cwmp_store_arg_text(&c, "cwmp_cancel");
+            ngx_http_cwmp_store_arg_text(&c, "1");
+            ngx_http_cwmp_store_arg_tagged(&c, "", &d[j]);
+            ngx_http_cwmp_store_arg(&c, &b->task_id);
+
+        } else if (ngx_http_cwmp_store_script(&c, b->bulk->st, &owner,
+                                              NGX_HTTP_CWMP_SCRIPT_BULK_PUSH,
+                                              &d[j], 2)
+                   == NGX_OK)
         {
+            ngx_http_cwmp_store_arg(&c, &b->task);
+            ngx_http_cwmp_store_arg(&c, &b->task_id);
+
+        } else {
             b->failed++;
             continue;
         }
-
-        ngx_http_cwmp_store_arg(&c, &b->task);
-        ngx_http_cwmp_store_arg(&c, &b->task_id);
 
         push = ngx_palloc(b->pool, sizeof(ngx_http_cwmp_bulk_push_t));
         if (push == NULL) {
@@ -648,6 +709,40 @@ ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     rr = reply;
     push = op->data;
     b = push->batch;
+
+    if (b->cancelling) {
+        /*
+         * "cancelled", or an error saying the task has finished, is in
+         * flight or pending, or was never queued there: nothing to do
+         */
+
+        if (rr->type != REDIS_REPLY_STATUS && rr->type != REDIS_REPLY_STRING)
+        {
+            return NGX_OK;
+        }
+
+        b->pushed++;
+
+        /* its cancelled result relayed now */
+
+        owner.pool = b->pool;
+        owner.log = b->bulk->tick.log;
+        owner.data = NULL;
+
+        if (ngx_http_cwmp_store_cmd(&c, b->bulk->st, &owner, 5, "XADD")
+            == NGX_OK)
+        {
+            ngx_http_cwmp_store_arg_key(&c, "relay");
+            ngx_http_cwmp_store_arg_text(&c, "*");
+            ngx_http_cwmp_store_arg_text(&c, "device");
+            ngx_http_cwmp_store_arg(&c, &push->device);
+
+            (void) ngx_http_cwmp_bulk_send(b, &c, NULL, NULL,
+                                           ngx_http_cwmp_bulk_ignore);
+        }
+
+        return NGX_OK;
+    }
 
     if (rr->type != REDIS_REPLY_INTEGER) {
         return NGX_ERROR;
@@ -757,6 +852,28 @@ ngx_http_cwmp_bulk_advance(ngx_http_cwmp_bulk_batch_t *b)
         != NGX_OK)
     {
         ngx_http_cwmp_bulk_free(b);
+        return;
+    }
+
+    if (b->cancelling) {
+        ngx_http_cwmp_store_arg_text(&c, "cancelled");
+        ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) ngx_time());
+        ngx_http_cwmp_store_arg(&c, &b->bulk->worker);
+        ngx_http_cwmp_store_arg(&c, &cursor);
+        ngx_http_cwmp_store_arg_num(&c, b->pushed);
+        ngx_http_cwmp_store_arg_text(&c, (b->reached
+                                          || b->devices.nelts < b->n)
+                                         ? "1" : "0");
+
+        b->answer = NGX_HTTP_CWMP_BULK_STEP_WAIT;
+
+        if (ngx_http_cwmp_bulk_send(b, &c, b, ngx_http_cwmp_bulk_answer,
+                                    ngx_http_cwmp_bulk_advanced)
+            != NGX_OK)
+        {
+            ngx_http_cwmp_bulk_free(b);
+        }
+
         return;
     }
 

@@ -144,3 +144,28 @@ ok(within(3, sub { !redis('SISMEMBER', 'cwmp:bulks', 'j5') }),
 redis('HSET', 'cwmp:bulk:{j4}', 'state', 'running');
 ok(within(5, sub { redis('LLEN', 'cwmp:device:{P-2}:tasks') == 1 }),
    'resumed: queued');
+
+
+
+=== TEST 5: a cancelled job's queued tasks are cancelled, each with its result
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::redis('ZADD', 'cwmp:index:{tag:t5}', 0, 'K-1', 0, 'K-2', 0, 'K-3');
+main::job('j6', task => {id => 'j6-task', name => 'reboot'},
+          selector => {tag => 't5'});
+--- request
+GET /cwmp
+--- error_code: 405
+--- redis_check
+ok(within(5, sub { (main::job_state('j6')->{queued} // 0) == 3 }),
+   'fanned out to three');
+redis('HSET', 'cwmp:bulk:{j6}', 'state', 'cancelled');
+ok(within(6, sub { !redis('SISMEMBER', 'cwmp:bulks', 'j6') }),
+   'the cancel swept, the job off the registry');
+is(redis('LLEN', "cwmp:device:{K-$_}:tasks"), 0, "K-$_: the task gone")
+    for 1 .. 3;
+ok(within(5, sub { @{ results() } == 3 }), 'a result each, relayed');
+is_deeply([sort map { "$_->{device}:$_->{status}" } @{ results() }],
+          ['K-1:cancelled', 'K-2:cancelled', 'K-3:cancelled'],
+          '... cancelled');
+is(main::job_state('j6')->{cancel_sent}, 3, 'counted');

@@ -11,7 +11,8 @@
 -- KEYS[2]  cwmp:bulk:{<job>}:devices     the devices of a "list" selector
 -- KEYS[3]  cwmp:bulk:{<job>}:relayed     ids of the results counted, with
 --          the time (the last hour's)
--- ARGV[1]  what: "claim", "advance", "count", "fail", "reported"
+-- ARGV[1]  what: "claim", "advance", "count", "fail", "reported",
+--          "cancelled"
 -- ARGV[2]  the unix time
 -- claim:    ARGV[3] the worker ("<host>:<pid>"), ARGV[4] the batch's size
 -- advance:  ARGV[3] the worker, ARGV[4] the cursor reached, ARGV[5] the
@@ -19,6 +20,9 @@
 --           when the selector has no more devices
 -- count:    ARGV[3] n, then n (id "<device>/<entry id>/<crc32>", status)
 -- fail:     ARGV[3] why (the job stops in state "error")
+-- cancelled: ARGV[3] the worker, ARGV[4] the cursor the cancel reached,
+--           ARGV[5] the tasks it cancelled, ARGV[6] "1" when it reached
+--           the fan-out's cursor
 --
 -- ANSWER[1]  GO  claim: {GO, kind ("index", "list"), index key
 --          ("<name>:<value>", for "index"), cursor, n, the task as each
@@ -31,6 +35,10 @@
 --          cancelled}: every device's task finished, not reported yet on
 --          the event stream
 -- ANSWER[5]  CONTINUE  advance: more to claim now
+-- ANSWER[6]  CANCEL  claim of a cancelled job: {CANCEL, kind, index key,
+--          the cancel's cursor, n, "", "0", the task's id, the fan-out's
+--          cursor, then for "list" the batch's devices}: the devices that
+--          got the task, to cancel it on (FCALL cwmp_cancel)
 -- ANSWER[0]  LOST  advance: the lease is another worker's (this batch's
 --          pushes stand: a device gets a job's task once)
 --
@@ -95,6 +103,20 @@ if what == 'fail' then
     return stop('error', ARGV[3])
 end
 
+if what == 'cancelled' then
+    if redis.call('HGET', job, 'lease') ~= ARGV[3] then
+        return {LOST}
+    end
+    redis.call('HSET', job, 'cancel_cursor', ARGV[4])
+    redis.call('HINCRBY', job, 'cancel_sent', ARGV[5])
+    redis.call('HDEL', job, 'lease')
+    if ARGV[6] == '1' then
+        redis.call('HSET', job, 'cancel_done', 1, 'finished', now)
+        return {WAIT}
+    end
+    return {CONTINUE}
+end
+
 if what == 'reported' then
     redis.call('HSET', job, 'reported', 1)
     for _, k in ipairs(KEYS) do
@@ -134,8 +156,43 @@ if state == 'done' then
     return {STOPPED, state}
 end
 
-if state == 'cancelled' or state == 'error' then
+if state == 'error'
+   or (state == 'cancelled'
+       and (redis.call('HGET', job, 'cancel_done') == '1'
+            or not redis.call('HGET', job, 'kind')))
+then
     return {STOPPED, state}
+end
+
+if state == 'cancelled' then
+    -- the devices the fan-out reached, from the start again: their queued
+    -- task cancelled (the lease and the batch size as for the fan-out)
+    if redis.call('HGET', job, 'lease')
+       and (tonumber(redis.call('HGET', job, 'lease_until')) or 0) > now
+    then
+        return {WAIT}
+    end
+    redis.call('HSET', job, 'lease', ARGV[3], 'lease_until',
+               now + BULK_LEASE)
+    local c = redis.call('HMGET', job, 'kind', 'key', 'cancel_cursor',
+                         'cursor', 'task')
+    local ok, t = pcall(cjson.decode, c[5] or '')
+    local id = ok and type(t) == 'table' and type(t.id) == 'string'
+               and t.id ~= '' and t.id
+               or string.match(job, ':bulk:{(.*)}$')
+    local n = tonumber(ARGV[4])
+    local reply = {CANCEL, c[1], c[2] or '', c[3] or '', n, '', '0', id,
+                   c[4] or ''}
+    if c[1] == 'list' then
+        local from = tonumber(c[3]) or 0
+        local to = math.min(from + n, tonumber(c[4]) or 0) - 1
+        if to >= from then
+            for _, d in ipairs(redis.call('LRANGE', KEYS[2], from, to)) do
+                reply[#reply + 1] = d
+            end
+        end
+    end
+    return reply
 end
 
 if state == 'paused' then
