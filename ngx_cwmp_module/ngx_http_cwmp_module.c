@@ -16,6 +16,7 @@
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_auth.h"
 #include "ngx_http_cwmp_fleet.h"
+#include "ngx_http_cwmp_file_access.h"
 #include "ngx_http_cwmp_handler.h"
 #include "ngx_http_cwmp_util.h"
 
@@ -51,6 +52,7 @@ static char *ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cwmp_file_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
 
@@ -183,6 +185,27 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       ngx_http_cwmp_fleet_time_or_off,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_cwmp_main_conf_t, store.fleet.retire),
+      NULL },
+
+    { ngx_string("cwmp_files_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, files_url),
+      NULL },
+
+    { ngx_string("cwmp_files_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, files_ttl),
+      NULL },
+
+    { ngx_string("cwmp_file_access"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_loc_conf_t, file_access),
       NULL },
 
     { ngx_string("cwmp_supported_data_model"),
@@ -394,6 +417,7 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->connreq.claim_after = NGX_CONF_UNSET_MSEC;
     mcf->connreq.basic = NGX_CONF_UNSET;
     ngx_http_cwmp_fleet_create_conf(&mcf->store.fleet);
+    mcf->files_ttl = NGX_CONF_UNSET;
 
     if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
                        sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
@@ -433,6 +457,23 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_value(mcf->files_ttl, 86400);
+
+    if (mcf->files_url.len
+        && (ngx_strncmp(mcf->files_url.data, "http", 4) != 0
+            || ngx_strlchr(mcf->files_url.data,
+                           mcf->files_url.data + mcf->files_url.len, '?')
+            || mcf->files_url.data[mcf->files_url.len - 1] != '/'
+            || ngx_strnstr(mcf->files_url.data, "://", mcf->files_url.len)
+               == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"cwmp_files_url\" \"%V\": an http:// "
+                           "or https:// URL ending in \"/\" expected",
+                           &mcf->files_url);
         return NGX_CONF_ERROR;
     }
 
@@ -522,6 +563,7 @@ ngx_http_cwmp_create_loc_conf(ngx_conf_t *cf)
     lcf->shed_pending = NGX_CONF_UNSET;
     lcf->auth = NGX_CONF_UNSET_UINT;
     lcf->auth_username = NGX_CONF_UNSET_UINT;
+    lcf->file_access = NGX_CONF_UNSET;
 
     /*
      * set by ngx_pcalloc():
@@ -578,6 +620,7 @@ ngx_http_cwmp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
     ngx_conf_merge_str_value(conf->auth_bootstrap, prev->auth_bootstrap, "");
+    ngx_conf_merge_value(conf->file_access, prev->file_access, 0);
 
     if (conf->auth_realm.len > 128
         || ngx_strlchr(conf->auth_realm.data,
@@ -1348,11 +1391,43 @@ ngx_http_cwmp_redis_seeds(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
 static ngx_int_t
 ngx_http_cwmp_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
     /* once, in the master, before workers fork */
 
     xmlInitParser();
 
+    /* the file store's signed URLs (cwmp_file_access) */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_cwmp_file_access_handler;
+
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_file_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    if (!lcf->file_access) {
+        return NGX_DECLINED;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    return ngx_http_cwmp_file_access(r, &mcf->auth_secret);
 }
 
 

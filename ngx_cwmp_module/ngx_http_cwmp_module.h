@@ -33,6 +33,10 @@ typedef struct {
     ngx_uint_t                   auth_limit_device;
     ngx_uint_t                   auth_limit_addr;
     ngx_msec_t                   auth_window;
+
+    /* the file store: the URL CPEs download stored files from */
+    ngx_str_t                    files_url;     /* empty: no store */
+    time_t                       files_ttl;     /* a signed URL's life */
 } ngx_http_cwmp_main_conf_t;
 
 
@@ -52,6 +56,7 @@ typedef struct {
                                                    0 ends; none: unset */
     ngx_str_t                    auth_realm;
     ngx_str_t                    auth_bootstrap;    /* empty: none */
+    ngx_flag_t                   file_access;   /* signed URLs only */
 } ngx_http_cwmp_loc_conf_t;
 
 

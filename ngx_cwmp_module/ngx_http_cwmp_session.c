@@ -26,6 +26,7 @@
 
 #include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_conn.h"
+#include "ngx_http_cwmp_file_access.h"
 #include "ngx_http_cwmp_outcome.h"
 #include "ngx_http_cwmp_response.h"
 #include "ngx_http_cwmp_session.h"
@@ -59,6 +60,7 @@ static ngx_int_t ngx_http_cwmp_session_plan(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
+static void ngx_http_cwmp_session_file_read(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_session_over(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_session_cpe(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
@@ -769,12 +771,57 @@ static ngx_int_t
 ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx)
 {
-    ngx_int_t   rc;
-    ngx_str_t   body, out, id;
+    ngx_int_t                   rc;
+    ngx_str_t                   body, out, id;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    /* a download of a stored file: the store describes it first */
+
+    if (ctx->file_for != ctx->turn.task.data) {
+        ngx_memzero(&ctx->file, sizeof(ngx_http_cwmp_task_file_t));
+        ctx->file_for = ctx->turn.task.data;
+
+        if (ngx_http_cwmp_task_file(r->pool, &ctx->turn.task,
+                                    &ctx->file.name)
+            == NGX_OK)
+        {
+            if (mcf->files_url.len == 0) {
+                ctx->file.error = "no file store here (cwmp_files_url)";
+                ctx->file.read = 1;
+
+            } else if (ngx_http_cwmp_file_name_valid(&ctx->file.name)
+                       != NGX_OK)
+            {
+                ctx->file.error = "a \"file\" is named with 1 to 128 of "
+                                  "A-Z a-z 0-9 . _ -, not starting \".\"";
+                ctx->file.read = 1;
+
+            } else {
+                return ngx_http_cwmp_response_store(r,
+                           ngx_http_cwmp_store_file(&mcf->store, &ctx->owner,
+                                                    &ctx->file,
+                                            ngx_http_cwmp_session_file_read));
+            }
+        }
+    }
+
+    if (ctx->file.read && ctx->file.size.len
+        && ngx_http_cwmp_file_url(r->pool, &mcf->auth_secret,
+                                  &mcf->files_url, &ctx->file.name,
+                                  &ctx->device_id,
+                                  ngx_time() + mcf->files_ttl,
+                                  &ctx->file.url)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     rc = ngx_http_cwmp_task_request(r->pool, r->connection->log,
-                                    &ctx->turn.task, &ctx->turn.types, &body,
-                                    &ctx->outcome);
+                                    &ctx->turn.task, &ctx->turn.types,
+                                    ctx->file.name.len ? &ctx->file : NULL,
+                                    &body, &ctx->outcome);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -820,6 +867,30 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     ctx->rpc_out = ctx->outcome.request;
 
     return ngx_http_cwmp_response_soap(r, &out);
+}
+
+
+/* the store described the stored file of a download task: its request */
+
+static void
+ngx_http_cwmp_session_file_read(void *data, ngx_int_t rc)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_http_cwmp_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc != NGX_OK) {
+        ngx_http_cwmp_finalize(r, ngx_http_cwmp_response_unavailable(r));
+        return;
+    }
+
+    rc = ngx_http_cwmp_session_dispatch(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_cwmp_finalize(r, rc);
+    }
 }
 
 

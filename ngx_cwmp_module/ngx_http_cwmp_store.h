@@ -215,6 +215,9 @@ ngx_int_t ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
     ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep);
 void ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind);
+ngx_int_t ngx_http_cwmp_store_file(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_task_file_t *file,
+    ngx_http_cwmp_store_handler_pt handler);
 ngx_uint_t ngx_http_cwmp_store_indexed(ngx_http_cwmp_store_t *st,
     ngx_str_t *name);
 ngx_uint_t ngx_http_cwmp_store_builtin_index(ngx_str_t *name);

@@ -116,8 +116,50 @@ static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
 
 
 ngx_int_t
+ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw, ngx_str_t *name)
+{
+    json_t      *task, *file;
+    const char  *n;
+    ngx_int_t    rc;
+
+    if (raw->len > NGX_HTTP_CWMP_MAX_TASK
+        || ngx_strlcasestrn(raw->data, raw->data + raw->len,
+                            (u_char *) "\"file\"", 6 - 1) == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    task = json_loadb((const char *) raw->data, raw->len, 0, NULL);
+    if (task == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+    n = json_string_value(json_object_get(task, "name"));
+    file = json_object_get(task, "file");
+
+    if (n && ngx_strcmp(n, "download") == 0 && json_is_string(file)
+        && json_object_get(task, "url") == NULL)
+    {
+        name->len = json_string_length(file);
+        name->data = ngx_pnalloc(pool, name->len + 1);
+
+        if (name->data) {
+            ngx_memcpy(name->data, json_string_value(file), name->len + 1);
+            rc = NGX_OK;
+        }
+    }
+
+    json_decref(task);
+
+    return rc;
+}
+
+
+ngx_int_t
 ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
-    ngx_str_t *types, ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome)
+    ngx_str_t *types, ngx_http_cwmp_task_file_t *file, ngx_str_t *body,
+    ngx_http_cwmp_outcome_t *outcome)
 {
     u_char                digest[20];
     json_t               *task, *v;
@@ -219,6 +261,36 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
     if (rpc == NULL) {
         return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "unknown task name", name);
+    }
+
+    /* a stored file: its signed URL and size, its type unless given */
+
+    if (file && file->read) {
+        if (file->size.len == 0) {
+            return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
+                                             "invalid arguments",
+                                             file->error ? file->error
+                                             : "no such \"file\" in the "
+                                               "store");
+        }
+
+        if (json_object_set_new(task, "url",
+                                json_stringn((char *) file->url.data,
+                                             file->url.len)) != 0
+            || json_object_set_new(task, "fileSize",
+                                   json_integer(ngx_atoof(file->size.data,
+                                                          file->size.len)))
+               != 0
+            || (json_object_get(task, "fileType") == NULL
+                && file->file_type.len
+                && json_object_set_new(task, "fileType",
+                                       json_stringn((char *)
+                                                    file->file_type.data,
+                                                    file->file_type.len))
+                   != 0))
+        {
+            return NGX_ERROR;
+        }
     }
 
     ngx_memzero(&x, sizeof(ngx_http_cwmp_xml_t));

@@ -33,15 +33,34 @@ typedef struct {
 } ngx_http_cwmp_outcome_t;
 
 
+/* a stored file a download task names ("file" instead of "url") */
+
+typedef struct {
+    ngx_str_t                    name;          /* the task's "file" */
+    ngx_str_t                    url;           /* signed for the device */
+    ngx_str_t                    size;          /* bytes; empty: no such
+                                                   file in the store */
+    ngx_str_t                    file_type;     /* the store's, or empty */
+    char                        *error;         /* why it cannot be sent */
+    ngx_uint_t                   read;          /* the store answered */
+} ngx_http_cwmp_task_file_t;
+
+
 /*
  * The ACS request for a queued task, as a SOAP Body element (types: the
- * cached types of its parameters, a JSON object, or empty): NGX_OK;
+ * cached types of its parameters, a JSON object, or empty; file: the
+ * stored file it names, as the store described it, or NULL): NGX_OK;
  * NGX_DECLINED when the task cannot be sent (broken JSON, unknown name,
- * bad arguments, expired), with *outcome saying so; NGX_ERROR.
+ * bad arguments, expired, a file not in the store), with *outcome saying
+ * so; NGX_ERROR.
  */
 ngx_int_t ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *raw, ngx_str_t *types, ngx_str_t *body,
-    ngx_http_cwmp_outcome_t *outcome);
+    ngx_str_t *raw, ngx_str_t *types, ngx_http_cwmp_task_file_t *file,
+    ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome);
+
+/* NGX_OK: a download task naming a stored file (its name in *name) */
+ngx_int_t ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw,
+    ngx_str_t *name);
 
 /* the compact JSON text of j, in the pool; j is released */
 ngx_int_t ngx_http_cwmp_task_json(ngx_pool_t *pool, json_t *j,

@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ngx_memzero(&outcome, sizeof(ngx_http_cwmp_outcome_t));
 
-    (void) ngx_http_cwmp_task_request(pool, &ngx_fuzz_log, &raw, &types,
+    (void) ngx_http_cwmp_task_request(pool, &ngx_fuzz_log, &raw, &types, NULL,
                                       &body, &outcome);
 
     ngx_destroy_pool(pool);

@@ -1,0 +1,36 @@
+
+/*
+ * Copyright (C) ngx_cwmp authors
+ */
+
+
+#ifndef _NGX_HTTP_CWMP_FILE_ACCESS_H_INCLUDED_
+#define _NGX_HTTP_CWMP_FILE_ACCESS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* a stored file's name: 1 to 128 of A-Z a-z 0-9 . _ -, not starting "." */
+#define NGX_HTTP_CWMP_FILE_NAME_MAX  128
+
+
+ngx_int_t ngx_http_cwmp_file_name_valid(ngx_str_t *name);
+
+/*
+ * The URL a device downloads a stored file from: <cwmp_files_url><name>
+ * ?d=<device ID>&e=<expires>&s=<signature>, signed with the secret for
+ * the device until expires
+ */
+ngx_int_t ngx_http_cwmp_file_url(ngx_pool_t *pool, ngx_str_t *secret,
+    ngx_str_t *base, ngx_str_t *name, ngx_str_t *device, time_t expires,
+    ngx_str_t *url);
+
+/* the access phase of a "cwmp_file_access" location */
+ngx_int_t ngx_http_cwmp_file_access(ngx_http_request_t *r,
+    ngx_str_t *secret);
+
+
+#endif /* _NGX_HTTP_CWMP_FILE_ACCESS_H_INCLUDED_ */
