@@ -383,6 +383,7 @@ $main::Inform
 === TEST 16: a stale cookie on the session's connection: the connection's session, the tasks go out
 --- init
 Cwmp::Test::redis_flush();
+Cwmp::Test::mark_log();
 Cwmp::Test::push_tasks($main::D, {id => 'g1', name => 'getParameterValues',
     parameterNames => ['InternetGatewayDevice.X.A']});
 --- pipelined_requests eval
@@ -393,8 +394,11 @@ Cwmp::Test::push_tasks($main::D, {id => 'g1', name => 'getParameterValues',
 [200, 200]
 --- response_body_like eval
 [qr/InformResponse/, qr/<cwmp:GetParameterValues>/]
---- error_log
-a cookie of another session
+--- redis_check
+if ($req == 1) {
+    error_log_like(qr/a cookie of another session/,
+                   'the stale cookie logged (by the second request)');
+}
 
 
 

@@ -498,6 +498,29 @@ sub requests {
 
 sub last_result { my $r = results(); $r->[-1] }
 
+# the nginx error log of the block so far matches: for a line logged by a
+# later request of pipelined ones (the real Test::Nginx checks
+# "--- error_log" against the first response's share of the log)
+# (since mark_log(), which the block's init calls)
+my $log_mark = 0;
+
+sub error_log_file {
+    return ($ENV{TEST_NGINX_SERVROOT} || "$Top/t/servroot") . '/logs/error.log';
+}
+
+sub mark_log { $log_mark = -s error_log_file() || 0 }
+
+sub error_log_like {
+    my ($re, $name) = @_;
+    open my $in, '<', error_log_file()
+        or return Test::More::fail("$name: error.log: $!");
+    seek $in, $log_mark, 0 if $log_mark <= (-s $in || 0);
+    local $/;
+    my $log = <$in> // '';
+    close $in;
+    Test::More::like($log, $re, "error.log: $name");
+}
+
 # the event streams, oldest first: [{type, device, time, ...}]
 sub events {
     return [map { my %f = @{ $_->[1] }; \%f } @{ stream_entries('events') }];
