@@ -24,6 +24,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_cwmp_policy.h"
+#include "ngx_http_cwmp_file_access.h"
 
 
 typedef struct {
@@ -383,7 +384,7 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
     ngx_http_cwmp_policy_conf_ctx_t *ctx)
 {
     u_char                  *buf;
-    ngx_str_t               *value, s;
+    ngx_str_t               *value, s, name;
     ngx_int_t                i;
     ngx_uint_t               nargs, n;
     ngx_http_cwmp_value_t   *v;
@@ -503,12 +504,20 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
             a->file_type = value[3];
         }
 
+        /* a URL, or "file:<name>": a file of the ACS's store */
+
+        name.data = a->url.data + 5;
+        name.len = a->url.len > 5 ? a->url.len - 5 : 0;
+
         if (ngx_strncmp(a->url.data, "http://", 7) != 0
-            && ngx_strncmp(a->url.data, "https://", 8) != 0)
+            && ngx_strncmp(a->url.data, "https://", 8) != 0
+            && (ngx_strncmp(a->url.data, "file:", 5) != 0
+                || ngx_http_cwmp_file_name_valid(&name) != NGX_OK))
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid firmware URL \"%V\": http:// or "
-                               "https:// expected", &a->url);
+                               "invalid firmware URL \"%V\": http://, "
+                               "https:// or file:<a stored file's name> "
+                               "expected", &a->url);
             return NGX_CONF_ERROR;
         }
 

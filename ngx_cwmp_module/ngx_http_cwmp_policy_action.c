@@ -314,7 +314,7 @@ ngx_http_cwmp_policy_firmware(ngx_http_cwmp_eval_t *ev,
     json_t                  *t;
     time_t                   at;
     ngx_int_t                attempts;
-    ngx_str_t               *st;
+    ngx_str_t               *st, name;
     ngx_http_cwmp_policy_t  *p;
 
     p = run->policy;
@@ -373,7 +373,15 @@ ngx_http_cwmp_policy_firmware(ngx_http_cwmp_eval_t *ev,
 
     json_object_set_new(t, "fileType",
                         ngx_http_cwmp_policy_str(&a->file_type));
-    json_object_set_new(t, "url", ngx_http_cwmp_policy_str(&a->url));
+    if (ngx_strncmp(a->url.data, "file:", 5) == 0) {
+        /* a stored file: the session signs its URL for the device */
+        name.data = a->url.data + 5;
+        name.len = a->url.len - 5;
+        json_object_set_new(t, "file", ngx_http_cwmp_policy_str(&name));
+
+    } else {
+        json_object_set_new(t, "url", ngx_http_cwmp_policy_str(&a->url));
+    }
 
     buf = ngx_pnalloc(ev->pool, a->version.len + 2 * NGX_INT_T_LEN + 2);
     if (buf == NULL) {

@@ -185,3 +185,37 @@ GET /cwmp
 --- must_die
 --- error_log
 invalid "cwmp_files_url"
+
+
+
+=== TEST 10: a firmware policy naming a stored file: the store's signed URL
+--- http_config eval
+"$main::Http
+    cwmp_policy fw-store {
+        match product_class = HG-100;
+        firmware V4.3 file:fw.bin;
+    }"
+--- init
+Cwmp::Test::redis_flush();
+main::add_file();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(), "POST /cwmp\n"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:Download>\r\n<CommandKey>policy:fw-store</CommandKey>\r\n<FileType>1 Firmware Upgrade Image</FileType>\r\n<URL>http://127\.0\.0\.1:\d+/files/fw\.bin\?d=00AB12-HG%252D100-S1&amp;e=\d+&amp;s=[0-9a-f]{32}</URL>.*<FileSize>11</FileSize>}s]
+
+
+
+=== TEST 11: a firmware policy with a stored file's name of the wrong form
+--- http_config eval
+"$main::Http
+    cwmp_policy fw-bad {
+        firmware V4.3 file:../x;
+    }"
+--- request
+GET /cwmp
+--- must_die
+--- error_log
+invalid firmware URL "file:../x"

@@ -165,7 +165,7 @@ qr/\[emerg\] .*invalid number "101": 0 to 100 in \S+nginx\.conf:\d+/
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*invalid firmware URL "ftp:\/\/fw\.example\.net\/a\.bin": http:\/\/ or https:\/\/ expected in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*invalid firmware URL "ftp:\/\/fw\.example\.net\/a\.bin": http:\/\/, https:\/\/ or file:<a stored file's name> expected in \S+nginx\.conf:\d+/
 
 
 
