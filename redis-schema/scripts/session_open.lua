@@ -253,7 +253,7 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
             redis.call('LPUSH', KEYS[11], p.task)
         end
 
-    elseif DIAGNOSTICS[t.name] and events['8 DIAGNOSTICS COMPLETE'] then
+    elseif diagnostics(t.name) and events['8 DIAGNOSTICS COMPLETE'] then
         -- the CPE ran it: its object is read first in this session, and
         -- the values finish it (session_step.lua)
         local object = diagnostics_object(t.name, summary.data_model

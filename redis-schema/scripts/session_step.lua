@@ -146,7 +146,7 @@ end
 -- what is wrong with the arguments the fleet's API adds to a task (the
 -- module checks the RPC's own), or nil
 local function bad_arguments(t)
-    if DIAGNOSTICS[t.name] then
+    if diagnostics(t.name) then
         if type(t.parameters) ~= 'table' then
             return '"parameters" must be an object: the diagnostics '
                    .. 'object\'s parameters (names relative to it) and '
@@ -222,7 +222,7 @@ end
 -- the text nginx builds the request from: the task's own, or for a
 -- diagnostics task its SetParameterValues (pending.lua)
 local function wire(task, t)
-    if not DIAGNOSTICS[t.name] then
+    if not diagnostics(t.name) then
         return task
     end
     local object = diagnostics_object(t.name,
@@ -460,7 +460,7 @@ if ARGV[6] ~= '' and not again then
                          .. string.sub(t.name, 2) .. 'Response'
         if t.name == 'refreshObject' then
             expected = 'GetParameterValuesResponse'
-        elseif DIAGNOSTICS[t.name] then
+        elseif diagnostics(t.name) then
             expected = 'SetParameterValuesResponse'
         end
 
@@ -487,7 +487,7 @@ if ARGV[6] ~= '' and not again then
 
         if ARGV[6] == 'done' then
             if t.name == 'reboot' or t.name == 'changeDUState'
-               or DIAGNOSTICS[t.name]
+               or diagnostics(t.name)
             then
                 -- the CPE reports it: M Reboot, DUStateChangeComplete,
                 -- 8 DIAGNOSTICS COMPLETE

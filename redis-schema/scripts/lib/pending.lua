@@ -11,11 +11,21 @@
 -- limit it is "expired" (a fault result), and a late report still
 -- finishes it (its result says "late").
 
+-- CONST DIAGNOSTIC_NAMES ' ipPing traceRoute downloadDiagnostics
+--     uploadDiagnostics nsLookup udpEcho '
+
+-- a diagnostics task's name (below)
+local function diagnostics(name)
+    return not string.find(name, ' ', 1, true)
+           and string.find(DIAGNOSTIC_NAMES, ' ' .. name .. ' ', 1, true)
+               ~= nil
+end
+
 local function effectful(name)
     return name == 'reboot' or name == 'factoryReset'
            or name == 'download' or name == 'upload'
            or name == 'scheduleDownload' or name == 'changeDUState'
-           or DIAGNOSTICS[name] ~= nil
+           or diagnostics(name)
 end
 
 -- A diagnostics task (TR-143 and the others): its object in each data
@@ -38,7 +48,8 @@ end
 --     'Device.DNS.Diagnostics.NSLookupDiagnostics.'},
 --     udpEcho = {false, 'Device.IP.Diagnostics.UDPEchoDiagnostics.'}})
 
--- the diagnostics object of a task on a data model root, or nil
+-- the diagnostics object of a task on a data model root, or nil (the
+-- table is built here only: diagnostics() is what every hand-out asks)
 local function diagnostics_object(name, root)
     local objects = DIAGNOSTICS[name]
     if objects then
