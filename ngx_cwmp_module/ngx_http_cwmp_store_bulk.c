@@ -106,6 +106,8 @@ static ngx_int_t ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_bulk_push_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
+static void ngx_http_cwmp_bulk_tell(ngx_http_cwmp_bulk_batch_t *b,
+    char *stream, ngx_str_t *device);
 static void ngx_http_cwmp_bulk_advance(ngx_http_cwmp_bulk_batch_t *b);
 static ngx_int_t ngx_http_cwmp_bulk_answer(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
@@ -702,8 +704,6 @@ ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 {
     redisReply                   *rr;
     ngx_http_cwmp_bulk_push_t    *push;
-    ngx_http_cwmp_store_cmd_t     c;
-    ngx_http_cwmp_store_owner_t   owner;
     ngx_http_cwmp_bulk_batch_t   *b;
 
     rr = reply;
@@ -724,22 +724,7 @@ ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
         b->pushed++;
 
         /* its cancelled result relayed now */
-
-        owner.pool = b->pool;
-        owner.log = b->bulk->tick.log;
-        owner.data = NULL;
-
-        if (ngx_http_cwmp_store_cmd(&c, b->bulk->st, &owner, 5, "XADD")
-            == NGX_OK)
-        {
-            ngx_http_cwmp_store_arg_key(&c, "relay");
-            ngx_http_cwmp_store_arg_text(&c, "*");
-            ngx_http_cwmp_store_arg_text(&c, "device");
-            ngx_http_cwmp_store_arg(&c, &push->device);
-
-            (void) ngx_http_cwmp_bulk_send(b, &c, NULL, NULL,
-                                           ngx_http_cwmp_bulk_ignore);
-        }
+        ngx_http_cwmp_bulk_tell(b, "relay", &push->device);
 
         return NGX_OK;
     }
@@ -754,30 +739,47 @@ ngx_http_cwmp_bulk_pushed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     b->pushed++;
 
-    if (!b->connreq) {
-        return NGX_OK;
+    if (b->connreq) {
+        ngx_http_cwmp_bulk_tell(b, "connreq", &push->device);
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * XADD <stream> MAXLEN ~ 100000 * device <ID>: a connection request
+ * (cwmp:connreq), or a relay asked for (cwmp:relay); its answer changes
+ * nothing
+ */
+
+static void
+ngx_http_cwmp_bulk_tell(ngx_http_cwmp_bulk_batch_t *b, char *stream,
+    ngx_str_t *device)
+{
+    ngx_http_cwmp_store_cmd_t     c;
+    ngx_http_cwmp_store_owner_t   owner;
 
     owner.pool = b->pool;
     owner.log = b->bulk->tick.log;
     owner.data = NULL;
 
     if (ngx_http_cwmp_store_cmd(&c, b->bulk->st, &owner, 8, "XADD")
-        == NGX_OK)
+        != NGX_OK)
     {
-        ngx_http_cwmp_store_arg_key(&c, "connreq");
-        ngx_http_cwmp_store_arg_text(&c, "MAXLEN");
-        ngx_http_cwmp_store_arg_text(&c, "~");
-        ngx_http_cwmp_store_arg_text(&c, "100000");
-        ngx_http_cwmp_store_arg_text(&c, "*");
-        ngx_http_cwmp_store_arg_text(&c, "device");
-        ngx_http_cwmp_store_arg(&c, &push->device);
-
-        (void) ngx_http_cwmp_bulk_send(b, &c, NULL, NULL,
-                                       ngx_http_cwmp_bulk_ignore);
+        return;
     }
 
-    return NGX_OK;
+    ngx_http_cwmp_store_arg_key(&c, stream);
+    ngx_http_cwmp_store_arg_text(&c, "MAXLEN");
+    ngx_http_cwmp_store_arg_text(&c, "~");
+    ngx_http_cwmp_store_arg_text(&c, "100000");
+    ngx_http_cwmp_store_arg_text(&c, "*");
+    ngx_http_cwmp_store_arg_text(&c, "device");
+    ngx_http_cwmp_store_arg(&c, device);
+
+    (void) ngx_http_cwmp_bulk_send(b, &c, NULL, NULL,
+                                   ngx_http_cwmp_bulk_ignore);
 }
 
 
