@@ -19,6 +19,9 @@
 
 ngx_int_t ngx_http_cwmp_file_name_valid(ngx_str_t *name);
 
+/* a signed URL's base: an http:// or https:// URL ending in "/", no query */
+ngx_int_t ngx_http_cwmp_file_base_valid(ngx_str_t *url);
+
 /*
  * The URL a device downloads a stored file from: <cwmp_files_url><name>
  * ?d=<device ID>&e=<expires>&s=<signature>, signed with the secret for
@@ -27,6 +30,21 @@ ngx_int_t ngx_http_cwmp_file_name_valid(ngx_str_t *name);
 ngx_int_t ngx_http_cwmp_file_url(ngx_pool_t *pool, ngx_str_t *secret,
     ngx_str_t *base, ngx_str_t *name, ngx_str_t *device, time_t expires,
     ngx_str_t *url);
+
+/* more arguments a signed URL may carry (the upload receiver's) */
+#define NGX_HTTP_CWMP_FILE_EXTRA     4
+
+ngx_int_t ngx_http_cwmp_file_signed_url(ngx_pool_t *pool, ngx_str_t *secret,
+    char *what, ngx_str_t *base, ngx_str_t *name, ngx_str_t *device,
+    time_t expires, ngx_keyval_t *extra, ngx_uint_t nextra, ngx_str_t *url);
+
+/*
+ * A signed URL asked for: NGX_OK with the device, the name and the extra
+ * arguments' values (extra[i].key named); 403 (logged) otherwise
+ */
+ngx_int_t ngx_http_cwmp_file_verify(ngx_http_request_t *r, ngx_str_t *secret,
+    char *what, ngx_keyval_t *extra, ngx_uint_t nextra, ngx_str_t *device,
+    ngx_str_t *name);
 
 /* the access phase of a "cwmp_file_access" location */
 ngx_int_t ngx_http_cwmp_file_access(ngx_http_request_t *r,

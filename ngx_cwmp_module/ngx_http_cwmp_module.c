@@ -201,6 +201,48 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       offsetof(ngx_http_cwmp_main_conf_t, files_ttl),
       NULL },
 
+    { ngx_string("cwmp_uploads_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, uploads.url),
+      NULL },
+
+    { ngx_string("cwmp_uploads_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, uploads.ttl),
+      NULL },
+
+    { ngx_string("cwmp_uploads_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, uploads.max_size),
+      NULL },
+
+    { ngx_string("cwmp_uploads_kept"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, uploads.kept),
+      NULL },
+
+    { ngx_string("cwmp_uploads_credentials"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_cwmp_upload_credentials,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_cwmp_main_conf_t, uploads),
+      NULL },
+
+    { ngx_string("cwmp_upload_receiver"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_upload_receiver,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cwmp_file_access"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -418,6 +460,7 @@ ngx_http_cwmp_create_main_conf(ngx_conf_t *cf)
     mcf->connreq.basic = NGX_CONF_UNSET;
     ngx_http_cwmp_fleet_create_conf(&mcf->store.fleet);
     mcf->files_ttl = NGX_CONF_UNSET;
+    ngx_http_cwmp_upload_create_conf(&mcf->uploads);
 
     if (ngx_array_init(&mcf->policies.policies, cf->pool, 4,
                        sizeof(ngx_http_cwmp_policy_t *)) != NGX_OK
@@ -456,19 +499,16 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&mcf->store.prefix, "cwmp:");
     }
 
-    if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK) {
+    if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK
+        || ngx_http_cwmp_upload_init_conf(cf, &mcf->uploads) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
     ngx_conf_init_value(mcf->files_ttl, 86400);
 
     if (mcf->files_url.len
-        && (ngx_strncmp(mcf->files_url.data, "http", 4) != 0
-            || ngx_strlchr(mcf->files_url.data,
-                           mcf->files_url.data + mcf->files_url.len, '?')
-            || mcf->files_url.data[mcf->files_url.len - 1] != '/'
-            || ngx_strnstr(mcf->files_url.data, "://", mcf->files_url.len)
-               == NULL))
+        && ngx_http_cwmp_file_base_valid(&mcf->files_url) != NGX_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"cwmp_files_url\" \"%V\": an http:// "
@@ -1409,7 +1449,9 @@ ngx_http_cwmp_init(ngx_conf_t *cf)
 
     *h = ngx_http_cwmp_file_access_handler;
 
-    return NGX_OK;
+    /* the upload receiver's bodies, counted and hashed */
+
+    return ngx_http_cwmp_upload_init(cf);
 }
 
 

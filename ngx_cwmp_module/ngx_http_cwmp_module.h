@@ -16,6 +16,7 @@
 #include "ngx_http_cwmp_store.h"
 #include "ngx_http_cwmp_policy.h"
 #include "ngx_http_cwmp_connreq.h"
+#include "ngx_http_cwmp_upload.h"
 
 
 typedef struct {
@@ -37,6 +38,9 @@ typedef struct {
     /* the file store: the URL CPEs download stored files from */
     ngx_str_t                    files_url;     /* empty: no store */
     time_t                       files_ttl;     /* a signed URL's life */
+
+    /* the upload receiver: the URL CPEs upload to */
+    ngx_http_cwmp_upload_conf_t  uploads;
 } ngx_http_cwmp_main_conf_t;
 
 
@@ -57,6 +61,7 @@ typedef struct {
     ngx_str_t                    auth_realm;
     ngx_str_t                    auth_bootstrap;    /* empty: none */
     ngx_flag_t                   file_access;   /* signed URLs only */
+    ngx_str_t                    upload_dir;    /* cwmp_upload_receiver */
 } ngx_http_cwmp_loc_conf_t;
 
 

@@ -29,6 +29,15 @@ static char  *ngx_http_cwmp_keys_auth_address[] = {
 };
 
 
+/* backup_pick.lua */
+
+static char  *ngx_http_cwmp_keys_backup_pick[] = {
+    ":backups",              /* cwmp:device:{<ID>}:backups */
+    ":files",                /* cwmp:device:{<ID>}:files */
+    NULL
+};
+
+
 /* bulk_push.lua */
 
 static char  *ngx_http_cwmp_keys_bulk_push[] = {
@@ -158,9 +167,21 @@ static char  *ngx_http_cwmp_keys_stun_binding[] = {
 };
 
 
+/* upload_stored.lua */
+
+static char  *ngx_http_cwmp_keys_upload_stored[] = {
+    ":uploads",              /* cwmp:device:{<ID>}:uploads */
+    ":backups",              /* cwmp:device:{<ID>}:backups */
+    ":logs",                 /* cwmp:device:{<ID>}:logs */
+    ":files",                /* cwmp:device:{<ID>}:files */
+    NULL
+};
+
+
 char  **ngx_http_cwmp_script_keys[] = {
     ngx_http_cwmp_keys_auth,
     ngx_http_cwmp_keys_auth_address,
+    ngx_http_cwmp_keys_backup_pick,
     ngx_http_cwmp_keys_bulk_push,
     ngx_http_cwmp_keys_bulk_step,
     ngx_http_cwmp_keys_campaign,
@@ -171,6 +192,7 @@ char  **ngx_http_cwmp_script_keys[] = {
     ngx_http_cwmp_keys_session_step,
     ngx_http_cwmp_keys_shard_append,
     ngx_http_cwmp_keys_stun_binding,
+    ngx_http_cwmp_keys_upload_stored,
     NULL
 };
 
@@ -237,6 +259,21 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    return {2, ttl}\n"
         "end\n"
         "return {1, 0}\n"
+    ),
+
+    /* backup_pick.lua */
+    ngx_string(
+        "local name = ARGV[1]\n"
+        "if name == '' then\n"
+        "    name = redis.call('ZREVRANGE', KEYS[1], 0, 0)[1]\n"
+        "end\n"
+        "local raw = name and redis.call('HGET', KEYS[2], name)\n"
+        "local ok, file = pcall(cjson.decode, raw or '')\n"
+        "if not (ok and type(file) == 'table') then\n"
+        "    return {0}\n"
+        "end\n"
+        "return {1, name, tostring(tonumber(file.size) or 0),\n"
+        "        type(file.fileType) == 'string' and file.fileType or ''}\n"
     ),
 
     /* bulk_push.lua */
@@ -691,9 +728,14 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "           and string.find(' ipPing traceRoute downloadDiagnostics uploadDiagnostics nsLookup udpEcho ', ' ' .. name .. ' ', 1, true)\n"
         "               ~= nil\n"
         "end\n"
+        "local function uploads(name)\n"
+        "    return name == 'upload' or name == 'backupConfig' or name == 'uploadLog'\n"
+        "end\n"
+        "local function transfer(name)\n"
+        "    return name == 'download' or name == 'restoreConfig' or uploads(name)\n"
+        "end\n"
         "local function effectful(name)\n"
-        "    return name == 'reboot' or name == 'factoryReset'\n"
-        "           or name == 'download' or name == 'upload'\n"
+        "    return name == 'reboot' or name == 'factoryReset' or transfer(name)\n"
         "           or name == 'scheduleDownload' or name == 'changeDUState'\n"
         "           or diagnostics(name)\n"
         "end\n"
@@ -720,9 +762,31 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    end\n"
         "    redis.call('HDEL', policy_key, 'fault:' .. t.policy)\n"
         "end\n"
+        "local function uploaded(results_key, key, status, result)\n"
+        "    local uploads_key = string.sub(results_key, 1, -8) .. ':uploads'\n"
+        "    local raw = redis.call('HGET', uploads_key, key)\n"
+        "    local ok, r = pcall(cjson.decode, result)\n"
+        "    if not (ok and type(r) == 'table') then\n"
+        "        r = {}\n"
+        "    end\n"
+        "    if raw then\n"
+        "        redis.call('HDEL', uploads_key, key)\n"
+        "        local fok, f = pcall(cjson.decode, raw)\n"
+        "        r.file = fok and f or raw\n"
+        "    elseif status == 'done' then\n"
+        "        status = 'fault'\n"
+        "        r.error = 'no file'\n"
+        "        r.detail = 'the CPE reports the upload done; the ACS received no '\n"
+        "                   .. 'file for it'\n"
+        "    end\n"
+        "    return status, cjson.encode(r)\n"
+        "end\n"
         "local function finish(pending_key, results_key, policy_key, device, key, p,\n"
         "                      status, result, now)\n"
         "    local t = decode(p.task)\n"
+        "    if uploads(t.name) and t.url == nil then\n"
+        "        status, result = uploaded(results_key, key, status, result)\n"
+        "    end\n"
         "    if p.state == 'expired' then\n"
         "        local ok, r = pcall(cjson.decode, result)\n"
         "        if ok and type(r) == 'table' then\n"
@@ -907,9 +971,14 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "           and string.find(' ipPing traceRoute downloadDiagnostics uploadDiagnostics nsLookup udpEcho ', ' ' .. name .. ' ', 1, true)\n"
         "               ~= nil\n"
         "end\n"
+        "local function uploads(name)\n"
+        "    return name == 'upload' or name == 'backupConfig' or name == 'uploadLog'\n"
+        "end\n"
+        "local function transfer(name)\n"
+        "    return name == 'download' or name == 'restoreConfig' or uploads(name)\n"
+        "end\n"
         "local function effectful(name)\n"
-        "    return name == 'reboot' or name == 'factoryReset'\n"
-        "           or name == 'download' or name == 'upload'\n"
+        "    return name == 'reboot' or name == 'factoryReset' or transfer(name)\n"
         "           or name == 'scheduleDownload' or name == 'changeDUState'\n"
         "           or diagnostics(name)\n"
         "end\n"
@@ -936,9 +1005,31 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    end\n"
         "    redis.call('HDEL', policy_key, 'fault:' .. t.policy)\n"
         "end\n"
+        "local function uploaded(results_key, key, status, result)\n"
+        "    local uploads_key = string.sub(results_key, 1, -8) .. ':uploads'\n"
+        "    local raw = redis.call('HGET', uploads_key, key)\n"
+        "    local ok, r = pcall(cjson.decode, result)\n"
+        "    if not (ok and type(r) == 'table') then\n"
+        "        r = {}\n"
+        "    end\n"
+        "    if raw then\n"
+        "        redis.call('HDEL', uploads_key, key)\n"
+        "        local fok, f = pcall(cjson.decode, raw)\n"
+        "        r.file = fok and f or raw\n"
+        "    elseif status == 'done' then\n"
+        "        status = 'fault'\n"
+        "        r.error = 'no file'\n"
+        "        r.detail = 'the CPE reports the upload done; the ACS received no '\n"
+        "                   .. 'file for it'\n"
+        "    end\n"
+        "    return status, cjson.encode(r)\n"
+        "end\n"
         "local function finish(pending_key, results_key, policy_key, device, key, p,\n"
         "                      status, result, now)\n"
         "    local t = decode(p.task)\n"
+        "    if uploads(t.name) and t.url == nil then\n"
+        "        status, result = uploaded(results_key, key, status, result)\n"
+        "    end\n"
         "    if p.state == 'expired' then\n"
         "        local ok, r = pcall(cjson.decode, result)\n"
         "        if ok and type(r) == 'table' then\n"
@@ -1429,9 +1520,14 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "           and string.find(' ipPing traceRoute downloadDiagnostics uploadDiagnostics nsLookup udpEcho ', ' ' .. name .. ' ', 1, true)\n"
         "               ~= nil\n"
         "end\n"
+        "local function uploads(name)\n"
+        "    return name == 'upload' or name == 'backupConfig' or name == 'uploadLog'\n"
+        "end\n"
+        "local function transfer(name)\n"
+        "    return name == 'download' or name == 'restoreConfig' or uploads(name)\n"
+        "end\n"
         "local function effectful(name)\n"
-        "    return name == 'reboot' or name == 'factoryReset'\n"
-        "           or name == 'download' or name == 'upload'\n"
+        "    return name == 'reboot' or name == 'factoryReset' or transfer(name)\n"
         "           or name == 'scheduleDownload' or name == 'changeDUState'\n"
         "           or diagnostics(name)\n"
         "end\n"
@@ -1458,9 +1554,31 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    end\n"
         "    redis.call('HDEL', policy_key, 'fault:' .. t.policy)\n"
         "end\n"
+        "local function uploaded(results_key, key, status, result)\n"
+        "    local uploads_key = string.sub(results_key, 1, -8) .. ':uploads'\n"
+        "    local raw = redis.call('HGET', uploads_key, key)\n"
+        "    local ok, r = pcall(cjson.decode, result)\n"
+        "    if not (ok and type(r) == 'table') then\n"
+        "        r = {}\n"
+        "    end\n"
+        "    if raw then\n"
+        "        redis.call('HDEL', uploads_key, key)\n"
+        "        local fok, f = pcall(cjson.decode, raw)\n"
+        "        r.file = fok and f or raw\n"
+        "    elseif status == 'done' then\n"
+        "        status = 'fault'\n"
+        "        r.error = 'no file'\n"
+        "        r.detail = 'the CPE reports the upload done; the ACS received no '\n"
+        "                   .. 'file for it'\n"
+        "    end\n"
+        "    return status, cjson.encode(r)\n"
+        "end\n"
         "local function finish(pending_key, results_key, policy_key, device, key, p,\n"
         "                      status, result, now)\n"
         "    local t = decode(p.task)\n"
+        "    if uploads(t.name) and t.url == nil then\n"
+        "        status, result = uploaded(results_key, key, status, result)\n"
+        "    end\n"
         "    if p.state == 'expired' then\n"
         "        local ok, r = pcall(cjson.decode, result)\n"
         "        if ok and type(r) == 'table' then\n"
@@ -1852,6 +1970,10 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "            expected = 'GetParameterValuesResponse'\n"
         "        elseif diagnostics(t.name) then\n"
         "            expected = 'SetParameterValuesResponse'\n"
+        "        elseif uploads(t.name) then\n"
+        "            expected = 'UploadResponse'\n"
+        "        elseif transfer(t.name) then\n"
+        "            expected = 'DownloadResponse'\n"
         "        end\n"
         "        if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected\n"
         "        then\n"
@@ -1876,7 +1998,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "               or diagnostics(t.name)\n"
         "            then\n"
         "                later = true\n"
-        "            elseif t.name == 'download' or t.name == 'upload' then\n"
+        "            elseif transfer(t.name) then\n"
         "                local ok, res = pcall(cjson.decode, ARGV[7])\n"
         "                later = ok and type(res) == 'table' and res.status == 1\n"
         "            end\n"
@@ -2334,6 +2456,34 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "return 1\n"
     ),
 
+    /* upload_stored.lua */
+    ngx_string(
+        "local had = redis.call('HGET', KEYS[1], ARGV[1])\n"
+        "if had then\n"
+        "    local ok, f = pcall(cjson.decode, had)\n"
+        "    if not (ok and type(f) == 'table' and f.name == ARGV[3]) then\n"
+        "        return {0}\n"
+        "    end\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+        "local reply = {1}\n"
+        "local list = (ARGV[5] == 'backup' and KEYS[2])\n"
+        "             or (ARGV[5] == 'log' and KEYS[3]) or nil\n"
+        "if list then\n"
+        "    redis.call('ZADD', list, ARGV[6], ARGV[3])\n"
+        "    redis.call('HSET', KEYS[4], ARGV[3], ARGV[2])\n"
+        "    local over = redis.call('ZCARD', list) - tonumber(ARGV[4])\n"
+        "    if over > 0 then\n"
+        "        for _, name in ipairs(redis.call('ZRANGE', list, 0, over - 1)) do\n"
+        "            reply[#reply + 1] = name\n"
+        "            redis.call('HDEL', KEYS[4], name)\n"
+        "        end\n"
+        "        redis.call('ZREMRANGEBYRANK', list, 0, over - 1)\n"
+        "    end\n"
+        "end\n"
+        "return reply\n"
+    ),
+
     ngx_null_string
 };
 
@@ -2427,9 +2577,14 @@ ngx_str_t  ngx_http_cwmp_functions =
         "           and string.find(' ipPing traceRoute downloadDiagnostics uploadDiagnostics nsLookup udpEcho ', ' ' .. name .. ' ', 1, true)\n"
         "               ~= nil\n"
         "end\n"
+        "local function uploads(name)\n"
+        "    return name == 'upload' or name == 'backupConfig' or name == 'uploadLog'\n"
+        "end\n"
+        "local function transfer(name)\n"
+        "    return name == 'download' or name == 'restoreConfig' or uploads(name)\n"
+        "end\n"
         "local function effectful(name)\n"
-        "    return name == 'reboot' or name == 'factoryReset'\n"
-        "           or name == 'download' or name == 'upload'\n"
+        "    return name == 'reboot' or name == 'factoryReset' or transfer(name)\n"
         "           or name == 'scheduleDownload' or name == 'changeDUState'\n"
         "           or diagnostics(name)\n"
         "end\n"
@@ -2456,9 +2611,31 @@ ngx_str_t  ngx_http_cwmp_functions =
         "    end\n"
         "    redis.call('HDEL', policy_key, 'fault:' .. t.policy)\n"
         "end\n"
+        "local function uploaded(results_key, key, status, result)\n"
+        "    local uploads_key = string.sub(results_key, 1, -8) .. ':uploads'\n"
+        "    local raw = redis.call('HGET', uploads_key, key)\n"
+        "    local ok, r = pcall(cjson.decode, result)\n"
+        "    if not (ok and type(r) == 'table') then\n"
+        "        r = {}\n"
+        "    end\n"
+        "    if raw then\n"
+        "        redis.call('HDEL', uploads_key, key)\n"
+        "        local fok, f = pcall(cjson.decode, raw)\n"
+        "        r.file = fok and f or raw\n"
+        "    elseif status == 'done' then\n"
+        "        status = 'fault'\n"
+        "        r.error = 'no file'\n"
+        "        r.detail = 'the CPE reports the upload done; the ACS received no '\n"
+        "                   .. 'file for it'\n"
+        "    end\n"
+        "    return status, cjson.encode(r)\n"
+        "end\n"
         "local function finish(pending_key, results_key, policy_key, device, key, p,\n"
         "                      status, result, now)\n"
         "    local t = decode(p.task)\n"
+        "    if uploads(t.name) and t.url == nil then\n"
+        "        status, result = uploaded(results_key, key, status, result)\n"
+        "    end\n"
         "    if p.state == 'expired' then\n"
         "        local ok, r = pcall(cjson.decode, result)\n"
         "        if ok and type(r) == 'table' then\n"
@@ -2621,7 +2798,7 @@ ngx_str_t  ngx_http_cwmp_functions =
         "    redis.call('XADD', outbox, '*', 'k', 'index', 'op', 'rem',\n"
         "               'device', device)\n"
         "    local n = 0\n"
-        "    for _, suffix in ipairs({'', ':params', ':types', ':session', ':events', ':tasks', ':pending', ':late', ':absent', ':tries', ':tags', ':policy', ':plan', ':connreq', ':auth', ':authfail', ':nonce', ':stun', ':crlock', ':indexed', ':status'}) do\n"
+        "    for _, suffix in ipairs({'', ':params', ':types', ':session', ':events', ':tasks', ':pending', ':late', ':absent', ':tries', ':tags', ':policy', ':plan', ':connreq', ':auth', ':authfail', ':nonce', ':stun', ':crlock', ':indexed', ':status', ':uploads', ':backups', ':logs', ':files'}) do\n"
         "        n = n + redis.call('DEL', base .. suffix)\n"
         "    end\n"
         "    return n\n"

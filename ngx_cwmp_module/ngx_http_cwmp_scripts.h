@@ -15,17 +15,19 @@
 
 #define NGX_HTTP_CWMP_SCRIPT_AUTH  0
 #define NGX_HTTP_CWMP_SCRIPT_AUTH_ADDRESS  1
-#define NGX_HTTP_CWMP_SCRIPT_BULK_PUSH  2
-#define NGX_HTTP_CWMP_SCRIPT_BULK_STEP  3
-#define NGX_HTTP_CWMP_SCRIPT_CAMPAIGN  4
-#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  5
-#define NGX_HTTP_CWMP_SCRIPT_OUTBOX_DONE  6
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  7
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  8
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  9
-#define NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND  10
-#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  11
-#define NGX_HTTP_CWMP_NSCRIPTS  12
+#define NGX_HTTP_CWMP_SCRIPT_BACKUP_PICK  2
+#define NGX_HTTP_CWMP_SCRIPT_BULK_PUSH  3
+#define NGX_HTTP_CWMP_SCRIPT_BULK_STEP  4
+#define NGX_HTTP_CWMP_SCRIPT_CAMPAIGN  5
+#define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  6
+#define NGX_HTTP_CWMP_SCRIPT_OUTBOX_DONE  7
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  8
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  9
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  10
+#define NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND  11
+#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  12
+#define NGX_HTTP_CWMP_SCRIPT_UPLOAD_STORED  13
+#define NGX_HTTP_CWMP_NSCRIPTS  14
 
 
 /* auth.lua: what it answers */
@@ -45,6 +47,14 @@ typedef enum {
     NGX_HTTP_CWMP_AUTH_ADDRESS_LIMITED = 2,
     NGX_HTTP_CWMP_AUTH_ADDRESS_FAILED = 4
 } ngx_http_cwmp_auth_address_e;
+
+
+/* backup_pick.lua: what it answers */
+
+typedef enum {
+    NGX_HTTP_CWMP_BACKUP_PICK_FOUND = 1,
+    NGX_HTTP_CWMP_BACKUP_PICK_NONE = 0
+} ngx_http_cwmp_backup_pick_e;
 
 
 /* bulk_push.lua: what it answers */
@@ -102,6 +112,14 @@ typedef enum {
     NGX_HTTP_CWMP_STUN_BINDING_RECORDED = 1,
     NGX_HTTP_CWMP_STUN_BINDING_REFUSED = 0
 } ngx_http_cwmp_stun_binding_e;
+
+
+/* upload_stored.lua: what it answers */
+
+typedef enum {
+    NGX_HTTP_CWMP_UPLOAD_STORED_STORED = 1,
+    NGX_HTTP_CWMP_UPLOAD_STORED_REUSED = 0
+} ngx_http_cwmp_upload_stored_e;
 
 
 /* lib/device_fields.lua: the device's fields, in replies' order */

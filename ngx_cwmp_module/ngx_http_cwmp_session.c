@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_cwmp_session_plan(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_session_file(ngx_http_request_t *r,
+    ngx_http_cwmp_ctx_t *ctx);
 static void ngx_http_cwmp_session_file_read(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_cwmp_session_over(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_session_cpe(ngx_http_request_t *r,
@@ -777,50 +779,47 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
-    /* a download of a stored file: the store describes it first */
+    /* a transfer with its file at the ACS: the store describes it, or
+     * the upload's URL is signed, first */
 
     if (ctx->file_for != ctx->turn.task.data) {
         ngx_memzero(&ctx->file, sizeof(ngx_http_cwmp_task_file_t));
         ctx->file_for = ctx->turn.task.data;
+        ctx->file_wanted = (ngx_http_cwmp_task_file(r->pool, &ctx->turn.task,
+                                                    &ctx->file)
+                            == NGX_OK);
+    }
 
-        if (ngx_http_cwmp_task_file(r->pool, &ctx->turn.task,
-                                    &ctx->file.name)
-            == NGX_OK)
-        {
-            if (mcf->files_url.len == 0) {
-                ctx->file.error = "no file store here (cwmp_files_url)";
-                ctx->file.read = 1;
+    if (ctx->file_wanted && !ctx->file.read) {
+        rc = ngx_http_cwmp_session_file(r, ctx);
 
-            } else if (ngx_http_cwmp_file_name_valid(&ctx->file.name)
-                       != NGX_OK)
-            {
-                ctx->file.error = "a \"file\" is named with 1 to 128 of "
-                                  "A-Z a-z 0-9 . _ -, not starting \".\"";
-                ctx->file.read = 1;
-
-            } else {
-                return ngx_http_cwmp_response_store(r,
-                           ngx_http_cwmp_store_file(&mcf->store, &ctx->owner,
-                                                    &ctx->file,
-                                            ngx_http_cwmp_session_file_read));
-            }
+        if (rc != NGX_OK) {
+            return rc;
         }
     }
 
-    if (ctx->file.read && ctx->file.size.len
-        && ngx_http_cwmp_file_url(r->pool, &mcf->auth_secret,
-                                  &mcf->files_url, &ctx->file.name,
-                                  &ctx->device_id,
-                                  ngx_time() + mcf->files_ttl,
-                                  &ctx->file.url)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (ctx->file_wanted && !ctx->file.upload && ctx->file.url.len == 0) {
+        if (ctx->file.size.len == 0 && ctx->file.restore
+            && ctx->file.error == NULL)
+        {
+            ctx->file.error = "no such backup of the device";
+        }
+
+        if (ctx->file.size.len
+            && ngx_http_cwmp_file_url(r->pool, &mcf->auth_secret,
+                                      &mcf->files_url, &ctx->file.name,
+                                      &ctx->device_id,
+                                      ngx_time() + mcf->files_ttl,
+                                      &ctx->file.url)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     rc = ngx_http_cwmp_task_request(r->pool, r->connection->log,
                                     &ctx->turn.task, &ctx->turn.types,
-                                    ctx->file.name.len ? &ctx->file : NULL,
+                                    ctx->file_wanted ? &ctx->file : NULL,
                                     &body, &ctx->outcome);
 
     if (rc == NGX_ERROR) {
@@ -867,6 +866,60 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     ctx->rpc_out = ctx->outcome.request;
 
     return ngx_http_cwmp_response_soap(r, &out);
+}
+
+
+/*
+ * A transfer's file at the ACS: an upload's URL signed (NGX_OK), or the
+ * store asked for a stored file or a backup (its answer re-enters the
+ * dispatch); a task that cannot have one gets file.error
+ */
+
+static ngx_int_t
+ngx_http_cwmp_session_file(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
+{
+    ngx_http_cwmp_task_file_t  *file;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+    file = &ctx->file;
+
+    if (file->upload) {
+        return ngx_http_cwmp_upload_url(r->pool, &mcf->uploads,
+                                        &mcf->auth_secret, &ctx->device_id,
+                                        file, r->connection->log);
+    }
+
+    file->read = 1;
+
+    if (mcf->files_url.len == 0) {
+        file->error = "no file store here (cwmp_files_url)";
+        return NGX_OK;
+    }
+
+    if ((file->name.len || !file->restore)
+        && ngx_http_cwmp_file_name_valid(&file->name) != NGX_OK)
+    {
+        file->error = "a \"file\" or \"backup\" is named with 1 to 128 of "
+                      "A-Z a-z 0-9 . _ -, not starting \".\"";
+        return NGX_OK;
+    }
+
+    file->read = 0;
+
+    if (file->restore) {
+        return ngx_http_cwmp_response_store(r,
+                   ngx_http_cwmp_store_backup(&mcf->store, &ctx->owner,
+                                              file->backup_of.len
+                                              ? &file->backup_of
+                                              : &ctx->device_id,
+                                              file,
+                                              ngx_http_cwmp_session_file_read));
+    }
+
+    return ngx_http_cwmp_response_store(r,
+               ngx_http_cwmp_store_file(&mcf->store, &ctx->owner, file,
+                                        ngx_http_cwmp_session_file_read));
 }
 
 

@@ -42,9 +42,10 @@ typedef struct {
     ngx_http_cwmp_outcome_t      outcome;
     u_char                       rpc_id[NGX_HTTP_CWMP_RPC_ID_LEN];
     ngx_uint_t                   skipped;
-    ngx_http_cwmp_task_file_t    file;          /* the stored file of a
-                                                   download task */
+    ngx_http_cwmp_task_file_t    file;          /* a transfer's file at
+                                                   the ACS */
     u_char                      *file_for;      /* the task it is of */
+    ngx_uint_t                   file_wanted;   /* the task has one */
     ngx_str_t                    use_version;   /* UseCWMPVersion */
     ngx_http_cwmp_store_cpe_t    cpe;           /* a CPE request */
 

@@ -36,9 +36,6 @@
 
 
 
-static ngx_int_t ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
-    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_redis_reply_pt reply,
-    ngx_http_cwmp_store_handler_pt handler, void *out);
 static ngx_int_t ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
@@ -47,14 +44,8 @@ static ngx_int_t ngx_http_cwmp_store_recorded(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_inputs(ngx_http_cwmp_store_ctx_t *ctx,
     redisReply *device, redisReply **lists, ngx_http_cwmp_store_inputs_t *in);
-static ngx_int_t ngx_http_cwmp_store_value(ngx_pool_t *pool, redisReply *rr,
-    ngx_str_t *s);
-static ngx_int_t ngx_http_cwmp_store_file_read(ngx_http_cwmp_redis_op_t *op,
-    ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_copy(ngx_pool_t *pool, redisReply *rr,
     ngx_str_t *s);
-static ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
-    ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_authed(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_address(ngx_http_cwmp_redis_op_t *op,
@@ -608,7 +599,7 @@ ngx_http_cwmp_store_scripts(ngx_uint_t *n, ngx_str_t *functions)
  * is relayed before the owner hears back
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_redis_reply_pt reply,
     ngx_http_cwmp_store_handler_pt handler, void *out)
@@ -858,7 +849,7 @@ ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
@@ -1046,63 +1037,6 @@ ngx_http_cwmp_store_recorded(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     }
 
     ctx->busy = (rr->integer != NGX_HTTP_CWMP_SESSION_CPE_RECORDED);
-
-    return NGX_OK;
-}
-
-
-/*
- * A stored file's metadata (cwmp:file:{<name>}, the file store's), for a
- * download task naming it: its size and type into *file
- */
-
-ngx_int_t
-ngx_http_cwmp_store_file(ngx_http_cwmp_store_t *st,
-    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_task_file_t *file,
-    ngx_http_cwmp_store_handler_pt handler)
-{
-    ngx_http_cwmp_store_cmd_t  c;
-
-    if (ngx_http_cwmp_store_cmd(&c, st, owner, 4, "HMGET") != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_cwmp_store_arg_tagged(&c, "file:{}", &file->name);
-    ngx_http_cwmp_store_arg_text(&c, "size");
-    ngx_http_cwmp_store_arg_text(&c, "file_type");
-
-    return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_file_read,
-                                    handler, file);
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_store_file_read(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
-    void *reply)
-{
-    redisReply                 *rr;
-    ngx_http_cwmp_store_ctx_t  *ctx;
-    ngx_http_cwmp_task_file_t  *file;
-
-    ctx = op->data;
-    rr = reply;
-    file = ctx->out;
-
-    if (rr->type != REDIS_REPLY_ARRAY || rr->elements != 2) {
-        (void) ngx_http_cwmp_store_check(op, i, reply);
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_cwmp_store_value(ctx->pool, rr->element[0], &file->size)
-        != NGX_OK
-        || ngx_http_cwmp_store_value(ctx->pool, rr->element[1],
-                                     &file->file_type)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    file->read = 1;
 
     return NGX_OK;
 }
@@ -1360,9 +1294,11 @@ bad:
 
 /* a string of a reply, or absent (.data NULL) for a nil; "" stays "" */
 
-static ngx_int_t
-ngx_http_cwmp_store_value(ngx_pool_t *pool, redisReply *rr, ngx_str_t *s)
+ngx_int_t
+ngx_http_cwmp_store_value(ngx_pool_t *pool, void *reply, ngx_str_t *s)
 {
+    redisReply  *rr = reply;
+
     if (rr->type == REDIS_REPLY_STRING) {
         if (ngx_http_cwmp_store_copy(pool, rr, s) != NGX_OK) {
             return NGX_ERROR;

@@ -215,9 +215,6 @@ ngx_int_t ngx_http_cwmp_store_init_process(ngx_http_cwmp_store_t *st,
     ngx_cycle_t *cycle, ngx_array_t *campaigns, ngx_uint_t sweep);
 void ngx_http_cwmp_store_exit_process(ngx_http_cwmp_store_t *st);
 ngx_uint_t ngx_http_cwmp_store_emits(ngx_http_cwmp_store_t *st, char *kind);
-ngx_int_t ngx_http_cwmp_store_file(ngx_http_cwmp_store_t *st,
-    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_task_file_t *file,
-    ngx_http_cwmp_store_handler_pt handler);
 ngx_uint_t ngx_http_cwmp_store_indexed(ngx_http_cwmp_store_t *st,
     ngx_str_t *name);
 ngx_uint_t ngx_http_cwmp_store_builtin_index(ngx_str_t *name);
@@ -250,6 +247,38 @@ ngx_int_t ngx_http_cwmp_store_fields(ngx_pool_t *pool,
     ngx_http_cwmp_msg_t *msg, ngx_str_t *device);
 
 ngx_str_t *ngx_http_cwmp_store_scripts(ngx_uint_t *n, ngx_str_t *functions);
+
+
+/*
+ * The files at the ACS (ngx_http_cwmp_store_file.c): a stored file's size
+ * and type (cwmp:file:{<name>}); the backup a restore names, or a device's
+ * newest (backup_pick.lua); and an upload the receiver stored, recorded
+ * on the device's slot (upload_stored.lua).  NGX_DONE, NGX_DECLINED,
+ * NGX_ERROR as above.
+ */
+
+typedef struct {
+    ngx_str_t                    device_id;
+    ngx_str_t                    command_key;   /* the task's */
+    ngx_str_t                    name;          /* the file's */
+    ngx_str_t                    kind;          /* "backup", "log", "" */
+    ngx_str_t                    file;          /* JSON */
+    ngx_uint_t                   keep;          /* backups (logs) kept */
+
+    ngx_uint_t                   reused;        /* the task has another */
+    ngx_array_t                  dropped;       /* ngx_str_t: the names no
+                                                   longer kept */
+} ngx_http_cwmp_store_upload_t;
+
+ngx_int_t ngx_http_cwmp_store_file(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_task_file_t *file,
+    ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_backup(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_str_t *device_id,
+    ngx_http_cwmp_task_file_t *file, ngx_http_cwmp_store_handler_pt handler);
+ngx_int_t ngx_http_cwmp_store_upload(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_upload_t *up,
+    ngx_http_cwmp_store_handler_pt handler);
 
 
 /*
@@ -374,6 +403,16 @@ void ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op,
 ngx_uint_t ngx_http_cwmp_store_shard(ngx_str_t *device_id, u_char *tag);
 ngx_int_t ngx_http_cwmp_store_relay_outbox_of(ngx_http_cwmp_store_t *st,
     ngx_str_t *device_id, char *why);
+
+/* ngx_http_cwmp_store.c: a call of one command, its replies read */
+
+ngx_int_t ngx_http_cwmp_store_call(ngx_http_cwmp_store_cmd_t *c,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_redis_reply_pt reply,
+    ngx_http_cwmp_store_handler_pt handler, void *out);
+ngx_int_t ngx_http_cwmp_store_check(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+ngx_int_t ngx_http_cwmp_store_value(ngx_pool_t *pool, void *reply,
+    ngx_str_t *s);
 
 /* ngx_http_cwmp_store_fleet.c */
 

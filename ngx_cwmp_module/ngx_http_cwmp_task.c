@@ -40,9 +40,14 @@ typedef struct {
     char                        *task;          /* the task's "name" */
     char                        *method;        /* the CWMP method */
     ngx_http_cwmp_build_pt       build;         /* its arguments */
+    char                        *file_type;     /* the transfer's, always */
 } ngx_http_cwmp_rpc_t;
 
 
+static ngx_int_t ngx_http_cwmp_task_string(ngx_pool_t *pool, json_t *task,
+    char *key, ngx_str_t *out);
+static ngx_int_t ngx_http_cwmp_task_id(ngx_pool_t *pool, ngx_str_t *raw,
+    json_t *task, ngx_str_t *id);
 static ngx_int_t ngx_http_cwmp_task_failed(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_cwmp_outcome_t *outcome, char *status, char *reason,
     const char *detail);
@@ -86,45 +91,56 @@ static char *ngx_http_cwmp_datamodel_type(const char *path, size_t len);
 
 static ngx_http_cwmp_rpc_t  ngx_http_cwmp_rpcs[] = {
     { "getParameterValues", "GetParameterValues",
-      ngx_http_cwmp_build_names },
+      ngx_http_cwmp_build_names, NULL },
     { "refreshObject", "GetParameterValues",
-      ngx_http_cwmp_build_refresh },
+      ngx_http_cwmp_build_refresh, NULL },
     { "setParameterValues", "SetParameterValues",
-      ngx_http_cwmp_build_spv },
-    { "getParameterNames", "GetParameterNames",
-      ngx_http_cwmp_build_gpn },
+      ngx_http_cwmp_build_spv, NULL },
+    { "getParameterNames", "GetParameterNames", ngx_http_cwmp_build_gpn, NULL },
     { "getParameterAttributes", "GetParameterAttributes",
-      ngx_http_cwmp_build_names },
+      ngx_http_cwmp_build_names, NULL },
     { "setParameterAttributes", "SetParameterAttributes",
-      ngx_http_cwmp_build_spa },
-    { "addObject", "AddObject", ngx_http_cwmp_build_object },
-    { "deleteObject", "DeleteObject", ngx_http_cwmp_build_object },
-    { "reboot", "Reboot", ngx_http_cwmp_build_command },
-    { "factoryReset", "FactoryReset", NULL },
-    { "getRPCMethods", "GetRPCMethods", NULL },
+      ngx_http_cwmp_build_spa, NULL },
+    { "addObject", "AddObject", ngx_http_cwmp_build_object, NULL },
+    { "deleteObject", "DeleteObject", ngx_http_cwmp_build_object, NULL },
+    { "reboot", "Reboot", ngx_http_cwmp_build_command, NULL },
+    { "factoryReset", "FactoryReset", NULL, NULL },
+    { "getRPCMethods", "GetRPCMethods", NULL, NULL },
     { "scheduleInform", "ScheduleInform",
-      ngx_http_cwmp_build_schedule_inform },
-    { "download", "Download", ngx_http_cwmp_build_transfer },
-    { "upload", "Upload", ngx_http_cwmp_build_transfer },
-    { "cancelTransfer", "CancelTransfer", ngx_http_cwmp_build_cancel },
+      ngx_http_cwmp_build_schedule_inform, NULL },
+    { "download", "Download", ngx_http_cwmp_build_transfer, NULL },
+    { "upload", "Upload", ngx_http_cwmp_build_transfer, NULL },
+    { "backupConfig", "Upload", ngx_http_cwmp_build_transfer,
+      "1 Vendor Configuration File" },
+    { "uploadLog", "Upload", ngx_http_cwmp_build_transfer,
+      "2 Vendor Log File" },
+    { "restoreConfig", "Download", ngx_http_cwmp_build_transfer,
+      "3 Vendor Configuration File" },
+    { "cancelTransfer", "CancelTransfer", ngx_http_cwmp_build_cancel, NULL },
     { "scheduleDownload", "ScheduleDownload",
-      ngx_http_cwmp_build_schedule_download },
-    { "changeDUState", "ChangeDUState", ngx_http_cwmp_build_du_state },
-    { "getAllQueuedTransfers", "GetAllQueuedTransfers", NULL },
-    { NULL, NULL, NULL }
+      ngx_http_cwmp_build_schedule_download, NULL },
+    { "changeDUState", "ChangeDUState", ngx_http_cwmp_build_du_state, NULL },
+    { "getAllQueuedTransfers", "GetAllQueuedTransfers", NULL, NULL },
+    { NULL, NULL, NULL, NULL }
 };
 
 
 ngx_int_t
-ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw, ngx_str_t *name)
+ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw,
+    ngx_http_cwmp_task_file_t *file)
 {
-    json_t      *task, *file;
-    const char  *n;
+    json_t      *task;
+    ngx_str_t    id;
     ngx_int_t    rc;
+    const char  *n;
 
     if (raw->len > NGX_HTTP_CWMP_MAX_TASK
-        || ngx_strlcasestrn(raw->data, raw->data + raw->len,
-                            (u_char *) "\"file\"", 6 - 1) == NULL)
+        || (ngx_strlcasestrn(raw->data, raw->data + raw->len,
+                             (u_char *) "\"file\"", 6 - 1) == NULL
+            && ngx_strlcasestrn(raw->data, raw->data + raw->len,
+                                (u_char *) "upload", 6 - 1) == NULL
+            && ngx_strlcasestrn(raw->data, raw->data + raw->len,
+                                (u_char *) "Config\"", 7 - 1) == NULL))
     {
         return NGX_DECLINED;
     }
@@ -136,23 +152,136 @@ ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw, ngx_str_t *name)
 
     rc = NGX_DECLINED;
     n = json_string_value(json_object_get(task, "name"));
-    file = json_object_get(task, "file");
 
-    if (n && ngx_strcmp(n, "download") == 0 && json_is_string(file)
-        && json_object_get(task, "url") == NULL)
+    if (n == NULL || !json_is_object(task)) {
+        goto done;
+    }
+
+    if (ngx_strcmp(n, "download") == 0) {
+        /* a stored file, named */
+
+        if (json_object_get(task, "url") == NULL
+            && json_is_string(json_object_get(task, "file")))
+        {
+            rc = ngx_http_cwmp_task_string(pool, task, "file", &file->name);
+        }
+
+    } else if (ngx_strcmp(n, "restoreConfig") == 0) {
+        /* a backup: the one named, or the newest; the device's own or
+         * the one "from" names */
+
+        file->restore = 1;
+        rc = ngx_http_cwmp_task_string(pool, task, "backup", &file->name);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_cwmp_task_string(pool, task, "from",
+                                           &file->backup_of);
+        }
+
+    } else if ((ngx_strcmp(n, "upload") == 0
+                || ngx_strcmp(n, "backupConfig") == 0
+                || ngx_strcmp(n, "uploadLog") == 0)
+               && json_object_get(task, "url") == NULL)
     {
-        name->len = json_string_length(file);
-        name->data = ngx_pnalloc(pool, name->len + 1);
+        /* an upload to the ACS's own receiver, for the task */
 
-        if (name->data) {
-            ngx_memcpy(name->data, json_string_value(file), name->len + 1);
-            rc = NGX_OK;
+        file->upload = 1;
+
+        if (n[0] == 'b') {
+            ngx_str_set(&file->kind, "backup");
+
+        } else if (n[6] == 'L') {
+            ngx_str_set(&file->kind, "log");
+        }
+
+        rc = ngx_http_cwmp_task_id(pool, raw, task, &id);
+
+        if (rc == NGX_OK) {
+            /* a copy: the JSON goes below */
+            file->command_key.len = ngx_min(id.len,
+                                            NGX_HTTP_CWMP_COMMAND_KEY);
+            file->command_key.data = id.data;
+            file->command_key.data = ngx_pstrdup(pool, &file->command_key);
+
+            if (file->command_key.data == NULL) {
+                rc = NGX_ERROR;
+            }
         }
     }
+
+done:
 
     json_decref(task);
 
     return rc;
+}
+
+
+/* a string member of the task, copied; absent or not a string: empty */
+
+static ngx_int_t
+ngx_http_cwmp_task_string(ngx_pool_t *pool, json_t *task, char *key,
+    ngx_str_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(task, key);
+
+    if (!json_is_string(v)) {
+        ngx_str_null(out);
+        return NGX_OK;
+    }
+
+    out->len = json_string_length(v);
+    out->data = ngx_pnalloc(pool, out->len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, json_string_value(v), out->len + 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A task's id: its "id", or the one session_step.lua derives, the first
+ * 16 hex of its SHA1; NGX_DECLINED: an "id" that is not a string
+ */
+
+static ngx_int_t
+ngx_http_cwmp_task_id(ngx_pool_t *pool, ngx_str_t *raw, json_t *task,
+    ngx_str_t *id)
+{
+    u_char       digest[20];
+    json_t      *v;
+    ngx_sha1_t   sha1;
+
+    v = json_object_get(task, "id");
+
+    if (json_is_string(v) && json_string_length(v)) {
+        id->data = (u_char *) json_string_value(v);
+        id->len = json_string_length(v);
+        return NGX_OK;
+    }
+
+    if (v != NULL && !json_is_string(v)) {
+        return NGX_DECLINED;
+    }
+
+    id->data = ngx_pnalloc(pool, 40);
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, raw->data, raw->len);
+    ngx_sha1_final(digest, &sha1);
+
+    ngx_hex_dump(id->data, digest, 20);
+    id->len = NGX_HTTP_CWMP_TASK_ID_LEN;
+
+    return NGX_OK;
 }
 
 
@@ -161,10 +290,9 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
     ngx_str_t *types, ngx_http_cwmp_task_file_t *file, ngx_str_t *body,
     ngx_http_cwmp_outcome_t *outcome)
 {
-    u_char                digest[20];
     json_t               *task, *v;
+    ngx_int_t             rc;
     ngx_str_t             id;
-    ngx_sha1_t            sha1;
     ngx_uint_t            i;
     const char           *name;
     json_error_t          err;
@@ -200,30 +328,15 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
 
     /* its id, or the one session_step.lua derives: the CommandKey */
 
-    v = json_object_get(task, "id");
+    rc = ngx_http_cwmp_task_id(pool, raw, task, &id);
 
-    if (json_is_string(v) && json_string_length(v)) {
-        id.data = (u_char *) json_string_value(v);
-        id.len = json_string_length(v);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
-    } else if (v != NULL && !json_is_string(v)) {
+    if (rc == NGX_DECLINED) {
         return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                          "\"id\" must be a string", NULL);
-
-    } else {
-        /* as session_step.lua names it: the first 16 hex of its SHA1 */
-
-        id.data = ngx_pnalloc(pool, 40);
-        if (id.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_sha1_init(&sha1);
-        ngx_sha1_update(&sha1, raw->data, raw->len);
-        ngx_sha1_final(digest, &sha1);
-
-        ngx_hex_dump(id.data, digest, 20);
-        id.len = NGX_HTTP_CWMP_TASK_ID_LEN;
     }
 
     v = json_object_get(task, "expiry");
@@ -263,10 +376,20 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
                                          "unknown task name", name);
     }
 
-    /* a stored file: its signed URL and size, its type unless given */
+    /* backupConfig, uploadLog, restoreConfig: their file type */
+
+    if (rpc->file_type
+        && json_object_set_new(task, "fileType",
+                               json_string(rpc->file_type)) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    /* a stored file: its signed URL and size, its type unless given; an
+     * upload to the ACS: its signed URL */
 
     if (file && file->read) {
-        if (file->size.len == 0) {
+        if (file->error || (!file->upload && file->size.len == 0)) {
             return ngx_http_cwmp_task_failed(pool, log, outcome, "fault",
                                              "invalid arguments",
                                              file->error ? file->error
@@ -277,10 +400,23 @@ ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *raw,
         if (json_object_set_new(task, "url",
                                 json_stringn((char *) file->url.data,
                                              file->url.len)) != 0
-            || json_object_set_new(task, "fileSize",
-                                   json_integer(ngx_atoof(file->size.data,
+            || (!file->upload
+                && json_object_set_new(task, "fileSize",
+                                       json_integer(ngx_atoof(file->size.data,
                                                           file->size.len)))
-               != 0
+                   != 0)
+            || (file->username.len
+                && json_object_get(task, "username") == NULL
+                && (json_object_set_new(task, "username",
+                                        json_stringn((char *)
+                                                     file->username.data,
+                                                     file->username.len))
+                    != 0
+                    || json_object_set_new(task, "password",
+                                           json_stringn((char *)
+                                                        file->password.data,
+                                                        file->password.len))
+                       != 0))
             || (json_object_get(task, "fileType") == NULL
                 && file->file_type.len
                 && json_object_set_new(task, "fileType",
@@ -794,16 +930,19 @@ ngx_http_cwmp_build_schedule_inform(ngx_http_cwmp_xml_t *x, json_t *task,
 }
 
 
-/* download, upload: the arguments in the XSD's order */
+/* download, upload (restoreConfig, backupConfig, uploadLog): the arguments
+ * in the XSD's order */
 
 static ngx_int_t
 ngx_http_cwmp_build_transfer(ngx_http_cwmp_xml_t *x, json_t *task,
     ngx_str_t *id)
 {
-    ngx_uint_t  download;
+    const char  *name;
+    ngx_uint_t   download;
 
-    download = ngx_strcmp(json_string_value(json_object_get(task, "name")),
-                          "download") == 0;
+    name = json_string_value(json_object_get(task, "name"));
+    download = ngx_strcmp(name, "download") == 0
+               || ngx_strcmp(name, "restoreConfig") == 0;
 
     if (ngx_http_cwmp_build_command(x, task, id) != NGX_OK
         || ngx_http_cwmp_task_string_arg(x, task, "fileType", "FileType", 1)

@@ -33,16 +33,33 @@ typedef struct {
 } ngx_http_cwmp_outcome_t;
 
 
-/* a stored file a download task names ("file" instead of "url") */
+/*
+ * A transfer's file at the ACS: a stored file a download names ("file"
+ * instead of "url"), the backup a restoreConfig restores, or the upload
+ * of an upload, backupConfig or uploadLog with no "url" to the ACS's own
+ * receiver
+ */
 
 typedef struct {
-    ngx_str_t                    name;          /* the task's "file" */
+    ngx_str_t                    name;          /* the task's "file", the
+                                                   restore's "backup" */
+    ngx_str_t                    backup_of;     /* the restore's "from":
+                                                   whose backup; empty: the
+                                                   device's own */
+    ngx_str_t                    kind;          /* an upload's: "backup",
+                                                   "log" or empty */
+    ngx_str_t                    command_key;   /* an upload's task's */
     ngx_str_t                    url;           /* signed for the device */
+    ngx_str_t                    username;      /* the receiver's, unless */
+    ngx_str_t                    password;      /* the task has its own */
     ngx_str_t                    size;          /* bytes; empty: no such
                                                    file in the store */
     ngx_str_t                    file_type;     /* the store's, or empty */
     char                        *error;         /* why it cannot be sent */
-    ngx_uint_t                   read;          /* the store answered */
+    unsigned                     restore:1;
+    unsigned                     upload:1;
+    unsigned                     read:1;        /* the store answered, or
+                                                   the URL is signed */
 } ngx_http_cwmp_task_file_t;
 
 
@@ -58,9 +75,9 @@ ngx_int_t ngx_http_cwmp_task_request(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *raw, ngx_str_t *types, ngx_http_cwmp_task_file_t *file,
     ngx_str_t *body, ngx_http_cwmp_outcome_t *outcome);
 
-/* NGX_OK: a download task naming a stored file (its name in *name) */
+/* NGX_OK: a transfer task with its file at the ACS (*file says which) */
 ngx_int_t ngx_http_cwmp_task_file(ngx_pool_t *pool, ngx_str_t *raw,
-    ngx_str_t *name);
+    ngx_http_cwmp_task_file_t *file);
 
 /* the compact JSON text of j, in the pool; j is released */
 ngx_int_t ngx_http_cwmp_task_json(ngx_pool_t *pool, json_t *j,

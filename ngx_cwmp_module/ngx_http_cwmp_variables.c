@@ -67,16 +67,21 @@ static ngx_int_t
 ngx_http_cwmp_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
-    u_char                 *p;
-    size_t                  len;
-    ngx_str_t               in, out;
-    ngx_uint_t              i;
-    ngx_http_cwmp_ctx_t    *ctx;
-    ngx_http_cwmp_event_t  *ev;
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  in, out;
+    ngx_uint_t                 i;
+    ngx_http_cwmp_ctx_t       *ctx;
+    ngx_http_cwmp_event_t     *ev;
+    ngx_http_cwmp_loc_conf_t  *lcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
 
-    if (ctx == NULL) {
+    /* the ctx is a session's in "cwmp" locations only (the receiver's
+     * is another) */
+
+    if (ctx == NULL || lcf->enable != 1 || lcf->upload_dir.len) {
         v->not_found = 1;
         return NGX_OK;
     }

@@ -232,7 +232,8 @@ end
 -- CONST DEVICE_KEYS {'', ':params', ':types', ':session', ':events',
 --     ':tasks', ':pending', ':late', ':absent', ':tries', ':tags',
 --     ':policy', ':plan', ':connreq', ':auth', ':authfail', ':nonce',
---     ':stun', ':crlock', ':indexed', ':status'}
+--     ':stun', ':crlock', ':indexed', ':status', ':uploads', ':backups',
+--     ':logs', ':files'}
 
 redis.register_function{function_name = 'cwmp_task', callback = task_status,
                         flags = {'no-writes'}}

@@ -12,6 +12,8 @@
 --          derived from the outbox's name: the device's slot
 -- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
 --          to be the device's own (results.lua)
+-- UNDECLARED  cwmp:device:{<ID>}:uploads  the file an upload to the ACS
+--          stored, taken into its result (pending.lua), derived likewise
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the session timeout, ms
 -- ARGV[3]  the device ID

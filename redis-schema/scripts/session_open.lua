@@ -21,6 +21,8 @@
 --          derived from the outbox's name: the device's slot
 -- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
 --          to be the device's own (results.lua)
+-- UNDECLARED  cwmp:device:{<ID>}:uploads  the file an upload to the ACS
+--          stored, taken into its result (pending.lua), derived likewise
 -- ARGV[1]  the new session's token
 -- ARGV[2]  the token the CPE still holds (its cookie, or its connection's),
 --          "" when none: that session is its own and may be replaced

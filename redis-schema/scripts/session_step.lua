@@ -24,6 +24,8 @@
 --          derived from the outbox's name: the device's slot
 -- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
 --          to be the device's own (results.lua)
+-- UNDECLARED  cwmp:device:{<ID>}:uploads  the file an upload to the ACS
+--          stored, taken into its result (pending.lua), derived likewise
 -- ARGV[1]  the session token (the cookie's)
 -- ARGV[2]  the cwmp:ID the CPE answered ("" when it sent none)
 -- ARGV[3]  the cwmp:ID of the next ACS request
@@ -462,6 +464,10 @@ if ARGV[6] ~= '' and not again then
             expected = 'GetParameterValuesResponse'
         elseif diagnostics(t.name) then
             expected = 'SetParameterValuesResponse'
+        elseif uploads(t.name) then
+            expected = 'UploadResponse'
+        elseif transfer(t.name) then
+            expected = 'DownloadResponse'
         end
 
         if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected
@@ -492,7 +498,7 @@ if ARGV[6] ~= '' and not again then
                 -- the CPE reports it: M Reboot, DUStateChangeComplete,
                 -- 8 DIAGNOSTICS COMPLETE
                 later = true
-            elseif t.name == 'download' or t.name == 'upload' then
+            elseif transfer(t.name) then
                 local ok, res = pcall(cjson.decode, ARGV[7])
                 later = ok and type(res) == 'table' and res.status == 1
             end

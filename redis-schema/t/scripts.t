@@ -615,6 +615,34 @@ r('HSET', dkey(':status'), 'j9', '{}');
 is(script('bulk_push', {}, $t, 'j9'), 0, '... HAD (finished)');
 
 
+
+# --- upload_stored.lua, backup_pick.lua -----------------------------------
+
+sub upfile { json({name => $_[0], size => $_[1], fileType => '1 Vendor Configuration File'}) }
+
+is_deeply(script('upload_stored', {}, 'b1', upfile('f1', 10), 'f1', 2, 'backup', 1000),
+          [1], 'upload_stored: STORED');
+is_deeply(script('upload_stored', {}, 'b1', upfile('f1', 10), 'f1', 2, 'backup', 1000),
+          [1], '... the same file again: STORED (idempotent)');
+is_deeply(script('upload_stored', {}, 'b1', upfile('f9', 10), 'f9', 2, 'backup', 1001),
+          [0], '... another file for the task: REUSED');
+script('upload_stored', {}, 'b2', upfile('f2', 20), 'f2', 2, 'backup', 2000);
+is_deeply(script('upload_stored', {}, 'b3', upfile('f3', 30), 'f3', 2, 'backup', 3000),
+          [1, 'f1'], 'the third backup with 2 kept: the oldest to delete');
+is_deeply(r('ZRANGE', dkey(':backups'), 0, -1), ['f2', 'f3'], '... the newest two');
+is(r('HEXISTS', dkey(':files'), 'f1'), 0, '... its record gone');
+is_deeply(script('upload_stored', {}, 'u1', upfile('u1', 5), 'u1', 2, '', 4000),
+          [1], 'a plain upload: recorded for its TransferComplete only');
+is(r('ZCARD', dkey(':logs')) + r('HLEN', dkey(':files')), 2, '... in no list');
+
+is_deeply(script('backup_pick', {}, ''), [1, 'f3', '30', '1 Vendor Configuration File'],
+          'backup_pick: the newest');
+is_deeply(script('backup_pick', {}, 'f2'), [1, 'f2', '20', '1 Vendor Configuration File'],
+          '... the one named');
+is_deeply(script('backup_pick', {}, 'f1'), [0], '... one no longer kept: NONE');
+r('DEL', dkey(':backups'), dkey(':files'));
+is_deeply(script('backup_pick', {}, ''), [0], '... none at all: NONE');
+
 ok($checked_keys > 50, "MONITOR saw the scripts' keys ($checked_keys)");
 
 r('FLUSHDB');

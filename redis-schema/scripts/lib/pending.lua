@@ -21,9 +21,19 @@ local function diagnostics(name)
                ~= nil
 end
 
+-- a transfer the CPE reports with TransferComplete; an upload's file
+-- may go to the ACS's own receiver (backupConfig, uploadLog, an upload
+-- with no "url")
+local function uploads(name)
+    return name == 'upload' or name == 'backupConfig' or name == 'uploadLog'
+end
+
+local function transfer(name)
+    return name == 'download' or name == 'restoreConfig' or uploads(name)
+end
+
 local function effectful(name)
-    return name == 'reboot' or name == 'factoryReset'
-           or name == 'download' or name == 'upload'
+    return name == 'reboot' or name == 'factoryReset' or transfer(name)
            or name == 'scheduleDownload' or name == 'changeDUState'
            or diagnostics(name)
 end
@@ -80,12 +90,38 @@ local function policy_done(policy_key, t)
     redis.call('HDEL', policy_key, 'fault:' .. t.policy)
 end
 
+-- an upload to the ACS's own receiver: the file it stored
+-- (upload_stored.lua, in the device's :uploads) goes into the result; one
+-- the CPE reports done with no file stored is a fault
+local function uploaded(results_key, key, status, result)
+    local uploads_key = string.sub(results_key, 1, -8) .. ':uploads'
+    local raw = redis.call('HGET', uploads_key, key)
+    local ok, r = pcall(cjson.decode, result)
+    if not (ok and type(r) == 'table') then
+        r = {}
+    end
+    if raw then
+        redis.call('HDEL', uploads_key, key)
+        local fok, f = pcall(cjson.decode, raw)
+        r.file = fok and f or raw
+    elseif status == 'done' then
+        status = 'fault'
+        r.error = 'no file'
+        r.detail = 'the CPE reports the upload done; the ACS received no '
+                   .. 'file for it'
+    end
+    return status, cjson.encode(r)
+end
+
 -- a pending task finished: its result (once: an expired one's says it is
 -- late), the entry gone, its policy no longer waiting on it; the task
 -- decoded
 local function finish(pending_key, results_key, policy_key, device, key, p,
                       status, result, now)
     local t = decode(p.task)
+    if uploads(t.name) and t.url == nil then
+        status, result = uploaded(results_key, key, status, result)
+    end
     if p.state == 'expired' then
         local ok, r = pcall(cjson.decode, result)
         if ok and type(r) == 'table' then

@@ -630,6 +630,57 @@ sub envelope_ok {
 }
 
 
+# --- the fake CPE's file transfers --------------------------------------
+
+# An HTTP/1.1 request to a URL the ACS handed out (http://host:port/...,
+# the nginx under test), as a CPE's transfer client sends it: (status,
+# headers, body).  Options: headers => [lines], chunked => 1 (the body in
+# two chunks), stall => seconds (half the body, then a pause, then the
+# rest), length => a Content-Length of its own.
+sub transfer {
+    my ($method, $url, $body, %o) = @_;
+    my ($port, $path) = $url =~ m{^https?://[^/:]+:(\d+)(/.*)$}
+        or die "transfer: \"$url\" is not a URL of the test's nginx";
+    $path =~ s/&amp;/&/g;
+    $body //= '';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    my $head = "$method $path HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               . "Connection: close\r\n"
+               . join('', map { "$_\r\n" } @{ $o{headers} || [] });
+    my $half = int(length($body) / 2);
+    if ($o{chunked}) {
+        $head .= "Transfer-Encoding: chunked\r\n\r\n";
+        my @c = grep { length } substr($body, 0, $half), substr($body, $half);
+        print $s $head . join('', map { sprintf("%x\r\n%s\r\n", length, $_) } @c)
+                 . "0\r\n\r\n";
+    } elsif ($o{stall}) {
+        print $s $head . "Content-Length: " . length($body) . "\r\n\r\n"
+                 . substr($body, 0, $half);
+        sleep $o{stall};
+        local $SIG{PIPE} = 'IGNORE';
+        print $s substr($body, $half);
+    } else {
+        print $s $head . "Content-Length: " . ($o{length} // length($body))
+                 . "\r\n\r\n" . $body;
+    }
+    local $/;
+    my $raw = <$s> // '';
+    close $s;
+    my ($h, $content) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($h // '') =~ m{^HTTP/1\.1 (\d+)};
+    return ($status // 0, $h // '', $content // '');
+}
+
+# the URL of a transfer RPC in an ACS request (a response body)
+sub rpc_url {
+    my ($body) = @_;
+    my ($url) = ($body // '') =~ m{<URL>([^<]+)</URL>};
+    $url =~ s/&amp;/&/g if defined $url;
+    return $url;
+}
+
+
 # --- CWMP messages ----------------------------------------------------
 
 # The CPE's answer to an ACS request: <cwmp:$method>$args</cwmp:$method>,
