@@ -368,6 +368,7 @@ invalid:
 /*
  * value <path> <value> [<type>];     $serial_number, $oui, ... ${<path>}
  * refresh <path> <max-age>;
+ * backup <max-age>;
  * notification <path> <0-6>;
  * tag add|remove <name>;
  * reboot;
@@ -433,15 +434,24 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    if (ngx_strcmp(value[0].data, "refresh") == 0 && nargs == 3) {
-        a->type = NGX_HTTP_CWMP_ACT_REFRESH;
-        a->path = value[1];
-        a->max_age = ngx_parse_time(&value[2], 1);
+    if ((ngx_strcmp(value[0].data, "refresh") == 0 && nargs == 3)
+        || (ngx_strcmp(value[0].data, "backup") == 0 && nargs == 2))
+    {
+        if (nargs == 3) {
+            a->type = NGX_HTTP_CWMP_ACT_REFRESH;
+            a->path = value[1];
+
+        } else {
+            /* a configuration backup when the last is older (uploads) */
+            a->type = NGX_HTTP_CWMP_ACT_BACKUP;
+        }
+
+        a->max_age = ngx_parse_time(&value[nargs - 1], 1);
 
         if (a->max_age == (time_t) NGX_ERROR || a->max_age < 60) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid max-age \"%V\": at least 60s",
-                               &value[2]);
+                               &value[nargs - 1]);
             return NGX_CONF_ERROR;
         }
 

@@ -57,7 +57,8 @@ typedef enum {
     NGX_HTTP_CWMP_ACT_INSTANCES,
     NGX_HTTP_CWMP_ACT_INSTANCE,
     NGX_HTTP_CWMP_ACT_CONNREQ,
-    NGX_HTTP_CWMP_ACT_ACS_AUTH
+    NGX_HTTP_CWMP_ACT_ACS_AUTH,
+    NGX_HTTP_CWMP_ACT_BACKUP
 } ngx_http_cwmp_act_e;
 
 
@@ -93,7 +94,7 @@ typedef struct {
     ngx_str_t                    path181;
     ngx_array_t                 *parts;         /* VALUE: the template */
     ngx_str_t                    type_name;     /* VALUE: "xsd:..." */
-    time_t                       max_age;       /* REFRESH */
+    time_t                       max_age;       /* REFRESH, BACKUP */
     ngx_uint_t                   level;         /* NOTIFICATION */
     ngx_str_t                    version;       /* FIRMWARE */
     ngx_str_t                    url;

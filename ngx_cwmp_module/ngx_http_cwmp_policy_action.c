@@ -21,6 +21,8 @@
 static ngx_uint_t ngx_http_cwmp_policy_truth(ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_policy_instances(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_policy_t *p, ngx_http_cwmp_action_t *a);
+static ngx_uint_t ngx_http_cwmp_policy_due(ngx_http_cwmp_eval_t *ev,
+    ngx_str_t *last, time_t max_age);
 
 
 /* value <path> <template> [<type>]: read first, then set when it differs */
@@ -83,24 +85,16 @@ ngx_int_t
 ngx_http_cwmp_policy_refresh(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a)
 {
-    json_t     *t;
-    time_t      at, age;
-    ngx_str_t  *st;
+    json_t  *t;
 
     if (ngx_http_cwmp_policy_state(ev, "absent:", &a->path)) {
         return NGX_OK;
     }
 
-    st = ngx_http_cwmp_policy_state(ev, "refresh:", &a->path);
-    at = st ? ngx_atotm(st->data, st->len) : 0;
-
-    /* a per-device jitter of up to a tenth of the age */
-    age = a->max_age
-          - (time_t) (ngx_murmur_hash2(ev->device_id->data,
-                                       ev->device_id->len)
-                      % (a->max_age / 10 + 1));
-
-    if (at != NGX_ERROR && at + age > ev->now) {
+    if (!ngx_http_cwmp_policy_due(ev,
+             ngx_http_cwmp_policy_state(ev, "refresh:", &a->path),
+             a->max_age))
+    {
         return NGX_OK;
     }
 
@@ -400,6 +394,32 @@ ngx_http_cwmp_policy_firmware(ngx_http_cwmp_eval_t *ev,
 
 
 
+/* backup <max-age>: a backupConfig when the last is older, or none */
+
+ngx_int_t
+ngx_http_cwmp_policy_backup(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a)
+{
+    json_t  *t;
+
+    if (!ngx_http_cwmp_policy_due(ev,
+             ngx_http_cwmp_policy_state(ev, "backup:", &run->policy->name),
+             a->max_age))
+    {
+        return NGX_OK;
+    }
+
+    t = ngx_http_cwmp_policy_task(run->policy, "backupConfig");
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_cwmp_policy_later(ev, run, t,
+                                      NGX_HTTP_CWMP_CLASS_DOWNLOAD,
+                                      "backup:", json_integer(ev->now));
+}
+
+
 /*
  * instances <object.> <n>, instance <object.> <key> <value> ...: counted on
  * a fresh copy of the object (a refreshObject first, and again after each
@@ -641,3 +661,24 @@ ngx_http_cwmp_policy_truth(ngx_str_t *s)
     return 2;
 }
 
+
+/*
+ * Whether what was done at the time "last" says (unix time; NULL: never)
+ * is due again: older than max_age less a per-device jitter of up to a
+ * tenth of it, so that a fleet does not come due at once
+ */
+
+static ngx_uint_t
+ngx_http_cwmp_policy_due(ngx_http_cwmp_eval_t *ev, ngx_str_t *last,
+    time_t max_age)
+{
+    time_t  at, age;
+
+    at = last ? ngx_atotm(last->data, last->len) : 0;
+
+    age = max_age - (time_t) (ngx_murmur_hash2(ev->device_id->data,
+                                               ev->device_id->len)
+                              % (max_age / 10 + 1));
+
+    return at == NGX_ERROR || at + age <= ev->now;
+}

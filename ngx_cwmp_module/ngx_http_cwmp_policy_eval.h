@@ -95,6 +95,8 @@ ngx_int_t ngx_http_cwmp_policy_objects(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a);
 ngx_int_t ngx_http_cwmp_policy_firmware(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a);
+ngx_int_t ngx_http_cwmp_policy_backup(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a);
 
 /* what the actions build with */
 ngx_int_t ngx_http_cwmp_policy_plan_task(ngx_http_cwmp_eval_t *ev,

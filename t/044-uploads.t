@@ -479,3 +479,71 @@ if ($req == 1) {
     is($r{bk10}{result}{detail}, 'no upload receiver here (cwmp_uploads_url)', 'says why');
     is($r{rs10}{result}{detail}, 'no file store here (cwmp_files_url)', 'the restore too');
 }
+
+
+
+=== TEST 21: a policy's "backup <max-age>": a device with no backup gets a backupConfig
+--- http_config eval
+"$main::Http
+    cwmp_policy weekly-backup {
+        match product_class = HG-100;
+        backup 7d;
+    }"
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(), "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::answer('UploadResponse',
+     '<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime>'
+     . '<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>')]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/,
+ qr{<cwmp:Upload>\r\n<CommandKey>policy:weekly-backup</CommandKey>\r\n<FileType>1 Vendor Configuration File</FileType>\r\n<URL>http://127\.0\.0\.1:\d+/uploads/backup-}s,
+ qr/\A\z/]
+--- redis_check
+if ($req == 1) {
+    my ($status) = transfer('PUT', rpc_url($body), "policy backup\n");
+    Test::More::is($status, 200, 'uploaded');
+}
+
+
+
+=== TEST 22: ... its TransferComplete: done
+--- http_config eval
+"$main::Http
+    cwmp_policy weekly-backup {
+        match product_class = HG-100;
+        backup 7d;
+    }"
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['7 TRANSFER COMPLETE', ['M Upload', 'policy:weekly-backup']]),
+ "POST /cwmp\n" . main::transfer_complete('policy:weekly-backup'),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{task}, 'policy:weekly-backup', 'the policy\'s backup');
+    is($r->{status}, 'done', 'done');
+    like($r->{result}{file}{name}, qr/^backup-/, 'with its file');
+    like(redis('HGET', "cwmp:device:{$main::D}:policy", 'backup:weekly-backup'),
+         qr/^\d+$/, 'the policy remembers when');
+    is(redis('ZCARD', "cwmp:device:{$main::D}:backups"), 1, 'one backup');
+}
+
+
+
+=== TEST 23: ... and no other backup within the age
+--- http_config eval
+"$main::Http
+    cwmp_policy weekly-backup {
+        match product_class = HG-100;
+        backup 7d;
+    }"
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC']), "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
