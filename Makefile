@@ -9,6 +9,8 @@
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling,
 #                then single Redis against a Redis Cluster (20,000 devices)
+#   make bench-tr143  the TR-143 endpoints' MB/s against nginx serving a
+#                static file (and discarding a body), same run
 #   make bench-rejections  what each hostile request costs, ratios to a
 #                canned 204
 #   make bench-instructions  instructions per session (callgrind), nginx
@@ -96,7 +98,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \
-	bench-rejections bench-instructions bench-cluster \
+	bench-rejections bench-instructions bench-cluster bench-tr143 \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
@@ -211,6 +213,11 @@ bench: build
 	BENCH_CLUSTER_DEVICES=$${BENCH_CLUSTER_DEVICES:-20000} \
 	    bench/cluster $(NGINX) $(BENCH_SECONDS)
 	bench/fleet $(NGINX) $(BENCH_SECONDS)
+	bench/tr143 $(NGINX)
+
+# the TR-143 test endpoints against nginx's own serving (bench/tr143)
+bench-tr143: build
+	bench/tr143 $(NGINX)
 
 # what the fleet's API costs: index queries, upkeep, a bulk job (bench/fleet)
 bench-fleet: build

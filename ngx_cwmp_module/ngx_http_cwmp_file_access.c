@@ -30,6 +30,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_cwmp_module.h"
 #include "ngx_http_cwmp_file_access.h"
 #include "ngx_http_cwmp_util.h"
 
@@ -37,6 +38,9 @@
 #define NGX_HTTP_CWMP_FILE_SIG_LEN  32
 
 
+static ngx_int_t ngx_http_cwmp_file_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cwmp_file_access(ngx_http_request_t *r,
+    ngx_str_t *secret);
 static ngx_int_t ngx_http_cwmp_file_unescape(ngx_pool_t *pool,
     ngx_str_t *value);
 static void ngx_http_cwmp_file_sign(ngx_str_t *secret, char *what,
@@ -180,9 +184,48 @@ ngx_http_cwmp_file_signed_url(ngx_pool_t *pool, ngx_str_t *secret,
 }
 
 
-/* NGX_DECLINED: on to the content handlers; 403 otherwise */
+/* the access phase's handler of "cwmp_file_access" locations */
 
 ngx_int_t
+ngx_http_cwmp_file_access_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_cwmp_file_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_file_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_cwmp_loc_conf_t   *lcf;
+    ngx_http_cwmp_main_conf_t  *mcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
+
+    if (!lcf->file_access) {
+        return NGX_DECLINED;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    return ngx_http_cwmp_file_access(r, &mcf->auth_secret);
+}
+
+
+/* NGX_DECLINED: on to the content handlers; 403 otherwise */
+
+static ngx_int_t
 ngx_http_cwmp_file_access(ngx_http_request_t *r, ngx_str_t *secret)
 {
     ngx_int_t  rc;

@@ -46,9 +46,8 @@ ngx_int_t ngx_http_cwmp_file_verify(ngx_http_request_t *r, ngx_str_t *secret,
     char *what, ngx_keyval_t *extra, ngx_uint_t nextra, ngx_str_t *device,
     ngx_str_t *name);
 
-/* the access phase of a "cwmp_file_access" location */
-ngx_int_t ngx_http_cwmp_file_access(ngx_http_request_t *r,
-    ngx_str_t *secret);
+/* the access phase of "cwmp_file_access" locations, registered */
+ngx_int_t ngx_http_cwmp_file_access_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_CWMP_FILE_ACCESS_H_INCLUDED_ */

@@ -52,7 +52,6 @@ static char *ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
-static ngx_int_t ngx_http_cwmp_file_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cwmp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_cwmp_exit_process(ngx_cycle_t *cycle);
 
@@ -239,6 +238,20 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
     { ngx_string("cwmp_upload_receiver"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_cwmp_upload_receiver,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_tr143_download"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_cwmp_tr143,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_tr143_upload"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_cwmp_tr143,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -1431,45 +1444,17 @@ ngx_http_cwmp_redis_seeds(ngx_conf_t *cf, ngx_http_cwmp_redis_conf_t *rc,
 static ngx_int_t
 ngx_http_cwmp_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
     /* once, in the master, before workers fork */
 
     xmlInitParser();
 
-    /* the file store's signed URLs (cwmp_file_access) */
+    /* the file store's signed URLs; the upload receiver's bodies */
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_cwmp_file_access_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_cwmp_file_access_handler;
-
-    /* the upload receiver's bodies, counted and hashed */
-
     return ngx_http_cwmp_upload_init(cf);
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_file_access_handler(ngx_http_request_t *r)
-{
-    ngx_http_cwmp_loc_conf_t   *lcf;
-    ngx_http_cwmp_main_conf_t  *mcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_cwmp_module);
-
-    if (!lcf->file_access) {
-        return NGX_DECLINED;
-    }
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
-
-    return ngx_http_cwmp_file_access(r, &mcf->auth_secret);
 }
 
 

@@ -17,6 +17,7 @@
 #include "ngx_http_cwmp_policy.h"
 #include "ngx_http_cwmp_connreq.h"
 #include "ngx_http_cwmp_upload.h"
+#include "ngx_http_cwmp_tr143.h"
 
 
 typedef struct {
@@ -62,6 +63,8 @@ typedef struct {
     ngx_str_t                    auth_bootstrap;    /* empty: none */
     ngx_flag_t                   file_access;   /* signed URLs only */
     ngx_str_t                    upload_dir;    /* cwmp_upload_receiver */
+    off_t                        tr143_max;     /* cwmp_tr143_download,
+                                                   _upload; 0: neither */
 } ngx_http_cwmp_loc_conf_t;
 
 

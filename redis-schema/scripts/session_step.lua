@@ -131,15 +131,47 @@ end
 -- include: device_fields.lua
 -- include: index.lua
 
--- the first of the queue's first QUEUE_LOOK tasks whose notBefore (unix
--- time) has come, or that has none; nil when all wait
+-- whether a task's text may be a diagnostics task's (decoded to know)
+local function maybe_diagnostics(task)
+    return string.find(task, 'Diagnostics"', 1, true)
+           or string.find(task, 'ipPing', 1, true)
+           or string.find(task, 'traceRoute', 1, true)
+           or string.find(task, 'nsLookup', 1, true)
+           or string.find(task, 'udpEcho', 1, true)
+end
+
+-- a diagnostics task of the device is running (pending its report)
+local function diagnosing()
+    for _, raw in ipairs(redis.call('HVALS', KEYS[7])) do
+        local p = pending_entry(raw)
+        if p and diagnostics(decode(p.task).name or '') then
+            return true
+        end
+    end
+    return false
+end
+
+-- the first of the queue's first QUEUE_LOOK tasks that may run: its
+-- notBefore (unix time) has come, or it has none, and it is no
+-- diagnostics task while another runs (a CPE aborts a running test on a
+-- new Requested: one at a time); nil when all wait
 local function first_due(queue)
+    local busy
     for _, task in ipairs(redis.call('LRANGE', queue, 0, QUEUE_LOOK - 1)) do
-        if not string.find(task, 'notBefore', 1, true) then
+        if not string.find(task, 'notBefore', 1, true)
+           and not maybe_diagnostics(task)
+        then
             return task
         end
         local t = decode(task)
-        if (tonumber(t.notBefore) or 0) <= tonumber(ARGV[9]) then
+        local due = (tonumber(t.notBefore) or 0) <= tonumber(ARGV[9])
+        if due and type(t.name) == 'string' and diagnostics(t.name) then
+            if busy == nil then
+                busy = diagnosing()
+            end
+            due = not busy
+        end
+        if due then
             return task
         end
     end
@@ -768,7 +800,9 @@ while true do
     local nxt = redis.call('LINDEX', KEYS[2], 0)
     local queue = KEYS[2]
 
-    if nxt and string.find(nxt, 'notBefore', 1, true) then
+    if nxt and (string.find(nxt, 'notBefore', 1, true)
+                or maybe_diagnostics(nxt))
+    then
         nxt = first_due(KEYS[2])
     end
 

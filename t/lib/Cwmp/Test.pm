@@ -433,6 +433,9 @@ sub stop_server {
 
 our $Device = '00AB12-HG%2D100-S1';    # what inform() sends by default
 
+# the device ID inform(serial => $serial) sends
+sub device_of { "00AB12-HG%2D100-$_[0]" }
+
 sub json { JSON::PP->new->canonical->encode($_[0]) }
 sub json_decode { eval { JSON::PP->new->decode($_[0] // '') } }
 
@@ -670,6 +673,23 @@ sub transfer {
     my ($h, $content) = split /\r\n\r\n/, $raw, 2;
     my ($status) = ($h // '') =~ m{^HTTP/1\.1 (\d+)};
     return ($status // 0, $h // '', $content // '');
+}
+
+# A fake CPE's session, message by message on connections of their own
+# (the session cookie carried, as CPEs that close between messages do):
+# cwmp_post($body) -> (status, body); the cookie of the last InformResponse
+# is kept in $FakeCookie.
+our $FakeCookie;
+sub cwmp_post {
+    my ($body, $path) = @_;
+    my ($status, $head, $content) = transfer('POST',
+        "http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}" . ($path // '/cwmp'),
+        $body, headers => $FakeCookie ? ["Cookie: $FakeCookie"] : []);
+    if ($head =~ /^Set-Cookie: ([^;\r\n]+)/mi) {
+        $FakeCookie = $1;
+    }
+    $FakeCookie = undef if $status == 204;
+    return ($status, $content);
 }
 
 # the URL of a transfer RPC in an ACS request (a response body)
