@@ -130,6 +130,7 @@ ngx_http_cwmp_tr143_download_handler(ngx_http_request_t *r)
 
     out = NULL;
     ll = &out;
+    b = NULL;
 
     for (n = size; n > 0; n -= NGX_HTTP_CWMP_TR143_BLOCK) {
         b = ngx_calloc_buf(r->pool);
@@ -146,6 +147,10 @@ ngx_http_cwmp_tr143_download_handler(ngx_http_request_t *r)
         cl->next = NULL;
         *ll = cl;
         ll = &cl->next;
+    }
+
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     b->last_buf = (r == r->main);
