@@ -82,6 +82,28 @@ if ($req == 1) {
     ok($e > time + 3000, 'the URL lives a day by default');
     is(main::signed('/files/fw.bin', $main::D, $e), "/files/fw.bin?d="
        . '00AB12-HG%252D100-S1' . "&e=$e&s=$s", 'signed for the device');
+    # the CPE fetches what the RPC names, as it would
+    my ($status, undef, $got) = transfer('GET', rpc_url($body));
+    Test::More::is($status, 200, 'the fake CPE fetched the URL of the RPC');
+    Test::More::is($got, 'hello world', '... the stored file');
+}
+
+
+
+=== TEST 1b: its TransferComplete: the firmware task done
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['7 TRANSFER COMPLETE', ['M Download', 'fw1']]),
+ "POST /cwmp\n" . Cwmp::Test::answer('TransferComplete', '<CommandKey>fw1</CommandKey>'
+     . '<FaultStruct><FaultCode>0</FaultCode><FaultString></FaultString></FaultStruct>'
+     . '<StartTime>2026-12-01T00:00:00Z</StartTime><CompleteTime>2026-12-01T00:00:09Z</CompleteTime>'),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+if ($req == 2) {
+    my $r = last_result();
+    is($r->{task}, 'fw1', 'the download');
+    is($r->{status}, 'done', 'done');
 }
 
 
