@@ -7,6 +7,9 @@
 #   make test    build, then run t/ against a Redis of its own: with the
 #                module compiled in, then loaded as a dynamic module
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
+#   make deb     Debian packages of the modules (build/deb/), lintian-clean
+#   make deb-check  the packages installed into this machine's Debian nginx
+#                with apt, a CWMP session run through it, removed again
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling,
 #                then single Redis against a Redis Cluster (20,000 devices)
 #   make bench-tr143  the TR-143 endpoints' MB/s against nginx serving a
@@ -94,11 +97,11 @@ MODULE_SRCS := $(wildcard $(TOP)/ngx_cwmp_module/*.[ch])
 DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
 	libssl-dev openssl \
-	redis-server redis-tools redis-sentinel perl libxml2-utils
+	redis-server redis-tools redis-sentinel perl libxml2-utils prometheus
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \
-	bench-rejections bench-instructions bench-cluster bench-tr143 \
+	bench-rejections bench-instructions bench-cluster bench-tr143 deb deb-check \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
@@ -238,6 +241,14 @@ bench-rejections: build
 # the module as a .so against Debian's nginx-dev (the packaged nginx)
 dynamic: | $(BUILD)/.deps
 	.ci/dynamic $(BUILD)/dynamic
+
+# Debian packages for Debian 12's nginx (debian/), lintian-checked; then
+# installed into the machine's nginx, run, and removed again
+deb:
+	.ci/deb $(BUILD)/deb
+
+deb-check: deb
+	.ci/deb-check $(BUILD)/deb
 
 clean:
 	-.ci/acs stop $(NGINX) 2>/dev/null

@@ -550,6 +550,16 @@ ngx_http_cwmp_access_refuse(ngx_http_request_t *r, ngx_uint_t stale,
     ngx_log_error(level, r->connection->log, 0,
                   "cwmp: authentication refused (%ui): %s", status, reason);
 
+    ngx_http_cwmp_metric(status == NGX_HTTP_BAD_REQUEST
+                         ? NGX_HTTP_CWMP_M_AUTH_MALFORMED
+                         : status == NGX_HTTP_TOO_MANY_REQUESTS
+                           ? NGX_HTTP_CWMP_M_AUTH_LIMITED
+                           : status == NGX_HTTP_FORBIDDEN
+                             ? NGX_HTTP_CWMP_M_AUTH_FORBIDDEN
+                             : ngx_strcmp(reason, "no credentials") == 0
+                               ? NGX_HTTP_CWMP_M_AUTH_CHALLENGE
+                               : NGX_HTTP_CWMP_M_AUTH_CREDENTIALS);
+
     if (status == NGX_HTTP_UNAUTHORIZED) {
 
         if (lcf->auth & NGX_HTTP_CWMP_AUTH_DIGEST) {

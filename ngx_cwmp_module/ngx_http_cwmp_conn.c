@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_conn.h"
+#include "ngx_http_cwmp_metrics.h"
 #include "ngx_http_cwmp_response.h"
 #include "ngx_http_cwmp_util.h"
 
@@ -264,6 +265,12 @@ ngx_http_cwmp_conn_open(ngx_connection_t *c, ngx_str_t *token,
     ngx_memcpy(conn->token, token->data, NGX_HTTP_CWMP_TOKEN_LEN);
     ngx_memcpy(conn->device_id, device_id->data, device_id->len);
     conn->device_id_len = device_id->len;
+
+    if (conn->active) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SESSION_REPLACED);
+    }
+
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SESSIONS_OPENED);
     conn->active = 1;
 }
 
@@ -276,7 +283,8 @@ ngx_http_cwmp_conn_close(ngx_connection_t *c)
     ngx_http_cwmp_conn_t  *conn;
 
     conn = ngx_http_cwmp_conn(c, 0);
-    if (conn) {
+    if (conn && conn->active) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SESSION_COMPLETED);
         conn->active = 0;
     }
 }
@@ -406,5 +414,12 @@ ngx_http_cwmp_conn_is(ngx_http_cwmp_conn_t *conn, ngx_str_t *device_id)
 static void
 ngx_http_cwmp_conn_cleanup(void *data)
 {
-    /* a marker: the data goes with the connection's pool */
+    ngx_http_cwmp_conn_t *conn = data;
+
+    /* the data goes with the connection's pool; a session it had open
+     * ends with it */
+
+    if (conn->active) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SESSION_CLOSED);
+    }
 }

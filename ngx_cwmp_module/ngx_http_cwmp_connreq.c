@@ -33,6 +33,7 @@
 #include "ngx_http_cwmp_connreq.h"
 #include "ngx_http_cwmp_util.h"
 #include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_metrics.h"
 
 
 #define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
@@ -81,6 +82,7 @@ typedef struct {
     ngx_str_t                      nat;           /* NATDetected */
     ngx_str_t                      datagram;
     ngx_uint_t                     sent;
+    ngx_uint_t                     over_udp;      /* the transport */
     ngx_event_t                    timer;
 } ngx_http_cwmp_connreq_job_t;
 
@@ -522,6 +524,7 @@ ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job)
 
     addr = job->udp;
     port = 0;
+    job->over_udp = 1;
 
     if (addr.len && addr.data[0] == '[') {
         p = ngx_strlchr(addr.data, addr.data + addr.len, ']');
@@ -1250,6 +1253,8 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
                   "cwmp: connection request %V to \"%V\": %s%s%s",
                   &job->entry, &job->device_id, status,
                   detail ? ", " : "", detail ? detail : "");
+
+    ngx_http_cwmp_metric_connreq(status, job->over_udp);
 
     st.data = (u_char *) status;
     st.len = ngx_strlen(status);

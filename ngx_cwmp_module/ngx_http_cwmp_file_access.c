@@ -240,6 +240,7 @@ ngx_http_cwmp_file_access(ngx_http_request_t *r, ngx_str_t *secret)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cwmp: file \"%V\" fetched by device \"%V\"", &r->uri,
                   &device);
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_FILES_FETCHED);
 
     return NGX_DECLINED;
 }

@@ -244,6 +244,7 @@ ngx_http_cwmp_overloaded(ngx_http_request_t *r)
     }
 
     ngx_http_cwmp_shed++;
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SHED);
 
     return NGX_OK;
 }

@@ -242,6 +242,20 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cwmp_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cwmp_metrics_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cwmp_metrics_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cwmp_tr143_download"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_cwmp_tr143,
@@ -513,7 +527,10 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK
-        || ngx_http_cwmp_upload_init_conf(cf, &mcf->uploads) != NGX_CONF_OK)
+        || ngx_http_cwmp_upload_init_conf(cf, &mcf->uploads) != NGX_CONF_OK
+        || ngx_http_cwmp_metrics_init_conf(cf,
+                                           mcf->policies.policies.nelts)
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }

@@ -18,6 +18,7 @@
 #include "ngx_http_cwmp_connreq.h"
 #include "ngx_http_cwmp_upload.h"
 #include "ngx_http_cwmp_tr143.h"
+#include "ngx_http_cwmp_metrics.h"
 
 
 typedef struct {

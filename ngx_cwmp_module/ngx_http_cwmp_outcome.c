@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ngx_http_cwmp_outcome.h"
+#include "ngx_http_cwmp_metrics.h"
 
 
 static ngx_int_t ngx_http_cwmp_outcome_fault(ngx_pool_t *pool,
@@ -147,6 +148,9 @@ ngx_http_cwmp_outcome_fault(ngx_pool_t *pool, xmlNodePtr fault,
     {
         return NGX_ERROR;
     }
+
+    ngx_http_cwmp_metric_fault((ngx_int_t) json_integer_value(
+                                   json_object_get(res, "faultCode")));
 
     list = NULL;
 

@@ -123,6 +123,7 @@ ngx_http_cwmp_policy_block(ngx_conf_t *cf, ngx_http_cwmp_policies_t *policies)
     }
 
     *pp = p;
+    p->index = policies->policies.nelts - 1;
 
     ctx.policies = policies;
     ctx.policy = p;

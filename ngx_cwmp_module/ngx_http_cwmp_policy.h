@@ -125,6 +125,7 @@ struct ngx_http_cwmp_policy_s {
     ngx_array_t                  objects;       /* ngx_uint_t: the objects
                                                    whose instances it reads */
     ngx_int_t                    campaign;      /* index, -1: none */
+    ngx_uint_t                   index;         /* among the policies */
     ngx_uint_t                   max_in_progress;
     ngx_uint_t                   stop_after;
     ngx_uint_t                   stop_of;

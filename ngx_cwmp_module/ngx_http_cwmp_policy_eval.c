@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "ngx_http_cwmp_policy_eval.h"
+#include "ngx_http_cwmp_metrics.h"
 #include "ngx_http_cwmp_task.h"
 
 
@@ -577,6 +578,7 @@ ngx_http_cwmp_policy_eval(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_policy_t *p)
     ngx_http_cwmp_policy_run_free(&run);
 
     if (run.ntasks) {
+        ngx_http_cwmp_metric_policy_tasks(p->index, run.ntasks);
         return NGX_HTTP_CWMP_POLICY_WORK;
     }
 

@@ -19,6 +19,7 @@
 #include <ngx_event.h>
 
 #include "ngx_http_cwmp_redis_node.h"
+#include "ngx_http_cwmp_metrics.h"
 
 
 static u_char *ngx_http_cwmp_redis_number(u_char *p, size_t n);
@@ -625,6 +626,13 @@ ngx_http_cwmp_redis_on_reply(redisAsyncContext *ac, void *reply,
     ngx_queue_remove(&op->queue);
     op->in_flight = 0;
     node->nin_flight -= op->counted;
+
+    /* the round trip, whatever came of it */
+    ngx_http_cwmp_metric_redis_latency(ngx_current_msec - op->sent);
+
+    if (op->rc != NGX_OK) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_REDIS_ERRORS);
+    }
 
     if (node->demoted) {
         node->demoted = 0;
@@ -1281,6 +1289,7 @@ ngx_http_cwmp_redis_reconnect(ngx_event_t *ev)
         return;
     }
 
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_REDIS_RECONNECTS);
     ngx_http_cwmp_redis_connect(node);
 }
 

@@ -100,6 +100,7 @@ ngx_http_cwmp_response_unavailable(ngx_http_request_t *r)
 {
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cwmp: redis unavailable, answering 503");
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_UNAVAILABLE);
 
     return ngx_http_cwmp_response_retry_later(r,
                                      "ACS storage unavailable, retry later\n",

@@ -170,6 +170,7 @@ ngx_http_cwmp_session_inform(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "cwmp: Inform with a missing or invalid DeviceId");
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_SESSION_REFUSED);
         return ngx_http_cwmp_session_fault(r, ctx, 8003,
                                            "Invalid arguments: DeviceId "
                                            "needs OUI and SerialNumber, each "
@@ -446,6 +447,7 @@ ngx_http_cwmp_session_opened(void *data, ngx_int_t rc)
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
 
     if (rc == NGX_BUSY) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_BUSY);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "cwmp: Inform refused, another session of the device "
                       "is in progress");
@@ -502,7 +504,9 @@ static ngx_int_t
 ngx_http_cwmp_session_inform_response(ngx_http_request_t *r,
     ngx_http_cwmp_ctx_t *ctx)
 {
-    ngx_str_t  out;
+    ngx_str_t               out;
+    ngx_uint_t              i;
+    ngx_http_cwmp_event_t  *ev;
 
     if (ngx_http_cwmp_soap_inform_response(r->pool, &ctx->msg,
                                            &ctx->use_version, &out)
@@ -514,6 +518,14 @@ ngx_http_cwmp_session_inform_response(ngx_http_request_t *r,
     }
 
     ngx_http_cwmp_conn_open(r->connection, &ctx->token, &ctx->device_id);
+
+    if (ngx_http_cwmp_metrics) {
+        ev = ctx->msg.events.elts;
+
+        for (i = 0; i < ctx->msg.events.nelts; i++) {
+            ngx_http_cwmp_metric_event(&ev[i].code);
+        }
+    }
 
     ngx_str_set(&ctx->rpc_out, "InformResponse");
 
@@ -576,6 +588,14 @@ ngx_http_cwmp_session_step(ngx_http_request_t *r, ngx_http_cwmp_ctx_t *ctx,
     ctx->step.session_timeout = lcf->session_timeout;
     ctx->step.transfer_timeout = lcf->transfer_timeout;
     ctx->step.outcome = outcome;
+
+    if (outcome && outcome->status.len) {
+        ngx_http_cwmp_metric(outcome->status.data[0] == 'd'
+                             ? NGX_HTTP_CWMP_M_TASK_DONE
+                             : outcome->status.data[0] == 'e'
+                               ? NGX_HTTP_CWMP_M_TASK_EXPIRED
+                               : NGX_HTTP_CWMP_M_TASK_FAULT);
+    }
 
     if (ctx->step.conn.len == 0
         && ngx_http_cwmp_conn_id(r->connection, r->pool, &ctx->step.conn)
@@ -864,6 +884,7 @@ ngx_http_cwmp_session_dispatch(ngx_http_request_t *r,
     }
 
     ctx->rpc_out = ctx->outcome.request;
+    ngx_http_cwmp_metric_rpc(&ctx->rpc_out);
 
     return ngx_http_cwmp_response_soap(r, &out);
 }

@@ -528,6 +528,7 @@ ngx_http_cwmp_upload_recorded(void *data, ngx_int_t rc)
     }
 
     ctx->linked = 0;
+    ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_UPLOADS_STORED);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "cwmp: upload \"%V\" of device \"%V\" stored: %O bytes",
@@ -649,6 +650,10 @@ ngx_http_cwmp_upload_cleanup(void *data)
 
     EVP_MD_CTX_free(ctx->sha256);
     ctx->sha256 = NULL;
+
+    if (ctx->linked || !ctx->answered) {
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_UPLOADS_REFUSED);
+    }
 
     if (!ctx->answered) {
         /* timed out (client_body_timeout), the client gone, over the cap:

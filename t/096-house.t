@@ -38,14 +38,16 @@ my $status = qr/\bNGX_HTTP_(OK|CREATED|NO_CONTENT|SPECIAL_RESPONSE|
 
 # the HTTP edges: the CWMP handler, its answers and access checks, and
 # the content handlers of the file rooms (the upload receiver, TR-143)
+# and of the metrics
 only_in('HTTP status codes', $status,
-        qr/_(handler|response|access|upload|tr143)\.c$/, @c, @h);
+        qr/_(handler|response|access|upload|tr143|metrics)\.c$/, @c, @h);
 
 only_in('hiredis', qr/hiredis/, qr/_(store|redis)(_\w+)?\.[ch]$/, @c, @h);
 
 only_in('ngx_http_request_t', qr/\bngx_http_request_t\b/,
         qr/_(module|handler|session|access|response|conn|variables|upload|
-             tr143)\.[ch]$/x,
+             tr143|metrics)\.c$|_(module|handler|session|access|response|
+             conn|variables|upload|tr143)\.h$/x,
         @c, @h);
 
 only_in('Redis key names', qr/"device:\{|"cwmp:[a-z]/,

@@ -24,8 +24,9 @@ sub free_port {
 }
 
 # start(name, port, extra http{} directives, master => 1, main => text,
-# auth => 1): one worker, the test Redis, "location / { cwmp; }", and text
-# in the main context (a stream{} block); CPEs authenticate only with auth;
+# auth => 1, workers => n, server => text): one worker (or n), the test
+# Redis, "location / { cwmp; }" (and the server{} text), and text in the
+# main context (a stream{} block); CPEs authenticate only with auth;
 # returns the instance's root directory.
 # With master, "nginx -s reload" works (reload() below).
 
@@ -52,7 +53,7 @@ $load
 $main
 daemon on;
 master_process @{[ $o{master} ? 'on' : 'off' ]};
-worker_processes 1;
+worker_processes @{[ $o{workers} // 1 ]};
 error_log $root/logs/error.log info;
 pid $root/logs/nginx.pid;
 events { worker_connections 64; }
@@ -65,6 +66,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         location / { cwmp; }
+        @{[ $o{server} // '' ]}
     }
 }
 _EOC_

@@ -692,6 +692,31 @@ sub cwmp_post {
     return ($status, $content);
 }
 
+# A fake CPE that keeps its connection (HTTP/1.1 keep-alive, as most
+# CPEs do): my $c = cpe_connection(); my ($status, $body) = $c->($body).
+sub cpe_connection {
+    my ($port, $path) = @_;
+    $port //= $ENV{TEST_NGINX_SERVER_PORT};
+    $path //= '/cwmp';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die "connect: $!";
+    return sub {
+        my ($body) = @_;
+        print $s "POST $path HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 . "Content-Length: " . length($body) . "\r\n\r\n$body";
+        my $head = '';
+        while (defined(my $l = <$s>)) {
+            last if $l eq "\r\n";
+            $head .= $l;
+        }
+        my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
+        my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+        my $content = '';
+        read($s, $content, $len) if $len;
+        return ($status // 0, $content);
+    };
+}
+
 # the URL of a transfer RPC in an ACS request (a response body)
 sub rpc_url {
     my ($body) = @_;
