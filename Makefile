@@ -10,6 +10,7 @@
 #   make deb     Debian packages of the modules (build/deb/), lintian-clean
 #   make deb-check  the packages installed into this machine's Debian nginx
 #                with apt, a CWMP session run through it, removed again
+#   make image-check  docker/Dockerfile built and run without an engine
 #   make bench   the CPE-fleet benchmark, ratios against a canned ceiling,
 #                then single Redis against a Redis Cluster (20,000 devices)
 #   make bench-tr143  the TR-143 endpoints' MB/s against nginx serving a
@@ -101,7 +102,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \
-	bench-rejections bench-instructions bench-cluster bench-tr143 deb deb-check \
+	bench-rejections bench-instructions bench-cluster bench-tr143 deb deb-check image-check \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
@@ -149,6 +150,8 @@ test: build build-dynamic
 	t/chaos/run --short --redis cluster $(NGINX)
 	t/chaos/run --short --redis sentinel $(NGINX)
 	$(MAKE) fuzz-smoke
+	$(MAKE) deb-check
+	$(MAKE) image-check
 
 # the suites that run against a Redis Cluster too
 CLUSTER_T := t/010-inform.t t/020-hostile.t t/030-store.t t/040-tasks.t \
@@ -249,6 +252,11 @@ deb:
 
 deb-check: deb
 	.ci/deb-check $(BUILD)/deb
+
+# docker/Dockerfile built and run without a container engine: debootstrap'd
+# bookworm roots, its steps in a chroot, its HEALTHCHECK and a session
+image-check: | $(BUILD)/.deps
+	.ci/image-check $(BUILD)/image
 
 clean:
 	-.ci/acs stop $(NGINX) 2>/dev/null
