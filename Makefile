@@ -5,7 +5,9 @@
 #                serve CWMP on http://127.0.0.1:7547/
 #   make stop    stop what "make run" started
 #   make test    build, then run t/ against a Redis of its own: with the
-#                module compiled in, then loaded as a dynamic module
+#                module compiled in, then loaded as a dynamic module; the
+#                cluster suites, the fault runs, the fuzz smoke, deb-check
+#                and image-check
 #   make dynamic the module as a .so for Debian's packaged nginx (nginx-dev)
 #   make deb     Debian packages of the modules (build/deb/), lintian-clean
 #   make deb-check  the packages installed into this machine's Debian nginx
