@@ -187,3 +187,40 @@ for my $p (@{ $d->{panels} }) {
 for my $m (sort keys %asked) {
     Test::More::ok($names{$m}, "the dashboard's $m is served");
 }
+
+
+
+=== TEST 7: connection requests by outcome and transport
+--- request
+GET /metrics
+--- error_code: 200
+--- redis_check
+my $port = Cwmp::Hosts::free_port($ENV{TEST_NGINX_SERVER_PORT} + 60);
+my $cpe = Cwmp::Hosts::free_port($port + 1);
+my $closed = Cwmp::Hosts::free_port($cpe + 1);
+Cwmp::Test::redis_flush();
+my $root = Cwmp::Hosts::start('metrics-cr', $port,
+    'cwmp_metrics_zone 64k; cwmp_connreq on; cwmp_connreq_timeout 1s; '
+    . 'cwmp_connreq_allow 127.0.0.0/8;',
+    server => 'location /metrics { cwmp_metrics; }');
+my $srv = Cwmp::Test::cpe_server($cpe, password => 'cr-secret');
+for my $d (['CR1', "http://127.0.0.1:$cpe/"], ['CR2', "http://127.0.0.1:$closed/"]) {
+    my $k = "cwmp:device:{00AB12-HG%2D100-$d->[0]}";
+    redis('HSET', $k, 'data_model', 'InternetGatewayDevice', 'remote_addr', '127.0.0.1');
+    redis('HSET', "$k:params",
+          'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', $d->[1],
+          'InternetGatewayDevice.ManagementServer.ConnectionRequestUsername', 'cpe-user');
+    redis('HSET', "$k:connreq", 'password', 'cr-secret');
+    redis('XADD', 'cwmp:connreq', '*', 'device', "00AB12-HG%2D100-$d->[0]");
+}
+my $m;
+for (1 .. 60) {
+    $m = main::metrics($port);
+    last if ($m->{'cwmp_connection_requests_total{outcome="ok",transport="http"}'} // 0)
+            + ($m->{'cwmp_connection_requests_total{outcome="offline",transport="http"}'} // 0) >= 2;
+    sleep 0.1;
+}
+Test::More::is($m->{'cwmp_connection_requests_total{outcome="ok",transport="http"}'}, 1, 'one made over HTTP');
+Test::More::is($m->{'cwmp_connection_requests_total{outcome="offline",transport="http"}'}, 1, 'one to a device offline');
+Cwmp::Test::stop_server($srv);
+Cwmp::Hosts::stop($root);
