@@ -161,7 +161,7 @@ CLUSTER_T := t/010-inform.t t/020-hostile.t t/030-store.t t/040-tasks.t \
 	t/041-exact.t t/042-diagnostics.t t/043-files.t t/044-uploads.t \
 	t/045-two-hosts.t t/046-shed.t \
 	t/047-fleet.t t/048-bulk.t t/060-policies.t t/065-policy-reload.t \
-	t/070-connreq.t t/075-stun.t t/080-auth.t
+	t/070-connreq.t t/075-stun.t t/076-xmpp.t t/080-auth.t
 
 test-cluster: build
 	TEST_REDIS=cluster .ci/test $(NGINX) $(CLUSTER_T)

@@ -625,3 +625,184 @@ ngx_http_cwmp_access_refuse(ngx_http_request_t *r, ngx_uint_t stale,
 
     return ngx_http_cwmp_response_text(r, status, &body);
 }
+
+
+/* --- the directives of CPE authentication --------------------------- */
+
+
+/* "cwmp_auth off | digest | basic | cert ..." */
+
+char *
+ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (lcf->auth != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lcf->auth = 0;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "digest") == 0) {
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_DIGEST;
+
+        } else if (ngx_strcmp(value[i].data, "basic") == 0) {
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_BASIC;
+
+        } else if (ngx_strcmp(value[i].data, "cert") == 0) {
+#if (NGX_HTTP_SSL)
+            lcf->auth |= NGX_HTTP_CWMP_AUTH_CERT;
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"cwmp_auth cert\" needs nginx built with "
+                               "the http_ssl_module");
+            return NGX_CONF_ERROR;
+#endif
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive, "
+                               "it must be \"off\" or any of \"digest\", "
+                               "\"basic\", \"cert\"", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_digest_algorithms MD5 | SHA-256 ...": offered in this order */
+
+char *
+ngx_http_cwmp_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, a;
+
+    if (lcf->auth_algorithms[0]) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcasecmp(value[i].data, (u_char *) "MD5") == 0) {
+            a = NGX_HTTP_CWMP_DIGEST_MD5;
+
+        } else if (ngx_strcasecmp(value[i].data, (u_char *) "SHA-256") == 0)
+        {
+#if (NGX_OPENSSL)
+            a = NGX_HTTP_CWMP_DIGEST_SHA256;
+#else
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "Digest SHA-256 needs nginx built with "
+                               "OpenSSL");
+            return NGX_CONF_ERROR;
+#endif
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Digest algorithm \"%V\": \"MD5\" "
+                               "or \"SHA-256\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (i == 2 && lcf->auth_algorithms[0] == a) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "Digest algorithm \"%V\" listed twice",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->auth_algorithms[i - 1] = a;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_bootstrap <password> | off" */
+
+char *
+ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_loc_conf_t *lcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lcf->auth_bootstrap.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&lcf->auth_bootstrap, "");
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len < 8) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"cwmp_auth_bootstrap\" needs a password of at "
+                           "least 8 characters");
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->auth_bootstrap = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* "cwmp_auth_failures <per device> <per address> <window>" */
+
+char *
+ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_int_t    device, addr;
+    ngx_str_t   *value;
+    ngx_msec_t   window;
+
+    if (mcf->auth_limit_device != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    device = ngx_atoi(value[1].data, value[1].len);
+    addr = ngx_atoi(value[2].data, value[2].len);
+    window = ngx_parse_time(&value[3], 0);
+
+    if (device <= 0 || addr <= 0 || window == (ngx_msec_t) NGX_ERROR
+        || window < 1000)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\": <failures per device> "
+                           "<failures per address> <window of at least 1s> "
+                           "expected", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->auth_limit_device = device;
+    mcf->auth_limit_addr = addr;
+    mcf->auth_window = window;
+
+    return NGX_CONF_OK;
+}

@@ -57,4 +57,14 @@ ngx_int_t ngx_http_cwmp_access_inform(ngx_http_request_t *r,
     ngx_http_cwmp_access_pt granted);
 
 
+/* the directives of CPE authentication (ngx_http_cwmp_module.c's table) */
+char *ngx_http_cwmp_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_cwmp_auth_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cwmp_auth_bootstrap(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_cwmp_auth_failures(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
 #endif /* _NGX_HTTP_CWMP_ACCESS_H_INCLUDED_ */

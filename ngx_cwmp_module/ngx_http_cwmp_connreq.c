@@ -34,6 +34,7 @@
 #include "ngx_http_cwmp_util.h"
 #include "ngx_http_cwmp_store.h"
 #include "ngx_http_cwmp_metrics.h"
+#include "ngx_http_cwmp_xmpp.h"
 
 
 #define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
@@ -82,7 +83,8 @@ typedef struct {
     ngx_str_t                      nat;           /* NATDetected */
     ngx_str_t                      datagram;
     ngx_uint_t                     sent;
-    ngx_uint_t                     over_udp;      /* the transport */
+    char                          *transport;     /* http, udp, xmpp */
+    ngx_str_t                      jid;           /* ConnReqJabberID */
     ngx_event_t                    timer;
 } ngx_http_cwmp_connreq_job_t;
 
@@ -107,6 +109,8 @@ static ngx_int_t ngx_http_cwmp_connreq_url(ngx_http_cwmp_connreq_job_t *job);
 static ngx_int_t ngx_http_cwmp_connreq_allowed(
     ngx_http_cwmp_connreq_job_t *job, ngx_str_t *addr);
 static void ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job);
+static void ngx_http_cwmp_connreq_xmpp_done(void *data, char *status,
+    char *detail);
 static void ngx_http_cwmp_connreq_unreachable(
     ngx_http_cwmp_connreq_job_t *job, char *detail);
 static void ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev);
@@ -189,6 +193,12 @@ ngx_http_cwmp_connreq_init_process(ngx_cycle_t *cycle,
                           "(cwmp_connreq_udp): connection requests go "
                           "over HTTP only", &conf->udp->name);
         }
+    }
+
+    /* an XMPP session of this worker's, for CPEs only XMPP reaches */
+
+    if (ngx_http_cwmp_xmpp_init_process(cycle, conf->xmpp) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     w->poll.handler = ngx_http_cwmp_connreq_poll;
@@ -401,18 +411,19 @@ ngx_http_cwmp_connreq_submit(ngx_http_cwmp_connreq_job_t *job,
 }
 
 
-/* {status, url, remote address, username, password, UDP address, NAT} */
+/* {status, url, remote address, username, password, UDP address, NAT,
+ * ConnReqJabberID} */
 
 static ngx_int_t
 ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     void *reply)
 {
-    ngx_str_t                     out[7];
+    ngx_str_t                     out[8];
     ngx_http_cwmp_connreq_job_t  *job;
 
     job = op->data;
 
-    if (ngx_http_cwmp_store_connreq_prepared(reply, job->pool, out, 7)
+    if (ngx_http_cwmp_store_connreq_prepared(reply, job->pool, out, 8)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -425,6 +436,7 @@ ngx_http_cwmp_connreq_prepared(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     job->password = out[4];
     job->udp = out[5];
     job->nat = out[6];
+    job->jid = out[7];
 
     return NGX_OK;
 }
@@ -466,9 +478,19 @@ ngx_http_cwmp_connreq_prepare_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
 }
 
 
+/* what came of the XMPP request */
+
+static void
+ngx_http_cwmp_connreq_xmpp_done(void *data, char *status, char *detail)
+{
+    ngx_http_cwmp_connreq_finish(data, status, detail);
+}
+
+
 static void
 ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
 {
+    char                            *refused;
     ngx_int_t                        rc;
     ngx_http_cwmp_connreq_worker_t  *w;
 
@@ -477,6 +499,41 @@ ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
     if (job->password.len == 0) {
         job->username = w->conf->username;
         job->password = w->conf->password;
+    }
+
+    job->transport = "http";
+
+    /* a ConnReqJabberID, an XMPP server: over XMPP first (TR-069 Annex
+     * K); not logged in to it, HTTP and UDP as ever */
+
+    if (w->conf->xmpp && w->conf->xmpp->server && job->jid.len) {
+        refused = ngx_http_cwmp_xmpp_jid_refused(w->conf->xmpp, &job->jid);
+
+        if (refused) {
+            ngx_http_cwmp_connreq_finish(job, "refused", refused);
+            return;
+        }
+
+        job->transport = "xmpp";
+
+        rc = ngx_http_cwmp_xmpp_request(&job->jid, &job->username,
+                                        &job->password, w->conf->timeout,
+                                        ngx_http_cwmp_connreq_xmpp_done, job,
+                                        &refused);
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                      "cwmp: connection request %V to \"%V\": %s, over "
+                      "HTTP or UDP instead", &job->entry, &job->device_id,
+                      refused);
+        job->transport = "http";
     }
 
     /* behind a NAT, with a STUN binding: over UDP (TR-069 Annex G) */
@@ -524,7 +581,7 @@ ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job)
 
     addr = job->udp;
     port = 0;
-    job->over_udp = 1;
+    job->transport = "udp";
 
     if (addr.len && addr.data[0] == '[') {
         p = ngx_strlchr(addr.data, addr.data + addr.len, ']');
@@ -1254,14 +1311,15 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
                   &job->entry, &job->device_id, status,
                   detail ? ", " : "", detail ? detail : "");
 
-    ngx_http_cwmp_metric_connreq(status, job->over_udp);
+    ngx_http_cwmp_metric_connreq(status, job->transport);
 
     st.data = (u_char *) status;
     st.len = ngx_strlen(status);
 
     /* {"url": "...", "detail": "..."}: JSON-escaped */
 
-    result.len = sizeof("{\"url\":\"\",\"detail\":\"\"}") - 1
+    result.len = sizeof("{\"url\":\"\",\"detail\":\"\","
+                        "\"transport\":\"xmpp\"}") - 1
                  + ngx_escape_json(NULL, job->url.data, job->url.len)
                  + job->url.len
                  + (detail ? ngx_strlen(detail) : 0);
@@ -1274,7 +1332,9 @@ ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
 
     p = ngx_cpymem(result.data, "{\"url\":\"", sizeof("{\"url\":\"") - 1);
     p = (u_char *) ngx_escape_json(p, job->url.data, job->url.len);
-    p = ngx_sprintf(p, "\",\"detail\":\"%s\"}", detail ? detail : "");
+    p = ngx_sprintf(p, "\",\"detail\":\"%s\",\"transport\":\"%s\"}",
+                    detail ? detail : "",
+                    job->transport ? job->transport : "http");
     result.len = p - result.data;
 
     ngx_http_cwmp_connreq_submit(job,

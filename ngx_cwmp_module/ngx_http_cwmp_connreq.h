@@ -18,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_cwmp_store.h"
+#include "ngx_http_cwmp_xmpp.h"
 
 
 typedef struct {
@@ -33,6 +34,7 @@ typedef struct {
                                                    UDP requests leave from */
     ngx_str_t                    username;      /* when Redis has none */
     ngx_str_t                    password;
+    ngx_http_cwmp_xmpp_conf_t   *xmpp;          /* NULL: no XMPP */
 } ngx_http_cwmp_connreq_conf_t;
 
 

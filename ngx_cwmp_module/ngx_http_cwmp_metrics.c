@@ -41,6 +41,10 @@ static char  *ngx_http_cwmp_metric_rpcs[] = {
     "CancelTransfer", "ChangeDUState", "other", NULL
 };
 
+static char  *ngx_http_cwmp_metric_transports[] = {
+    "http", "udp", "xmpp", NULL
+};
+
 static char  *ngx_http_cwmp_metric_connreqs[] = {
     "ok", "offline", "refused", "auth_failed", "invalid_url", "rate_limited",
     "unknown", "other", NULL
@@ -65,8 +69,10 @@ static ngx_msec_t  ngx_http_cwmp_metric_buckets[] = {
                                     + NGX_HTTP_CWMP_M_NRPCS)
 #define NGX_HTTP_CWMP_M_CONNREQS   (NGX_HTTP_CWMP_M_FAULTS                   \
                                     + NGX_HTTP_CWMP_M_NFAULTS)
+#define NGX_HTTP_CWMP_M_NTRANSPORTS  3     /* http, udp, xmpp */
 #define NGX_HTTP_CWMP_M_LATENCY    (NGX_HTTP_CWMP_M_CONNREQS                 \
-                                    + 2 * NGX_HTTP_CWMP_M_NCONNREQS)
+                                    + NGX_HTTP_CWMP_M_NTRANSPORTS            \
+                                      * NGX_HTTP_CWMP_M_NCONNREQS)
 #define NGX_HTTP_CWMP_M_LATENCY_SUM  (NGX_HTTP_CWMP_M_LATENCY                \
                                       + NGX_HTTP_CWMP_M_NBUCKETS)
 #define NGX_HTTP_CWMP_M_POLICIES   (NGX_HTTP_CWMP_M_LATENCY_SUM + 1)
@@ -148,12 +154,15 @@ ngx_http_cwmp_metric_fault(ngx_int_t code)
 
 
 void
-ngx_http_cwmp_metric_connreq(char *status, ngx_uint_t udp)
+ngx_http_cwmp_metric_connreq(char *status, char *transport)
 {
     if (ngx_http_cwmp_metrics) {
         (void) ngx_atomic_fetch_add(&ngx_http_cwmp_metrics[
                     NGX_HTTP_CWMP_M_CONNREQS
-                    + (udp ? NGX_HTTP_CWMP_M_NCONNREQS : 0)
+                    + NGX_HTTP_CWMP_M_NCONNREQS
+                      * ngx_http_cwmp_metric_index(
+                            ngx_http_cwmp_metric_transports,
+                            (u_char *) transport, ngx_strlen(transport))
                     + ngx_http_cwmp_metric_index(ngx_http_cwmp_metric_connreqs,
                                                  (u_char *) status,
                                                  ngx_strlen(status))], 1);
@@ -461,12 +470,15 @@ ngx_http_cwmp_metrics_handler(ngx_http_request_t *r)
             c[NGX_HTTP_CWMP_M_TASK_DONE], c[NGX_HTTP_CWMP_M_TASK_FAULT],
             c[NGX_HTTP_CWMP_M_TASK_EXPIRED]);
 
-    for (i = 0; i < 2 * NGX_HTTP_CWMP_M_NCONNREQS; i++) {
+    for (i = 0; i < NGX_HTTP_CWMP_M_NTRANSPORTS * NGX_HTTP_CWMP_M_NCONNREQS;
+         i++)
+    {
         p = ngx_sprintf(p, "cwmp_connection_requests_total{outcome=\"%s\","
                            "transport=\"%s\"} %uA\n",
                         ngx_http_cwmp_metric_connreqs[
                             i % NGX_HTTP_CWMP_M_NCONNREQS],
-                        i < NGX_HTTP_CWMP_M_NCONNREQS ? "http" : "udp",
+                        ngx_http_cwmp_metric_transports[
+                            i / NGX_HTTP_CWMP_M_NCONNREQS],
                         c[NGX_HTTP_CWMP_M_CONNREQS + i]);
     }
 

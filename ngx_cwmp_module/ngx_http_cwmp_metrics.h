@@ -61,7 +61,7 @@ extern ngx_atomic_t  *ngx_http_cwmp_metrics;
 void ngx_http_cwmp_metric_event(ngx_str_t *code);
 void ngx_http_cwmp_metric_rpc(ngx_str_t *method);
 void ngx_http_cwmp_metric_fault(ngx_int_t code);
-void ngx_http_cwmp_metric_connreq(char *status, ngx_uint_t udp);
+void ngx_http_cwmp_metric_connreq(char *status, char *transport);
 void ngx_http_cwmp_metric_redis_latency(ngx_msec_t ms);
 void ngx_http_cwmp_metric_policy_tasks(ngx_uint_t policy, ngx_uint_t n);
 

@@ -591,20 +591,20 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
     ngx_string(
         "local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')\n"
         "if not s[1] then\n"
-        "    return {'unknown', '', '', '', '', '', ''}\n"
+        "    return {'unknown', '', '', '', '', '', '', ''}\n"
         "end\n"
         "if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then\n"
-        "    return {'rate_limited', '', '', '', '', '', ''}\n"
+        "    return {'rate_limited', '', '', '', '', '', '', ''}\n"
         "end\n"
         "local ms = s[1] .. '.ManagementServer.'\n"
         "local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',\n"
         "                     ms .. 'ConnectionRequestUsername',\n"
         "                     ms .. 'UDPConnectionRequestAddress',\n"
-        "                     ms .. 'NATDetected')\n"
+        "                     ms .. 'NATDetected', ms .. 'ConnReqJabberID')\n"
         "local c = redis.call('HMGET', KEYS[3], 'username', 'password')\n"
         "local stun = redis.call('HGET', KEYS[5], 'address')\n"
         "return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',\n"
-        "        p[3] or stun or '', p[4] or (stun and '1') or ''}\n"
+        "        p[3] or stun or '', p[4] or (stun and '1') or '', p[5] or ''}\n"
     ),
 
     /* outbox_done.lua */

@@ -51,6 +51,137 @@ is(scalar @log, 2, 'the CPE saw two requests');
 like($log[0], qr{^ok acs\@xmpp\.test/acs-w1 cr1$}, '... the first accepted, from the ACS');
 like($log[1], qr{^refused .* cr2$}, '... the second refused');
 
+# --- the ACS's own XMPP client --------------------------------------------
+
+SKIP: {
+skip 'TEST_NGINX_BINARY is not set', 1 unless $ENV{TEST_NGINX_BINARY};
+
+open my $pw, '>', "$dir/acs-password" or die $!;
+print $pw "acs-secret\n";
+close $pw;
+
+my $http = Cwmp::Hosts::free_port(19960);
+my $root = Cwmp::Hosts::start('xmpp', $http,
+    "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
+    . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
+    . "resource=acs; cwmp_xmpp_allow $domain;");
+
+Cwmp::Test::redis_flush();
+
+# a device only XMPP reaches: its ConnReqJabberID, no URL that answers
+sub device {
+    my ($serial, $jid, $password) = @_;
+    my $id = "00AB12-HG%2D100-$serial";
+    my $k = "cwmp:device:{$id}";
+    Cwmp::Test::redis('HSET', $k, 'data_model', 'InternetGatewayDevice',
+                      'remote_addr', '192.0.2.7');
+    Cwmp::Test::redis('HSET', "$k:params",
+        'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', 'http://192.0.2.7:7547/',
+        'InternetGatewayDevice.ManagementServer.ConnectionRequestUsername', 'cr-user',
+        'InternetGatewayDevice.ManagementServer.ConnReqJabberID', $jid);
+    Cwmp::Test::redis('HSET', "$k:connreq", 'password', $password);
+    return $id;
+}
+
+sub outcome {
+    my ($id) = @_;
+    my $deadline = time + 4;
+    while (time < $deadline) {
+        my @r = grep { $_->{device} eq $id && $_->{name} eq 'connectionRequest' }
+                @{ Cwmp::Test::results() };
+        return $r[0] if @r;     # (a "session" one follows when it opens)
+        select(undef, undef, undef, 0.05);
+    }
+    return undef;
+}
+
+# the ACS logs in once the worker starts: wait for its resource
+my $online = 0;
+for (1 .. 100) {
+    open my $in, '<', "$root/logs/error.log" or last;
+    local $/;
+    my $log = <$in>;
+    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-0"/) {
+        $online = 1;
+        last;
+    }
+    select(undef, undef, undef, 0.05);
+}
+ok($online, 'the ACS logged in to prosody (SCRAM-SHA-1, resource acs-0)');
+
+# the CPE, which opens its session when asked: the queued task runs
+my $cpe1 = Cwmp::Xmpp::cpe(port => $port, jid => "cpe1\@$domain",
+    xmpp_password => 'cpe1-xmpp', username => 'cr-user',
+    password => 'cr-secret', log => "$dir/cpe1-acs.log",
+    on_request => sub {
+        my $c = Cwmp::Test::cpe_connection($http, '/');
+        $c->(Cwmp::Test::inform(serial => 'X1', events => ['6 CONNECTION REQUEST']));
+        $c->('');
+        $c->(Cwmp::Test::gpv_answer(['InternetGatewayDevice.DeviceInfo.UpTime', '42', 'xsd:unsignedInt']));
+    });
+
+my $d1 = device('X1', $cpe1->{jid}, 'cr-secret');
+Cwmp::Test::push_tasks($d1, {id => 'up1', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+my $t0 = time;
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d1);
+my $r = outcome($d1);
+is($r && $r->{status}, 'ok', 'XADD cwmp:connreq: the connection request went out over XMPP');
+is($r && $r->{result}{transport}, 'xmpp', '... its transport: xmpp');
+my $done;
+for (1 .. 100) {
+    ($done) = grep { $_->{task} eq 'up1' } @{ Cwmp::Test::results() };
+    last if $done;
+    select(undef, undef, undef, 0.02);
+}
+is($done && $done->{status}, 'done', 'the CPE opened its session: the task ran');
+ok($done && time - $t0 < 1.5, sprintf('... within a second or so (%.2f s)', time - $t0));
+
+# wrong credentials: the CPE's not-authorized
+my $d2 = device('X2', $cpe1->{jid}, 'wrong');
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d2);
+$r = outcome($d2);
+is($r && $r->{status}, 'auth_failed', 'wrong credentials: auth_failed (the CPE\'s error IQ)');
+
+# a CPE not online: the server's service-unavailable
+my $d3 = device('X3', "cpe2\@$domain/cwmp", 'cr-secret');
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d3);
+$r = outcome($d3);
+is($r && $r->{status}, 'offline', 'a CPE not online: offline');
+
+# a JID elsewhere: never messaged
+my $d4 = device('X4', 'someone@elsewhere.example/cwmp', 'cr-secret');
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d4);
+$r = outcome($d4);
+is($r && $r->{status}, 'refused', 'a JID outside cwmp_xmpp_allow: refused');
+like($r && $r->{result}{detail}, qr/cwmp_xmpp_allow/, '... saying why');
+
+my @acs_log = do { open my $in, '<', "$dir/cpe1-acs.log" or die $!; <$in> };
+is(scalar @acs_log, 2, 'the CPE got two requests, no more');
+
+# the server down and back: the ACS logs in again
+Cwmp::Xmpp::cpe_stop($cpe1);
+Cwmp::Xmpp::stop($srv);
+$srv = Cwmp::Xmpp::restart($srv);
+my $again = 0;
+for (1 .. 200) {
+    open my $in, '<', "$root/logs/error.log" or last;
+    local $/;
+    my $log = <$in>;
+    if ($log =~ /xmpp: logged in again/) {
+        $again = 1;
+        last;
+    }
+    select(undef, undef, undef, 0.05);
+}
+ok($again, 'the XMPP server down and back: the ACS logged in again');
+my @errors = Cwmp::Hosts::errors($root);
+is(scalar(grep { /xmpp/ } @errors), 1, 'one error line for the outage')
+    or diag(@errors);
+
+Cwmp::Hosts::stop($root);
+}
+
 Cwmp::Xmpp::cpe_stop($cpe);
 Cwmp::Xmpp::stop($srv);
 

@@ -12,7 +12,8 @@
 -- ARGV[1]  the window, ms
 --
 -- Returns {status, url, remote address, username, password, UDP
--- address (reported, else the STUN binding), NATDetected}: status "go",
+-- address (reported, else the STUN binding), NATDetected,
+-- ConnReqJabberID}: status "go",
 -- "unknown" (the ACS never heard from the device) or "rate_limited"
 -- (another request to it within the window); "unknown" and
 -- "rate_limited" are outcomes in cwmp:results as they are.
@@ -20,18 +21,18 @@
 local s = redis.call('HMGET', KEYS[1], 'data_model', 'remote_addr')
 
 if not s[1] then
-    return {'unknown', '', '', '', '', '', ''}
+    return {'unknown', '', '', '', '', '', '', ''}
 end
 
 if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[1]) then
-    return {'rate_limited', '', '', '', '', '', ''}
+    return {'rate_limited', '', '', '', '', '', '', ''}
 end
 
 local ms = s[1] .. '.ManagementServer.'
 local p = redis.call('HMGET', KEYS[2], ms .. 'ConnectionRequestURL',
                      ms .. 'ConnectionRequestUsername',
                      ms .. 'UDPConnectionRequestAddress',
-                     ms .. 'NATDetected')
+                     ms .. 'NATDetected', ms .. 'ConnReqJabberID')
 local c = redis.call('HMGET', KEYS[3], 'username', 'password')
 
 -- the UDP address the CPE reports, else the binding the STUN server saw
@@ -39,4 +40,4 @@ local c = redis.call('HMGET', KEYS[3], 'username', 'password')
 local stun = redis.call('HGET', KEYS[5], 'address')
 
 return {'go', p[1] or '', s[2] or '', c[1] or p[2] or '', c[2] or '',
-        p[3] or stun or '', p[4] or (stun and '1') or ''}
+        p[3] or stun or '', p[4] or (stun and '1') or '', p[5] or ''}

@@ -543,9 +543,13 @@ r('HSET', dkey(':params'),
   'http://192.0.2.1:7547/cr');
 r('HSET', dkey(':connreq'), 'username', 'u', 'password', 'p');
 is_deeply(prepare(),
-          ['go', 'http://192.0.2.1:7547/cr', '192.0.2.1', 'u', 'p', '', ''],
+          ['go', 'http://192.0.2.1:7547/cr', '192.0.2.1', 'u', 'p', '', '', ''],
           'go: where and how');
 is(prepare()->[0], 'rate_limited', 'again within the window');
+r('DEL', dkey(':crlock'));
+r('HSET', dkey(':params'), 'InternetGatewayDevice.ManagementServer.ConnReqJabberID',
+  'cpe1@xmpp.example/cwmp');
+is(prepare()->[7], 'cpe1@xmpp.example/cwmp', '... and the ConnReqJabberID for XMPP');
 
 
 # --- stun_binding.lua ----------------------------------------------------

@@ -77,6 +77,23 @@ _EOC_
     return $h;
 }
 
+# the same server started again (its accounts kept)
+sub restart {
+    my ($h) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$h->{dir}/prosody.out";
+        open STDERR, '>&', \*STDOUT;
+        exec('prosody', '--config', $h->{cfg}, '-F') or exit 1;
+    }
+    for (1 .. 200) {
+        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $h->{port});
+        sleep 0.05;
+    }
+    $h->{pid} = $pid;
+    return $h;
+}
+
 sub stop {
     my ($h) = @_;
     return unless $h && $h->{pid};
