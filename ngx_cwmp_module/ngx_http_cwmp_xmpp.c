@@ -6,7 +6,8 @@
  * only XMPP reaches.  The flow:
  *
  *   1. each worker keeps an XMPP session of its own (its resource is
- *      cwmp_xmpp's resource, "-", the worker's number): a TCP connection
+ *      cwmp_xmpp's resource, the host's name and the worker's pid): a TCP
+ *      connection
  *      on the event loop, the stream, SASL SCRAM-SHA-1 (PLAIN is never
  *      sent in the clear), a bound resource, presence; a whitespace ping
  *      every keepalive; lost, it connects again with jittered backoff,
@@ -413,16 +414,18 @@ ngx_http_cwmp_xmpp_init_process(ngx_cycle_t *cycle,
     x->conf = conf;
     ngx_queue_init(&x->pending);
 
-    /* each worker a resource of its own */
+    /* each worker of each host a resource of its own: a second session
+     * on a resource would replace the first */
 
     x->resource.data = ngx_pnalloc(cycle->pool,
-                                   conf->resource.len + NGX_INT_T_LEN + 1);
+                                   conf->resource.len + cycle->hostname.len
+                                   + NGX_INT_T_LEN + 2);
     if (x->resource.data == NULL) {
         return NGX_ERROR;
     }
 
-    x->resource.len = ngx_sprintf(x->resource.data, "%V-%ui", &conf->resource,
-                                  ngx_worker)
+    x->resource.len = ngx_sprintf(x->resource.data, "%V-%V-%P",
+                                  &conf->resource, &cycle->hostname, ngx_pid)
                       - x->resource.data;
 
     x->timer.handler = ngx_http_cwmp_xmpp_timer;

@@ -22,7 +22,8 @@ typedef struct {
     ngx_str_t                    user;
     ngx_str_t                    domain;
     ngx_str_t                    password;
-    ngx_str_t                    resource;      /* each worker's: -<n> */
+    ngx_str_t                    resource;      /* each worker's:
+                                                   -<host>-<pid> */
     ngx_array_t                  allow;         /* ngx_str_t: the domains
                                                    CPE JIDs may be in */
     ngx_msec_t                   timeout;       /* connect, log in */

@@ -101,13 +101,13 @@ for (1 .. 100) {
     open my $in, '<', "$root/logs/error.log" or last;
     local $/;
     my $log = <$in>;
-    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-0"/) {
+    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-[^"]+-\d+"/) {
         $online = 1;
         last;
     }
     select(undef, undef, undef, 0.05);
 }
-ok($online, 'the ACS logged in to prosody (SCRAM-SHA-1, resource acs-0)');
+ok($online, 'the ACS logged in to prosody (SCRAM-SHA-1, resource acs-<host>-<pid>)');
 
 # the CPE, which opens its session when asked: the queued task runs
 my $cpe1 = Cwmp::Xmpp::cpe(port => $port, jid => "cpe1\@$domain",
@@ -179,6 +179,47 @@ my @errors = Cwmp::Hosts::errors($root);
 is(scalar(grep { /xmpp/ } @errors), 1, 'one error line for the outage')
     or diag(@errors);
 
+# two nginx instances on one Redis, one XMPP account: 50 triggers, 50 IQs
+my $http2 = Cwmp::Hosts::free_port($http + 1);
+my $root2 = Cwmp::Hosts::start('xmpp2', $http2,
+    "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
+    . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
+    . "resource=acs; cwmp_xmpp_allow $domain;");
+my $logged = 0;
+for (1 .. 200) {
+    my $n = 0;
+    for my $r ($root, $root2) {
+        open my $in, '<', "$r/logs/error.log" or next;
+        local $/;
+        my $log = <$in>;
+        $n++ if $log =~ /xmpp: logged in/;
+    }
+    $logged = $n;
+    last if $n == 2;
+    select(undef, undef, undef, 0.05);
+}
+is($logged, 2, 'a second instance logged in beside the first (resources of their own)');
+my $cpe3 = Cwmp::Xmpp::cpe(port => $port, jid => "cpe1\@$domain",
+    xmpp_password => 'cpe1-xmpp', username => 'cr-user',
+    password => 'cr-secret', log => "$dir/cpe-50.log");
+my @ids = map { device("M$_", $cpe3->{jid}, 'cr-secret') } 1 .. 50;
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $_) for @ids;
+my $n = 0;
+for (1 .. 200) {
+    $n = grep { $_->{name} eq 'connectionRequest' && $_->{device} =~ /-M\d+$/
+                && $_->{status} eq 'ok' } @{ Cwmp::Test::results() };
+    last if $n >= 50;
+    select(undef, undef, undef, 0.05);
+}
+select(undef, undef, undef, 0.5);
+is($n, 50, '50 connection requests ok');
+my @lines = do { open my $in, '<', "$dir/cpe-50.log" or die $!; <$in> };
+is(scalar @lines, 50, '... exactly 50 IQs reached the CPE');
+my %from = map { (split ' ', $_)[1] => 1 } @lines;
+ok(keys %from >= 1, sprintf('... from %d of the ACS\'s resources', scalar keys %from));
+Cwmp::Xmpp::cpe_stop($cpe3);
+
+Cwmp::Hosts::stop($root2);
 Cwmp::Hosts::stop($root);
 }
 
