@@ -64,7 +64,17 @@ sub signed {
 
 # the files in the store's directory and its temporary one
 sub stored { my @f = map { s{.*/}{}r } glob("$Store/*"); \@f }
-sub leftovers { my @f = glob("$Files/tmp/*"); scalar @f }
+# (nginx deletes a refused body's temporary file when it has done with the
+# request, which may be a moment after its answer: lingering close)
+sub leftovers {
+    my @f;
+    for (1 .. 40) {
+        @f = glob("$Files/tmp/*");
+        last unless @f;
+        select(undef, undef, undef, 0.05);
+    }
+    scalar @f;
+}
 
 sub transfer_complete {
     my ($key) = @_;
