@@ -27,8 +27,9 @@
  * network), one stanza at most 64 KiB and 16 deep: more, or malformed, or
  * a log-in that does not finish in time, ends the stream (one line) and
  * the client connects again later.  Answers to IQ ids it did not send are
- * ignored.  This first version speaks to its server in the clear (a server
- * on the ACS's own network); STARTTLS is to come.
+ * ignored.  The stream is TLS (STARTTLS, the server's certificate verified
+ * against cwmp_xmpp's trusted= CAs and its name the JID's domain) unless
+ * tls=off says the server is on the ACS's own network.
  */
 
 
@@ -58,6 +59,7 @@ typedef enum {
     NGX_HTTP_CWMP_XMPP_IDLE = 0,
     NGX_HTTP_CWMP_XMPP_CONNECTING,
     NGX_HTTP_CWMP_XMPP_FEATURES,        /* the first stream's features */
+    NGX_HTTP_CWMP_XMPP_STARTTLS,        /* asked, awaiting proceed */
     NGX_HTTP_CWMP_XMPP_SASL,            /* SCRAM's exchange */
     NGX_HTTP_CWMP_XMPP_FEATURES2,       /* the stream after SASL */
     NGX_HTTP_CWMP_XMPP_BIND,
@@ -85,6 +87,8 @@ typedef struct {
     u_char                       child[32];     /* the first child */
     u_char                       condition[48]; /* an error's */
     ngx_uint_t                   scram_sha1;    /* offered */
+    ngx_uint_t                   plain;
+    ngx_uint_t                   starttls;
     ngx_uint_t                   bind;          /* offered */
     u_char                       text[1024];    /* a SASL element's */
     size_t                       text_len;
@@ -108,6 +112,8 @@ typedef struct {
     ngx_uint_t                   failed;        /* the parser's verdict */
     ngx_uint_t                   parsing;       /* in xmlParseChunk */
     ngx_uint_t                   restart;       /* a new stream, after it */
+    ngx_uint_t                   upgrade;       /* TLS, after it */
+    ngx_uint_t                   secure;        /* the stream is TLS */
     char                        *drop;          /* the stream ends, after
                                                    it, for this reason */
     ngx_http_cwmp_xmpp_stanza_t  st;
@@ -140,6 +146,12 @@ static ngx_int_t ngx_http_cwmp_xmpp_send(ngx_http_cwmp_xmpp_t *x,
 static ngx_int_t ngx_http_cwmp_xmpp_stream(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x);
 static ngx_int_t ngx_http_cwmp_xmpp_scram_first(ngx_http_cwmp_xmpp_t *x);
+static ngx_int_t ngx_http_cwmp_xmpp_plain(ngx_http_cwmp_xmpp_t *x);
+static void ngx_http_cwmp_xmpp_tls(ngx_http_cwmp_xmpp_t *x);
+static void ngx_http_cwmp_xmpp_close(ngx_connection_t *c);
+#if (NGX_SSL)
+static void ngx_http_cwmp_xmpp_tls_done(ngx_connection_t *c);
+#endif
 static ngx_int_t ngx_http_cwmp_xmpp_scram_final(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_iq_answer(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_iq_timeout(ngx_event_t *ev);
@@ -159,241 +171,6 @@ static void ngx_http_cwmp_xmpp_sax_subset(void *ctx, const xmlChar *name,
 
 
 static ngx_http_cwmp_xmpp_t  *ngx_http_cwmp_xmpp_client;
-
-
-/* cwmp_xmpp <host:port> jid=<user@domain> password_file=<file>
- *     [resource=<name>] [timeout=<time>] [keepalive=<time>] */
-
-char *
-ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_cwmp_xmpp_conf_t  **xp;
-
-    u_char                      *p;
-    ssize_t                      n;
-    ngx_fd_t                     fd;
-    ngx_str_t                   *value, v, file;
-    ngx_url_t                    u;
-    ngx_uint_t                   i;
-    ngx_http_cwmp_xmpp_conf_t   *xc;
-
-    xp = (ngx_http_cwmp_xmpp_conf_t **) ((char *) conf + cmd->offset);
-
-    if (*xp && (*xp)->server) {
-        return "is duplicate";
-    }
-
-    if (*xp == NULL) {
-        *xp = ngx_pcalloc(cf->pool, sizeof(ngx_http_cwmp_xmpp_conf_t));
-        if (*xp == NULL
-            || ngx_array_init(&(*xp)->allow, cf->pool, 2, sizeof(ngx_str_t))
-               != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    xc = *xp;
-    value = cf->args->elts;
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = value[1];
-    u.default_port = 5222;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid XMPP server \"%V\"%s%s", &value[1],
-                           u.err ? ": " : "", u.err ? u.err : "");
-        return NGX_CONF_ERROR;
-    }
-
-    xc->server = &u.addrs[0];
-    xc->timeout = 10000;
-    xc->keepalive = 60000;
-    ngx_str_set(&xc->resource, "cwmp");
-    ngx_str_null(&file);
-
-    for (i = 2; i < cf->args->nelts; i++) {
-        v = value[i];
-
-        if (ngx_strncmp(v.data, "jid=", 4) == 0) {
-            p = ngx_strlchr(v.data + 4, v.data + v.len, '@');
-            if (p == NULL || p == v.data + 4 || p + 1 == v.data + v.len) {
-                goto invalid;
-            }
-
-            xc->user.data = v.data + 4;
-            xc->user.len = p - v.data - 4;
-            xc->domain.data = p + 1;
-            xc->domain.len = v.data + v.len - p - 1;
-
-        } else if (ngx_strncmp(v.data, "password_file=", 14) == 0) {
-            file.data = v.data + 14;
-            file.len = v.len - 14;
-
-        } else if (ngx_strncmp(v.data, "resource=", 9) == 0
-                   && v.len > 9 && v.len < 64)
-        {
-            xc->resource.data = v.data + 9;
-            xc->resource.len = v.len - 9;
-
-        } else if (ngx_strncmp(v.data, "timeout=", 8) == 0) {
-            v.data += 8;
-            v.len -= 8;
-            xc->timeout = ngx_parse_time(&v, 0);
-            if (xc->timeout == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-        } else if (ngx_strncmp(v.data, "keepalive=", 10) == 0) {
-            v.data += 10;
-            v.len -= 10;
-            xc->keepalive = ngx_parse_time(&v, 0);
-            if (xc->keepalive == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
-            }
-
-        } else {
-            goto invalid;
-        }
-    }
-
-    if (xc->user.len == 0 || file.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"cwmp_xmpp\" needs jid=<user@domain> and "
-                           "password_file=<file>");
-        return NGX_CONF_ERROR;
-    }
-
-    /* the password: the file's first line, never in the configuration */
-
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    xc->password.data = ngx_pnalloc(cf->pool, 256);
-    if (xc->password.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &file);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_fd(fd, xc->password.data, 256);
-    (void) ngx_close_file(fd);
-
-    if (n <= 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" holds no password",
-                           &file);
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_strlchr(xc->password.data, xc->password.data + n, LF);
-    xc->password.len = (p ? p : xc->password.data + n) - xc->password.data;
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in \"cwmp_xmpp\"", &value[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-/* cwmp_xmpp_allow <domain> ...: the domains CPE JIDs may be in */
-
-char *
-ngx_http_cwmp_xmpp_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_cwmp_xmpp_conf_t  **xp;
-
-    ngx_str_t   *value, *d;
-    ngx_uint_t   i;
-
-    xp = (ngx_http_cwmp_xmpp_conf_t **) ((char *) conf + cmd->offset);
-
-    if (*xp == NULL) {
-        *xp = ngx_pcalloc(cf->pool, sizeof(ngx_http_cwmp_xmpp_conf_t));
-        if (*xp == NULL
-            || ngx_array_init(&(*xp)->allow, cf->pool, 2, sizeof(ngx_str_t))
-               != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        d = ngx_array_push(&(*xp)->allow);
-        if (d == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *d = value[i];
-        ngx_strlow(d->data, d->data, d->len);
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * user@domain/resource: each part present, at most 1023 bytes in all as
- * RFC 7622 says (here NGX_HTTP_CWMP_XMPP_JID_MAX), no space, quote or
- * angle bracket, and the domain one of cwmp_xmpp_allow's
- */
-
-char *
-ngx_http_cwmp_xmpp_jid_refused(ngx_http_cwmp_xmpp_conf_t *conf,
-    ngx_str_t *jid)
-{
-    u_char      *at, *slash, *d;
-    size_t       dlen;
-    ngx_str_t   *allow;
-    ngx_uint_t   i;
-
-    if (jid->len == 0 || jid->len >= NGX_HTTP_CWMP_XMPP_JID_MAX) {
-        return "ConnReqJabberID is empty or too long";
-    }
-
-    for (i = 0; i < jid->len; i++) {
-        if (jid->data[i] <= ' ' || jid->data[i] == '"' || jid->data[i] == '\''
-            || jid->data[i] == '<' || jid->data[i] == '>'
-            || jid->data[i] == '&' || jid->data[i] == 0x7f)
-        {
-            return "ConnReqJabberID is not a JID";
-        }
-    }
-
-    at = ngx_strlchr(jid->data, jid->data + jid->len, '@');
-    slash = at ? ngx_strlchr(at, jid->data + jid->len, '/') : NULL;
-
-    if (at == NULL || at == jid->data || slash == NULL || slash == at + 1
-        || slash + 1 == jid->data + jid->len)
-    {
-        return "ConnReqJabberID is not a full JID (user@domain/resource)";
-    }
-
-    d = at + 1;
-    dlen = slash - d;
-    allow = conf->allow.elts;
-
-    for (i = 0; i < conf->allow.nelts; i++) {
-        if (allow[i].len == dlen && ngx_strncasecmp(allow[i].data, d, dlen)
-                                    == 0)
-        {
-            return NULL;
-        }
-    }
-
-    return "ConnReqJabberID is in a domain cwmp_xmpp_allow does not name";
-}
 
 
 ngx_int_t
@@ -459,7 +236,7 @@ ngx_http_cwmp_xmpp_exit_process(void)
     ngx_http_cwmp_xmpp_client = NULL;
 
     if (x->peer.connection) {
-        ngx_close_connection(x->peer.connection);
+        ngx_http_cwmp_xmpp_close(x->peer.connection);
         x->peer.connection = NULL;
     }
 
@@ -614,7 +391,7 @@ ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why)
     }
 
     if (x->peer.connection) {
-        ngx_close_connection(x->peer.connection);
+        ngx_http_cwmp_xmpp_close(x->peer.connection);
         x->peer.connection = NULL;
     }
 
@@ -633,6 +410,9 @@ ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why)
     }
 
     x->state = NGX_HTTP_CWMP_XMPP_IDLE;
+    x->secure = 0;
+    x->upgrade = 0;
+    x->restart = 0;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         return;
@@ -724,6 +504,12 @@ ngx_http_cwmp_xmpp_read(ngx_event_t *ev)
             why = x->drop;
             x->drop = NULL;
             ngx_http_cwmp_xmpp_lost(x, why);
+            return;
+        }
+
+        if (x->upgrade) {
+            x->upgrade = 0;
+            ngx_http_cwmp_xmpp_tls(x);
             return;
         }
 
@@ -892,6 +678,10 @@ ngx_http_cwmp_xmpp_sax_start(void *ctx, const xmlChar *localname,
         st->bind = 1;
     }
 
+    if (x->depth == 3 && ngx_strcmp(localname, "starttls") == 0) {
+        st->starttls = 1;
+    }
+
     if (x->depth == 4 && ngx_strcmp(localname, "mechanism") == 0) {
         st->in_mechanism = 1;
         st->mechanism_len = 0;
@@ -936,6 +726,12 @@ ngx_http_cwmp_xmpp_sax_end(void *ctx, const xmlChar *localname,
                            st->mechanism_len) == 0)
         {
             st->scram_sha1 = 1;
+        }
+
+        if (st->mechanism_len == sizeof("PLAIN") - 1
+            && ngx_strncmp(st->mechanism, "PLAIN", st->mechanism_len) == 0)
+        {
+            st->plain = 1;
         }
     }
 
@@ -1022,18 +818,60 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
             return;
         }
 
-        if (!st->scram_sha1) {
-            ngx_http_cwmp_xmpp_drop(x, "the server offers no SCRAM-SHA-1 "
-                                    "(PLAIN is not sent in the clear)");
+        if (x->conf->tls && !x->secure) {
+            if (!st->starttls) {
+                ngx_http_cwmp_xmpp_drop(x, "the server offers no STARTTLS");
+                return;
+            }
+
+            p = ngx_cpymem(buf, "<starttls xmlns='urn:ietf:params:xml:ns:"
+                                "xmpp-tls'/>",
+                           sizeof("<starttls xmlns='urn:ietf:params:xml:ns:"
+                                  "xmpp-tls'/>") - 1);
+
+            if (ngx_http_cwmp_xmpp_send(x, buf, p - buf) != NGX_OK) {
+                ngx_http_cwmp_xmpp_drop(x, "send() failed");
+                return;
+            }
+
+            x->state = NGX_HTTP_CWMP_XMPP_STARTTLS;
             return;
         }
 
-        if (ngx_http_cwmp_xmpp_scram_first(x) != NGX_OK) {
-            ngx_http_cwmp_xmpp_drop(x, "out of memory");
+        if (st->scram_sha1) {
+            if (ngx_http_cwmp_xmpp_scram_first(x) != NGX_OK) {
+                ngx_http_cwmp_xmpp_drop(x, "out of memory");
+                return;
+            }
+
+        } else if (st->plain && x->secure) {
+            /* PLAIN: over TLS only */
+            if (ngx_http_cwmp_xmpp_plain(x) != NGX_OK) {
+                ngx_http_cwmp_xmpp_drop(x, "out of memory");
+                return;
+            }
+
+        } else {
+            ngx_http_cwmp_xmpp_drop(x, x->secure
+                                    ? "the server offers neither "
+                                      "SCRAM-SHA-1 nor PLAIN"
+                                    : "the server offers no SCRAM-SHA-1 "
+                                      "(PLAIN is not sent in the clear)");
             return;
         }
 
         x->state = NGX_HTTP_CWMP_XMPP_SASL;
+        return;
+
+    case NGX_HTTP_CWMP_XMPP_STARTTLS:
+        if (ngx_strcmp(st->name, "proceed") != 0) {
+            ngx_http_cwmp_xmpp_drop(x, "the server refused STARTTLS");
+            return;
+        }
+
+        /* the handshake, once this parser is done with its chunk */
+        x->upgrade = 1;
+        xmlStopParser(x->parser);
         return;
 
     case NGX_HTTP_CWMP_XMPP_SASL:
@@ -1133,6 +971,151 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
     default:
         return;
     }
+}
+
+
+/* --- STARTTLS (RFC 6120 5): nginx's SSL layer on the connection ------- */
+
+static void
+ngx_http_cwmp_xmpp_tls(ngx_http_cwmp_xmpp_t *x)
+{
+#if (NGX_SSL)
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
+    c = x->peer.connection;
+
+    if (ngx_ssl_create_connection(x->conf->ssl, c, NGX_SSL_BUFFER
+                                                   | NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
+        ngx_http_cwmp_xmpp_lost(x, "the TLS connection could not be made");
+        return;
+    }
+
+    /* SNI: the JID's domain */
+    if (x->conf->domain.len < 256) {
+        u_char  name[256];
+
+        ngx_memcpy(name, x->conf->domain.data, x->conf->domain.len);
+        name[x->conf->domain.len] = '\0';
+        (void) SSL_set_tlsext_host_name(c->ssl->connection, (char *) name);
+    }
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        c->ssl->handler = ngx_http_cwmp_xmpp_tls_done;
+        return;
+    }
+
+    ngx_http_cwmp_xmpp_tls_done(c);
+#else
+    ngx_http_cwmp_xmpp_lost(x, "no SSL in this nginx");
+#endif
+}
+
+
+#if (NGX_SSL)
+
+static void
+ngx_http_cwmp_xmpp_tls_done(ngx_connection_t *c)
+{
+    long                   rc;
+    ngx_http_cwmp_xmpp_t  *x;
+
+    x = c->data;
+
+    if (!c->ssl || !c->ssl->handshaked) {
+        ngx_http_cwmp_xmpp_lost(x, "the TLS handshake failed");
+        return;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "cwmp: xmpp: the server's certificate does not verify: "
+                      "(%l: %s)", rc, X509_verify_cert_error_string(rc));
+        x->outage = 1;
+        ngx_http_cwmp_xmpp_lost(x, "the server's certificate does not verify");
+        return;
+    }
+
+    if (ngx_ssl_check_host(c, &x->conf->domain) != NGX_OK) {
+        ngx_http_cwmp_xmpp_lost(x, "the server's certificate is not for the "
+                                "JID's domain");
+        return;
+    }
+
+    c->read->handler = ngx_http_cwmp_xmpp_read;
+    c->write->handler = ngx_http_cwmp_xmpp_write;
+    x->secure = 1;
+
+    /* the stream again, over TLS */
+
+    if (ngx_http_cwmp_xmpp_stream(x) != NGX_OK) {
+        ngx_http_cwmp_xmpp_lost(x, "out of memory");
+        return;
+    }
+
+    x->state = NGX_HTTP_CWMP_XMPP_FEATURES;
+
+    if (c->read->ready) {
+        ngx_http_cwmp_xmpp_read(c->read);
+    }
+}
+
+#endif
+
+
+/* the connection closed, its TLS freed first */
+
+static void
+ngx_http_cwmp_xmpp_close(ngx_connection_t *c)
+{
+#if (NGX_SSL)
+    if (c->ssl) {
+        c->ssl->no_wait_shutdown = 1;
+        c->ssl->no_send_shutdown = 1;
+        (void) ngx_ssl_shutdown(c);
+    }
+#endif
+
+    ngx_close_connection(c);
+}
+
+
+/* SASL PLAIN (RFC 4616), over TLS only */
+
+static ngx_int_t
+ngx_http_cwmp_xmpp_plain(ngx_http_cwmp_xmpp_t *x)
+{
+    u_char     raw[600], msg[1024], *p;
+    ngx_str_t  in, out;
+
+    if (x->conf->user.len + x->conf->password.len + 2 > sizeof(raw)) {
+        return NGX_ERROR;
+    }
+
+    p = raw;
+    *p++ = '\0';
+    p = ngx_cpymem(p, x->conf->user.data, x->conf->user.len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, x->conf->password.data, x->conf->password.len);
+
+    in.data = raw;
+    in.len = p - raw;
+    out.data = msg + 100;
+    ngx_encode_base64(&out, &in);
+
+    p = ngx_snprintf(msg, 100, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
+                               " mechanism='PLAIN'>");
+    ngx_memmove(p, out.data, out.len);
+    p += out.len;
+    p = ngx_cpymem(p, "</auth>", 7);
+
+    return ngx_http_cwmp_xmpp_send(x, msg, p - msg);
 }
 
 

@@ -28,6 +28,10 @@ typedef struct {
                                                    CPE JIDs may be in */
     ngx_msec_t                   timeout;       /* connect, log in */
     ngx_msec_t                   keepalive;     /* a whitespace ping */
+    ngx_uint_t                   tls;           /* STARTTLS, verified */
+#if (NGX_SSL)
+    ngx_ssl_t                   *ssl;
+#endif
 } ngx_http_cwmp_xmpp_conf_t;
 
 

@@ -64,7 +64,7 @@ my $http = Cwmp::Hosts::free_port(19960);
 my $root = Cwmp::Hosts::start('xmpp', $http,
     "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
     . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
-    . "resource=acs; cwmp_xmpp_allow $domain;");
+    . "resource=acs tls=off; cwmp_xmpp_allow $domain;");
 
 Cwmp::Test::redis_flush();
 
@@ -187,7 +187,7 @@ my $http2 = Cwmp::Hosts::free_port($http + 1);
 my $root2 = Cwmp::Hosts::start('xmpp2', $http2,
     "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
     . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
-    . "resource=acs; cwmp_xmpp_allow $domain;");
+    . "resource=acs tls=off; cwmp_xmpp_allow $domain;");
 my $logged = 0;
 for (1 .. 200) {
     my $n = 0;
@@ -258,7 +258,7 @@ for my $case (@cases) {
     my $http = Cwmp::Hosts::free_port($bad + 1);
     my $root = Cwmp::Hosts::start("xmpp-bad$n", $http,
         "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$bad jid=acs\@$domain "
-        . "password_file=$dir/acs-password timeout=1s; cwmp_xmpp_allow $domain;");
+        . "password_file=$dir/acs-password timeout=1s tls=off; cwmp_xmpp_allow $domain;");
     my $log = '';
     for (1 .. 60) {
         open my $in, '<', "$root/logs/error.log" or last;
@@ -277,6 +277,53 @@ for my $case (@cases) {
     Cwmp::Hosts::stop($root);
     Cwmp::Test::stop_server($srvpid);
 }
+}
+
+# --- TLS: STARTTLS, the server's certificate verified ----------------------
+
+SKIP: {
+skip 'TEST_NGINX_BINARY is not set', 1 unless $ENV{TEST_NGINX_BINARY};
+
+my $tport = Cwmp::Hosts::free_port(15300);
+my $tls = Cwmp::Xmpp::start("$Cwmp::Test::Top/build/test-xmpp-tls", $tport,
+                            $domain, {acs => 'acs-secret'}, tls => 1);
+my $crt = "$tls->{dir}/$domain.crt";
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout $dir/other.key "
+       . "-out $dir/other.crt -subj /CN=$domain >/dev/null 2>&1") == 0 or die;
+
+my $log_of = sub {
+    my ($root, $re) = @_;
+    for (1 .. 100) {
+        open my $in, '<', "$root/logs/error.log" or return '';
+        local $/;
+        my $log = <$in>;
+        return $log if $log =~ $re;
+        select(undef, undef, undef, 0.05);
+    }
+    return '';
+};
+
+my $h1 = Cwmp::Hosts::free_port(19970);
+my $r1 = Cwmp::Hosts::start('xmpp-tls', $h1,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$tport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=starttls trusted=$crt; "
+    . "cwmp_xmpp_allow $domain;");
+like($log_of->($r1, qr/xmpp: logged in/), qr/xmpp: logged in as "acs\@xmpp\.test\//,
+     'STARTTLS, the certificate verified, then SASL: logged in over TLS');
+is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r1)), 0, '... with no error');
+Cwmp::Hosts::stop($r1);
+
+my $h2 = Cwmp::Hosts::free_port($h1 + 1);
+my $r2 = Cwmp::Hosts::start('xmpp-tls2', $h2,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$tport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=starttls trusted=$dir/other.crt; "
+    . "cwmp_xmpp_allow $domain;");
+like($log_of->($r2, qr/does not verify/), qr/certificate does not verify/,
+     'a certificate the trusted CAs did not sign: refused, saying so');
+unlike($log_of->($r2, qr/does not verify/), qr/logged in/, '... never logged in');
+Cwmp::Hosts::stop($r2);
+
+Cwmp::Xmpp::stop($tls);
 }
 
 Cwmp::Xmpp::cpe_stop($cpe);

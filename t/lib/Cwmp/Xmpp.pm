@@ -22,13 +22,25 @@ our $NS_CR = 'urn:broadband-forum-org:cwmp:xmppConnReq-1-0';
 
 my @servers;
 
-# start(dir, port, domain, {user => password, ...}): prosody, ready;
-# returns a handle for stop()
+# start(dir, port, domain, {user => password, ...}, tls => 1): prosody,
+# ready (with tls: a certificate of its own for the domain, dir/<domain>.crt,
+# and TLS required of clients); returns a handle for stop()
 sub start {
-    my ($dir, $port, $domain, $accounts) = @_;
+    my ($dir, $port, $domain, $accounts, %o) = @_;
     remove_tree($dir);
     make_path("$dir/data", "$dir/certs");
     my $cfg = "$dir/prosody.cfg.lua";
+    my ($encryption, $ssl) = ('false', '');
+    if ($o{tls}) {
+        system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+               . "-keyout '$dir/$domain.key' -out '$dir/$domain.crt' "
+               . "-subj '/CN=$domain' -addext 'subjectAltName=DNS:$domain' "
+               . ">'$dir/openssl.log' 2>&1") == 0
+            or die "openssl: see $dir/openssl.log\n";
+        $encryption = 'true';
+        $ssl = "    ssl = { certificate = \"$dir/$domain.crt\"; "
+               . "key = \"$dir/$domain.key\"; }\n";
+    }
     # prosodyctl as root switches to prosody_user: this user
     my $user = getpwuid($>) // 'root';
     open my $out, '>', $cfg or die "$cfg: $!";
@@ -47,11 +59,12 @@ s2s_ports = { }
 component_ports = { }
 http_ports = { }
 https_ports = { }
-c2s_require_encryption = false
+c2s_require_encryption = $encryption
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
-modules_enabled = { "roster", "saslauth", "disco", "ping", "presence" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "presence" }
 VirtualHost "$domain"
+$ssl
 _EOC_
     close $out;
 
