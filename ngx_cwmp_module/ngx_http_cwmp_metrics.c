@@ -107,8 +107,6 @@ ngx_atomic_t  *ngx_http_cwmp_metrics;
 
 static ngx_str_t  ngx_http_cwmp_metrics_zero = ngx_string("0");
 
-static ngx_shm_zone_t  *ngx_http_cwmp_metrics_shm;
-
 
 void
 ngx_http_cwmp_metric_event(ngx_str_t *code)
@@ -209,10 +207,15 @@ ngx_http_cwmp_metric_policy_tasks(ngx_uint_t policy, ngx_uint_t n)
 char *
 ngx_http_cwmp_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_shm_zone_t  **zone;
+
     ssize_t     size;
     ngx_str_t  *value, name;
 
-    if (ngx_http_cwmp_metrics_shm) {
+    /* the main conf's: a cycle's own */
+    zone = (ngx_shm_zone_t **) ((char *) conf + cmd->offset);
+
+    if (*zone) {
         return "is duplicate";
     }
 
@@ -228,13 +231,12 @@ ngx_http_cwmp_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_set(&name, "cwmp_metrics");
 
-    ngx_http_cwmp_metrics_shm = ngx_shared_memory_add(cf, &name, size,
-                                                      &ngx_http_cwmp_module);
-    if (ngx_http_cwmp_metrics_shm == NULL) {
+    *zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_cwmp_module);
+    if (*zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_http_cwmp_metrics_shm->init = ngx_http_cwmp_metrics_init_zone;
+    (*zone)->init = ngx_http_cwmp_metrics_init_zone;
 
     return NGX_CONF_OK;
 }
@@ -243,7 +245,8 @@ ngx_http_cwmp_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* the layout, once the policies are known (the main conf's init) */
 
 ngx_int_t
-ngx_http_cwmp_metrics_init_conf(ngx_conf_t *cf, ngx_uint_t npolicies)
+ngx_http_cwmp_metrics_init_conf(ngx_conf_t *cf, ngx_shm_zone_t *zone,
+    ngx_uint_t npolicies)
 {
     uint32_t                       layout;
     ngx_uint_t                     i;
@@ -251,7 +254,7 @@ ngx_http_cwmp_metrics_init_conf(ngx_conf_t *cf, ngx_uint_t npolicies)
     ngx_http_cwmp_main_conf_t     *mcf;
     ngx_http_cwmp_metrics_zone_t  *z;
 
-    if (ngx_http_cwmp_metrics_shm == NULL) {
+    if (zone == NULL) {
         ngx_http_cwmp_metrics = NULL;
         return NGX_OK;
     }
@@ -278,7 +281,7 @@ ngx_http_cwmp_metrics_init_conf(ngx_conf_t *cf, ngx_uint_t npolicies)
     z->n = NGX_HTTP_CWMP_M_POLICIES + npolicies;
     z->layout = layout;
 
-    ngx_http_cwmp_metrics_shm->data = z;
+    zone->data = z;
 
     return NGX_OK;
 }

@@ -69,7 +69,7 @@ void ngx_http_cwmp_metric_policy_tasks(ngx_uint_t policy, ngx_uint_t n);
 char *ngx_http_cwmp_metrics_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_cwmp_metrics_init_conf(ngx_conf_t *cf,
-    ngx_uint_t npolicies);
+    ngx_shm_zone_t *zone, ngx_uint_t npolicies);
 
 /* cwmp_metrics: the location that serves them */
 char *ngx_http_cwmp_metrics_location(ngx_conf_t *cf, ngx_command_t *cmd,

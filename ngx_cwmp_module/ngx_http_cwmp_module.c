@@ -239,7 +239,7 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cwmp_metrics_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_cwmp_main_conf_t, metrics_zone),
       NULL },
 
     { ngx_string("cwmp_metrics"),
@@ -535,7 +535,7 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_cwmp_fleet_init_conf(cf, &mcf->store.fleet) != NGX_CONF_OK
         || ngx_http_cwmp_upload_init_conf(cf, &mcf->uploads) != NGX_CONF_OK
-        || ngx_http_cwmp_metrics_init_conf(cf,
+        || ngx_http_cwmp_metrics_init_conf(cf, mcf->metrics_zone,
                                            mcf->policies.policies.nelts)
            != NGX_OK)
     {

@@ -43,6 +43,8 @@ typedef struct {
 
     /* the upload receiver: the URL CPEs upload to */
     ngx_http_cwmp_upload_conf_t  uploads;
+
+    ngx_shm_zone_t              *metrics_zone;  /* cwmp_metrics_zone */
 } ngx_http_cwmp_main_conf_t;
 
 

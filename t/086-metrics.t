@@ -224,3 +224,34 @@ Test::More::is($m->{'cwmp_connection_requests_total{outcome="ok",transport="http
 Test::More::is($m->{'cwmp_connection_requests_total{outcome="offline",transport="http"}'}, 1, 'one to a device offline');
 Cwmp::Test::stop_server($srv);
 Cwmp::Hosts::stop($root);
+
+
+
+=== TEST 8: a reload keeps the counters (same policies), and the zone is the new cycle's own
+--- request
+GET /metrics
+--- error_code: 200
+--- redis_check
+my $port = Cwmp::Hosts::free_port($ENV{TEST_NGINX_SERVER_PORT} + 80);
+my $root = Cwmp::Hosts::start('metrics-reload', $port,
+    'cwmp_metrics_zone 64k; cwmp_retry_after 10;', master => 1,
+    server => 'location /metrics { cwmp_metrics; }');
+Cwmp::Test::end_sessions();
+Cwmp::Hosts::post($port, inform(serial => 'RL1'));
+my $a = main::metrics($port);
+Test::More::is($a->{cwmp_sessions_opened_total}, 1, 'a session counted');
+Cwmp::Hosts::reload($root, 'cwmp_retry_after 10;', 'cwmp_retry_after 11;');
+my $b;
+for (1 .. 50) {
+    $b = main::metrics($port);
+    last if defined $b->{cwmp_sessions_opened_total};
+    select(undef, undef, undef, 0.1);
+}
+Test::More::is($b->{cwmp_sessions_opened_total}, 1, 'after the reload: still counted, the same zone');
+Cwmp::Test::end_sessions();
+Cwmp::Hosts::post($port, inform(serial => 'RL2'));
+my $c = main::metrics($port);
+Test::More::is($c->{cwmp_sessions_opened_total}, 2, '... and counting on');
+my @e = grep { /emerg|alert/ } Cwmp::Hosts::errors($root);
+Test::More::is(scalar @e, 0, 'the reload took (no "is duplicate")') or Test::More::diag(@e);
+Cwmp::Hosts::stop($root);
