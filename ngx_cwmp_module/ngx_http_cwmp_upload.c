@@ -121,9 +121,6 @@ char *
 ngx_http_cwmp_upload_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    u_char                       *p;
-    ssize_t                       n;
-    ngx_fd_t                      fd;
     ngx_str_t                    *value, file;
     ngx_http_cwmp_upload_conf_t  *ucf;
 
@@ -137,36 +134,11 @@ ngx_http_cwmp_upload_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     ucf->username = value[1];
     file = value[2];
 
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
     /* the password: the file's first line, never in the configuration */
 
-    ucf->password.data = ngx_pnalloc(cf->pool, 256);
-    if (ucf->password.data == NULL) {
+    if (ngx_http_cwmp_conf_password(cf, &file, &ucf->password) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
-
-    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &file);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_fd(fd, ucf->password.data, 256);
-    (void) ngx_close_file(fd);
-
-    if (n <= 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"%V\" holds no password", &file);
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_strlchr(ucf->password.data, ucf->password.data + n, LF);
-    ucf->password.len = (p ? p : ucf->password.data + n)
-                        - ucf->password.data;
 
     return NGX_CONF_OK;
 }

@@ -289,3 +289,49 @@ ngx_http_cwmp_hmac_sha1(ngx_str_t *key, ngx_str_t *parts,
     ngx_sha1_update(&sha1, mac, 20);
     ngx_sha1_final(mac, &sha1);
 }
+
+
+/*
+ * The first line of a file (at most 255 bytes), resolved against the
+ * configuration's prefix: a password that stays out of nginx.conf and
+ * its logs
+ */
+
+ngx_int_t
+ngx_http_cwmp_conf_password(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_str_t *password)
+{
+    u_char    *p;
+    ssize_t    n;
+    ngx_fd_t   fd;
+
+    if (ngx_conf_full_name(cf->cycle, file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    password->data = ngx_pnalloc(cf->pool, 256);
+    if (password->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", file);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, password->data, 256);
+    (void) ngx_close_file(fd);
+
+    if (n <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" holds no password",
+                           file);
+        return NGX_ERROR;
+    }
+
+    p = ngx_strlchr(password->data, password->data + n, LF);
+    password->len = (p ? p : password->data + n) - password->data;
+
+    return NGX_OK;
+}

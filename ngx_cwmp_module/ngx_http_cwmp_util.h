@@ -28,6 +28,9 @@ ngx_int_t ngx_http_cwmp_version_negotiate(ngx_str_t *supported,
     ngx_str_t *version);
 ngx_int_t ngx_http_cwmp_version_of_ns(ngx_pool_t *pool, ngx_str_t *ns,
     ngx_str_t *version);
+/* a password kept in a file (never in the configuration): its first line */
+ngx_int_t ngx_http_cwmp_conf_password(ngx_conf_t *cf, ngx_str_t *file,
+    ngx_str_t *password);
 void ngx_http_cwmp_hmac_sha1(ngx_str_t *key, ngx_str_t *parts, ngx_uint_t n,
     u_char *mac);
 

@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_cwmp_xmpp.h"
+#include "ngx_http_cwmp_util.h"
 
 
 /* cwmp_xmpp <host:port> jid=<user@domain> password_file=<file>
@@ -24,8 +25,6 @@ ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_cwmp_xmpp_conf_t  **xp;
 
     u_char                      *p;
-    ssize_t                      n;
-    ngx_fd_t                     fd;
     ngx_str_t                   *value, v, file, trusted;
     ngx_url_t                    u;
     ngx_uint_t                   i, tls_set;
@@ -187,33 +186,9 @@ ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* the password: the file's first line, never in the configuration */
 
-    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+    if (ngx_http_cwmp_conf_password(cf, &file, &xc->password) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
-
-    xc->password.data = ngx_pnalloc(cf->pool, 256);
-    if (xc->password.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &file);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_fd(fd, xc->password.data, 256);
-    (void) ngx_close_file(fd);
-
-    if (n <= 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" holds no password",
-                           &file);
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_strlchr(xc->password.data, xc->password.data + n, LF);
-    xc->password.len = (p ? p : xc->password.data + n) - xc->password.data;
 
     return NGX_CONF_OK;
 

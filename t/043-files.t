@@ -13,12 +13,7 @@ Cwmp::Test::setup();
 
 our $D = $Cwmp::Test::Device;
 our $Files = "$ENV{TEST_NGINX_TOP}/build/test-files";
-our $Secret = do {
-    open my $in, '<', "$ENV{TEST_NGINX_TOP}/t/data/auth-secret" or die $!;
-    my $l = <$in>;
-    chomp $l;
-    $l;
-};
+our $Secret = Cwmp::Test::auth_secret();
 
 our $Http = "cwmp_redis $ENV{TEST_NGINX_REDIS}$Cwmp::Test::RedisOpts;
     cwmp_auth off;

@@ -17,12 +17,7 @@ our $D = $Cwmp::Test::Device;
 (our $D2 = $D) =~ s/S1$/S2/;
 our $Files = "$ENV{TEST_NGINX_TOP}/build/test-uploads";
 our $Store = "$Files/files";
-our $Secret = do {
-    open my $in, '<', "$ENV{TEST_NGINX_TOP}/t/data/auth-secret" or die $!;
-    my $l = <$in>;
-    chomp $l;
-    $l;
-};
+our $Secret = Cwmp::Test::auth_secret();
 our $Port = $ENV{TEST_NGINX_SERVER_PORT};
 
 system("rm -rf $Files && mkdir -p $Store $Files/tmp") == 0 or die;

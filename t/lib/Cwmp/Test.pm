@@ -633,6 +633,15 @@ sub envelope_ok {
 }
 
 
+# the test ACS's secret (t/data/auth-secret, cwmp_auth_secret_file): what
+# signs nonces and the file store's and upload receiver's URLs
+sub auth_secret {
+    my $secret = fixture('auth-secret');
+    $secret =~ s/\n.*//s;
+    return $secret;
+}
+
+
 # --- the fake CPE's file transfers --------------------------------------
 
 # An HTTP/1.1 request to a URL the ACS handed out (http://host:port/...,
@@ -790,8 +799,7 @@ sub nonce {
     my (%o) = @_;
     my $t = sprintf('%012x%08x', $o{ms} // int(time() * 1000),
                     int(rand(2**32)));
-    my $secret = fixture('auth-secret');
-    $secret =~ s/\n.*//s;
+    my $secret = auth_secret();
     return $t . substr(Digest::SHA::hmac_sha1_hex(
         "$t:" . ($o{addr} // '127.0.0.1'), $secret), 0, 32);
 }
