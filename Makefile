@@ -101,7 +101,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 	libhiredis-dev libxml2-dev libjansson-dev libpcre2-dev zlib1g-dev \
 	libssl-dev openssl \
 	redis-server redis-tools redis-sentinel perl libxml2-utils prometheus \
-	prosody
+	prosody libio-socket-ssl-perl
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \

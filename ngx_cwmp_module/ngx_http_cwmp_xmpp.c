@@ -7,12 +7,14 @@
  *
  *   1. each worker keeps an XMPP session of its own (its resource is
  *      cwmp_xmpp's resource, the host's name and the worker's pid): a TCP
- *      connection
- *      on the event loop, the stream, SASL SCRAM-SHA-1 (PLAIN is never
- *      sent in the clear), a bound resource, presence; a whitespace ping
- *      every keepalive; lost, it connects again with jittered backoff,
- *      one error line per outage.  The cwmp:connreq entry a worker took
- *      is its own (the consumer group), so each is sent once.
+ *      connection on the event loop, TLS (STARTTLS, or direct TLS), the
+ *      stream, SASL (ngx_http_cwmp_xmpp_sasl.c: SCRAM-SHA-256 or -SHA-1,
+ *      PLAIN never in the clear), a bound resource, presence; an XEP-0199
+ *      ping every keepalive, its answer due within the timeout (else the
+ *      connection is half-open and dropped); lost, it connects again with
+ *      jittered backoff, one error line per outage.  The cwmp:connreq
+ *      entry a worker took is its own (the consumer group), so each is
+ *      sent once.
  *   2. a connection request for a device whose ConnReqJabberID is set goes
  *      out as the Annex's connectionRequest IQ, with the device's
  *      connection request username and password, to that full JID;
@@ -27,9 +29,10 @@
  * network), one stanza at most 64 KiB and 16 deep: more, or malformed, or
  * a log-in that does not finish in time, ends the stream (one line) and
  * the client connects again later.  Answers to IQ ids it did not send are
- * ignored.  The stream is TLS (STARTTLS, the server's certificate verified
- * against cwmp_xmpp's trusted= CAs and its name the JID's domain) unless
- * tls=off says the server is on the ACS's own network.
+ * ignored.  The stream is TLS (STARTTLS or direct, the server's certificate
+ * verified against cwmp_xmpp's trusted= CAs and its name the JID's domain)
+ * unless tls=off says the server is on the ACS's own network; a SCRAM
+ * server's final signature is checked.
  */
 
 
@@ -37,12 +40,11 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 #include <ngx_event_connect.h>
-#include <ngx_sha1.h>
 
 #include <libxml/parser.h>
-#include <openssl/evp.h>
 
 #include "ngx_http_cwmp_xmpp.h"
+#include "ngx_http_cwmp_xmpp_sasl.h"
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_util.h"
 
@@ -86,8 +88,7 @@ typedef struct {
     u_char                       id[17];
     u_char                       child[32];     /* the first child */
     u_char                       condition[48]; /* an error's */
-    ngx_uint_t                   scram_sha1;    /* offered */
-    ngx_uint_t                   plain;
+    ngx_uint_t                   mechanisms;    /* offered: bits */
     ngx_uint_t                   starttls;
     ngx_uint_t                   bind;          /* offered */
     u_char                       text[1024];    /* a SASL element's */
@@ -121,16 +122,14 @@ typedef struct {
     ngx_buf_t                   *out;
     ngx_event_t                  timer;         /* log-in, backoff */
     ngx_event_t                  ping;
+    ngx_uint_t                   ping_sent;     /* its answer awaited */
     ngx_msec_t                   backoff;
     ngx_uint_t                   outage;        /* logged once */
     ngx_queue_t                  pending;
     ngx_uint_t                   next_id;
 
-    /* SCRAM-SHA-1 */
-    u_char                       cnonce[25];
-    u_char                       salted[20];
-    u_char                       auth_message[1024];
-    size_t                       auth_message_len;
+    ngx_http_cwmp_sasl_scram_t   scram;         /* .mechanism: the
+                                                   one in use */
 } ngx_http_cwmp_xmpp_t;
 
 
@@ -139,20 +138,19 @@ static void ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why);
 static void ngx_http_cwmp_xmpp_drop(ngx_http_cwmp_xmpp_t *x, char *why);
 static void ngx_http_cwmp_xmpp_timer(ngx_event_t *ev);
 static void ngx_http_cwmp_xmpp_ping(ngx_event_t *ev);
+static void ngx_http_cwmp_xmpp_connected(ngx_event_t *ev);
 static void ngx_http_cwmp_xmpp_read(ngx_event_t *ev);
 static void ngx_http_cwmp_xmpp_write(ngx_event_t *ev);
 static ngx_int_t ngx_http_cwmp_xmpp_send(ngx_http_cwmp_xmpp_t *x,
     u_char *data, size_t len);
 static ngx_int_t ngx_http_cwmp_xmpp_stream(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x);
-static ngx_int_t ngx_http_cwmp_xmpp_scram_first(ngx_http_cwmp_xmpp_t *x);
-static ngx_int_t ngx_http_cwmp_xmpp_plain(ngx_http_cwmp_xmpp_t *x);
+static ngx_int_t ngx_http_cwmp_xmpp_sasl(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_tls(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_close(ngx_connection_t *c);
 #if (NGX_SSL)
 static void ngx_http_cwmp_xmpp_tls_done(ngx_connection_t *c);
 #endif
-static ngx_int_t ngx_http_cwmp_xmpp_scram_final(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_iq_answer(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_iq_timeout(ngx_event_t *ev);
 static void ngx_http_cwmp_xmpp_iq_finish(ngx_http_cwmp_xmpp_iq_t *iq,
@@ -296,12 +294,56 @@ ngx_http_cwmp_xmpp_connect(ngx_http_cwmp_xmpp_t *x)
     /* the whole log-in has this long */
     ngx_add_timer(&x->timer, x->conf->timeout);
 
+    if (x->conf->tls == NGX_HTTP_CWMP_XMPP_TLS_DIRECT) {
+        /* TLS first (XEP-0368), once connected; the stream inside it */
+        c->write->handler = ngx_http_cwmp_xmpp_connected;
+
+        if (rc == NGX_OK) {
+            ngx_http_cwmp_xmpp_tls(x);
+        }
+
+        return;
+    }
+
     if (ngx_http_cwmp_xmpp_stream(x) != NGX_OK) {
         ngx_http_cwmp_xmpp_lost(x, "out of memory");
         return;
     }
 
     x->state = NGX_HTTP_CWMP_XMPP_FEATURES;
+}
+
+
+/* direct TLS: the TCP connection is made (or failed), the handshake */
+
+static void
+ngx_http_cwmp_xmpp_connected(ngx_event_t *ev)
+{
+    int                    err;
+    socklen_t              len;
+    ngx_connection_t      *c;
+    ngx_http_cwmp_xmpp_t  *x;
+
+    c = ev->data;
+    x = c->data;
+
+    if (x->state != NGX_HTTP_CWMP_XMPP_CONNECTING) {
+        return;
+    }
+
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
+        err = ngx_socket_errno;
+    }
+
+    if (err) {
+        ngx_http_cwmp_xmpp_lost(x, "connect() failed");
+        return;
+    }
+
+    ngx_http_cwmp_xmpp_tls(x);
 }
 
 
@@ -410,6 +452,7 @@ ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why)
     }
 
     x->state = NGX_HTTP_CWMP_XMPP_IDLE;
+    x->ping_sent = 0;
     x->secure = 0;
     x->upgrade = 0;
     x->restart = 0;
@@ -449,21 +492,40 @@ ngx_http_cwmp_xmpp_timer(ngx_event_t *ev)
 }
 
 
+/*
+ * Every keepalive an XEP-0199 ping to the server; its answer (a result,
+ * or an error from a server without the XEP: both prove it is there) is
+ * due within the timeout, else the connection is half-open (a NAT that
+ * forgot it, a server that hangs) and is dropped.
+ */
+
 static void
 ngx_http_cwmp_xmpp_ping(ngx_event_t *ev)
 {
+    u_char                 buf[256], *p;
     ngx_http_cwmp_xmpp_t  *x = ev->data;
 
     if (x->state != NGX_HTTP_CWMP_XMPP_READY) {
         return;
     }
 
-    if (ngx_http_cwmp_xmpp_send(x, (u_char *) " ", 1) != NGX_OK) {
+    if (x->ping_sent) {
+        ngx_http_cwmp_xmpp_lost(x, "the server did not answer a ping in "
+                                "time (a half-open connection)");
+        return;
+    }
+
+    p = ngx_snprintf(buf, sizeof(buf),
+                     "<iq type='get' id='ping' to='%V'>"
+                     "<ping xmlns='urn:xmpp:ping'/></iq>", &x->conf->domain);
+
+    if (ngx_http_cwmp_xmpp_send(x, buf, p - buf) != NGX_OK) {
         ngx_http_cwmp_xmpp_lost(x, "the keepalive could not be sent");
         return;
     }
 
-    ngx_add_timer(&x->ping, x->conf->keepalive);
+    x->ping_sent = 1;
+    ngx_add_timer(&x->ping, x->conf->timeout);
 }
 
 
@@ -721,18 +783,8 @@ ngx_http_cwmp_xmpp_sax_end(void *ctx, const xmlChar *localname,
     if (x->depth == 4 && st->in_mechanism) {
         st->in_mechanism = 0;
 
-        if (st->mechanism_len == sizeof("SCRAM-SHA-1") - 1
-            && ngx_strncmp(st->mechanism, "SCRAM-SHA-1",
-                           st->mechanism_len) == 0)
-        {
-            st->scram_sha1 = 1;
-        }
-
-        if (st->mechanism_len == sizeof("PLAIN") - 1
-            && ngx_strncmp(st->mechanism, "PLAIN", st->mechanism_len) == 0)
-        {
-            st->plain = 1;
-        }
+        st->mechanisms |= ngx_http_cwmp_sasl_mechanism(st->mechanism,
+                                                       st->mechanism_len);
     }
 
     if (x->depth == 4) {
@@ -806,7 +858,9 @@ ngx_http_cwmp_xmpp_sax_subset(void *ctx, const xmlChar *name,
 static void
 ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
 {
-    u_char                        buf[512], *p;
+    u_char                        buf[1200], *p;
+    ngx_str_t                     in;
+    ngx_uint_t                    level;
     ngx_http_cwmp_xmpp_stanza_t  *st;
 
     st = &x->st;
@@ -838,25 +892,20 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
             return;
         }
 
-        if (st->scram_sha1) {
-            if (ngx_http_cwmp_xmpp_scram_first(x) != NGX_OK) {
-                ngx_http_cwmp_xmpp_drop(x, "out of memory");
-                return;
-            }
+        x->scram.mechanism = ngx_http_cwmp_sasl_choose(st->mechanisms,
+                                                       x->secure);
 
-        } else if (st->plain && x->secure) {
-            /* PLAIN: over TLS only */
-            if (ngx_http_cwmp_xmpp_plain(x) != NGX_OK) {
-                ngx_http_cwmp_xmpp_drop(x, "out of memory");
-                return;
-            }
-
-        } else {
+        if (x->scram.mechanism == 0) {
             ngx_http_cwmp_xmpp_drop(x, x->secure
-                                    ? "the server offers neither "
-                                      "SCRAM-SHA-1 nor PLAIN"
-                                    : "the server offers no SCRAM-SHA-1 "
+                                    ? "the server offers neither SCRAM "
+                                      "nor PLAIN"
+                                    : "the server offers no SCRAM "
                                       "(PLAIN is not sent in the clear)");
+            return;
+        }
+
+        if (ngx_http_cwmp_xmpp_sasl(x) != NGX_OK) {
+            ngx_http_cwmp_xmpp_drop(x, "out of memory");
             return;
         }
 
@@ -876,15 +925,38 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
 
     case NGX_HTTP_CWMP_XMPP_SASL:
         if (ngx_strcmp(st->name, "challenge") == 0) {
-            if (ngx_http_cwmp_xmpp_scram_final(x) != NGX_OK) {
+            in.data = st->text;
+            in.len = st->text_len;
+            p = ngx_http_cwmp_sasl_scram_final(&x->scram, buf,
+                                               buf + sizeof(buf),
+                                               &x->conf->password, &in);
+
+            if (x->scram.mechanism == NGX_HTTP_CWMP_SASL_PLAIN || p == NULL) {
                 ngx_http_cwmp_xmpp_drop(x, "the server's SCRAM challenge "
                                         "is not one");
+                return;
+            }
+
+            if (ngx_http_cwmp_xmpp_send(x, buf, p - buf) != NGX_OK) {
+                ngx_http_cwmp_xmpp_drop(x, "send() failed");
             }
 
             return;
         }
 
         if (ngx_strcmp(st->name, "success") == 0) {
+            in.data = st->text;
+            in.len = st->text_len;
+
+            if (x->scram.mechanism != NGX_HTTP_CWMP_SASL_PLAIN
+                && ngx_http_cwmp_sasl_scram_verify(&x->scram, &in) != NGX_OK)
+            {
+                ngx_http_cwmp_xmpp_drop(x, "the server's SCRAM signature "
+                                        "is wrong (it does not know the "
+                                        "password)");
+                return;
+            }
+
             /* RFC 6120: the stream starts again, once this parser is
              * done with its chunk */
             x->restart = 1;
@@ -940,16 +1012,13 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
 
         ngx_add_timer(&x->ping, x->conf->keepalive);
 
-        if (x->outage) {
-            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                          "cwmp: xmpp: logged in again as \"%*s\"",
-                          st->jid_len, st->jid);
+        level = x->outage ? NGX_LOG_NOTICE : NGX_LOG_INFO;
 
-        } else {
-            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                          "cwmp: xmpp: logged in as \"%*s\"", st->jid_len,
-                          st->jid);
-        }
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "cwmp: xmpp: logged in %sas \"%*s\" (%s%s)",
+                      x->outage ? "again " : "", st->jid_len, st->jid,
+                      ngx_http_cwmp_sasl_name(x->scram.mechanism),
+                      x->secure ? ", TLS" : "");
 
         x->state = NGX_HTTP_CWMP_XMPP_READY;
         x->outage = 0;
@@ -961,6 +1030,17 @@ ngx_http_cwmp_xmpp_stanza(ngx_http_cwmp_xmpp_t *x)
             && (ngx_strcmp(st->type, "result") == 0
                 || ngx_strcmp(st->type, "error") == 0))
         {
+            if (ngx_strcmp(st->id, "ping") == 0) {
+                x->ping_sent = 0;
+
+                if (x->ping.timer_set) {
+                    ngx_del_timer(&x->ping);
+                }
+
+                ngx_add_timer(&x->ping, x->conf->keepalive);
+                return;
+            }
+
             ngx_http_cwmp_xmpp_iq_answer(x);
         }
 
@@ -1086,216 +1166,30 @@ ngx_http_cwmp_xmpp_close(ngx_connection_t *c)
 }
 
 
-/* SASL PLAIN (RFC 4616), over TLS only */
+/* SASL's first message: PLAIN's only one, or SCRAM's client-first */
 
 static ngx_int_t
-ngx_http_cwmp_xmpp_plain(ngx_http_cwmp_xmpp_t *x)
+ngx_http_cwmp_xmpp_sasl(ngx_http_cwmp_xmpp_t *x)
 {
-    u_char     raw[600], msg[1024], *p;
-    ngx_str_t  in, out;
+    u_char  buf[1200], *p;
 
-    if (x->conf->user.len + x->conf->password.len + 2 > sizeof(raw)) {
+    if (x->scram.mechanism == NGX_HTTP_CWMP_SASL_PLAIN) {
+        p = ngx_http_cwmp_sasl_plain(buf, buf + sizeof(buf), &x->conf->user,
+                                     &x->conf->password);
+
+    } else {
+        p = ngx_http_cwmp_sasl_scram_first(&x->scram, buf, buf + sizeof(buf),
+                                           &x->conf->user, ngx_cycle->log);
+    }
+
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    p = raw;
-    *p++ = '\0';
-    p = ngx_cpymem(p, x->conf->user.data, x->conf->user.len);
-    *p++ = '\0';
-    p = ngx_cpymem(p, x->conf->password.data, x->conf->password.len);
+    p = (ngx_http_cwmp_xmpp_send(x, buf, p - buf) == NGX_OK) ? buf : NULL;
+    ngx_explicit_memzero(buf, sizeof(buf));
 
-    in.data = raw;
-    in.len = p - raw;
-    out.data = msg + 100;
-    ngx_encode_base64(&out, &in);
-
-    p = ngx_snprintf(msg, 100, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
-                               " mechanism='PLAIN'>");
-    ngx_memmove(p, out.data, out.len);
-    p += out.len;
-    p = ngx_cpymem(p, "</auth>", 7);
-
-    return ngx_http_cwmp_xmpp_send(x, msg, p - msg);
-}
-
-
-/* --- SASL SCRAM-SHA-1 (RFC 5802), no channel binding ------------------- */
-
-static ngx_int_t
-ngx_http_cwmp_xmpp_scram_first(ngx_http_cwmp_xmpp_t *x)
-{
-    u_char     bare[512], msg[1024], *p;
-    ngx_str_t  in, out;
-
-    if (ngx_http_cwmp_random_hex(x->cnonce, 24, ngx_cycle->log) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    x->cnonce[24] = '\0';
-
-    p = ngx_snprintf(bare, sizeof(bare), "n=%V,r=%s", &x->conf->user,
-                     x->cnonce);
-    x->auth_message_len = ngx_min((size_t) (p - bare),
-                                  sizeof(x->auth_message));
-    ngx_memcpy(x->auth_message, bare, x->auth_message_len);
-
-    in.data = msg;
-    in.len = ngx_snprintf(msg, sizeof(msg), "n,,%*s", p - bare, bare) - msg;
-
-    out.data = ngx_pnalloc(x->pool, ngx_base64_encoded_length(in.len));
-    if (out.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_encode_base64(&out, &in);
-
-    p = ngx_snprintf(msg, sizeof(msg),
-                     "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                     "mechanism='SCRAM-SHA-1'>%V</auth>", &out);
-
-    return ngx_http_cwmp_xmpp_send(x, msg, p - msg);
-}
-
-
-/* the server-first message: r=<nonce>,s=<salt>,i=<iterations> */
-
-static ngx_int_t
-ngx_http_cwmp_xmpp_scram_final(ngx_http_cwmp_xmpp_t *x)
-{
-    u_char        decoded[768], salt[128], key[20], stored[20], sig[20];
-    u_char        proof[20], final[768], msg[1200], *p, *r, *s, *i, *end;
-    size_t        rlen, slen, flen;
-    ngx_int_t     iter;
-    ngx_str_t     in, out, parts[1];
-    ngx_uint_t    k;
-    ngx_sha1_t    sha1;
-    ngx_str_t     keystr;
-
-    in.data = x->st.text;
-    in.len = x->st.text_len;
-
-    if (ngx_base64_decoded_length(in.len) >= sizeof(decoded)) {
-        return NGX_ERROR;
-    }
-
-    out.data = decoded;
-
-    if (ngx_decode_base64(&out, &in) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    end = decoded + out.len;
-    r = ngx_strlcasestrn(decoded, end, (u_char *) "r=", 1);
-    s = ngx_strlcasestrn(decoded, end, (u_char *) ",s=", 2);
-    i = ngx_strlcasestrn(decoded, end, (u_char *) ",i=", 2);
-
-    if (r != decoded || s == NULL || i == NULL || s > i) {
-        return NGX_ERROR;
-    }
-
-    r += 2;
-    rlen = s - r;
-
-    /* the server's nonce starts with ours */
-    if (rlen <= 24 || ngx_strncmp(r, x->cnonce, 24) != 0) {
-        return NGX_ERROR;
-    }
-
-    in.data = s + 3;
-    in.len = i - s - 3;
-
-    if (ngx_base64_decoded_length(in.len) > sizeof(salt)) {
-        return NGX_ERROR;
-    }
-
-    out.data = salt;
-
-    if (ngx_decode_base64(&out, &in) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    slen = out.len;
-
-    p = ngx_strlchr(i + 3, end, ',');
-    iter = ngx_atoi(i + 3, (p ? p : end) - i - 3);
-
-    if (iter < 1 || iter > 100000) {
-        return NGX_ERROR;
-    }
-
-    if (PKCS5_PBKDF2_HMAC_SHA1((char *) x->conf->password.data,
-                               (int) x->conf->password.len, salt, (int) slen,
-                               (int) iter, 20, x->salted)
-        != 1)
-    {
-        return NGX_ERROR;
-    }
-
-    /* AuthMessage = client-first-bare "," server-first ","
-     *               client-final-without-proof */
-
-    flen = ngx_snprintf(final, sizeof(final), "c=biws,r=%*s", rlen, r)
-           - final;
-
-    if (x->auth_message_len + out.len + flen + 2 > sizeof(x->auth_message)) {
-        return NGX_ERROR;
-    }
-
-    p = x->auth_message + x->auth_message_len;
-    *p++ = ',';
-    p = ngx_cpymem(p, decoded, end - decoded);
-    *p++ = ',';
-    p = ngx_cpymem(p, final, flen);
-    x->auth_message_len = p - x->auth_message;
-
-    /* ClientKey = HMAC(SaltedPassword, "Client Key"), StoredKey = H(it) */
-
-    keystr.data = x->salted;
-    keystr.len = 20;
-    ngx_str_set(&parts[0], "Client Key");
-    ngx_http_cwmp_hmac_sha1(&keystr, parts, 1, key);
-
-    ngx_sha1_init(&sha1);
-    ngx_sha1_update(&sha1, key, 20);
-    ngx_sha1_final(stored, &sha1);
-
-    keystr.data = stored;
-    parts[0].data = x->auth_message;
-    parts[0].len = x->auth_message_len;
-    ngx_http_cwmp_hmac_sha1(&keystr, parts, 1, sig);
-
-    for (k = 0; k < 20; k++) {
-        proof[k] = key[k] ^ sig[k];
-    }
-
-    in.data = proof;
-    in.len = 20;
-    out.data = msg;
-    ngx_encode_base64(&out, &in);
-
-    p = ngx_cpymem(final + flen, ",p=", 3);
-    p = ngx_cpymem(p, msg, out.len);
-
-    in.data = final;
-    in.len = p - final;
-
-    if (ngx_base64_encoded_length(in.len) > sizeof(msg) - 80) {
-        return NGX_ERROR;
-    }
-
-    out.data = decoded;
-
-    if (ngx_base64_encoded_length(in.len) > sizeof(decoded)) {
-        return NGX_ERROR;
-    }
-
-    ngx_encode_base64(&out, &in);
-
-    p = ngx_snprintf(msg, sizeof(msg),
-                     "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-                     "%V</response>", &out);
-
-    return ngx_http_cwmp_xmpp_send(x, msg, p - msg);
+    return p ? NGX_OK : NGX_ERROR;
 }
 
 

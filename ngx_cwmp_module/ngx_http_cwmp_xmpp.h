@@ -14,6 +14,11 @@
 
 #define NGX_HTTP_CWMP_XMPP_JID_MAX  256
 
+/* cwmp_xmpp tls= */
+#define NGX_HTTP_CWMP_XMPP_TLS_NONE    0
+#define NGX_HTTP_CWMP_XMPP_TLS_START   1      /* RFC 6120 5, port 5222 */
+#define NGX_HTTP_CWMP_XMPP_TLS_DIRECT  2      /* XEP-0368, port 5223 */
+
 
 /* cwmp_xmpp <host:port> jid=<user@domain> password_file=<file> ... */
 
@@ -26,9 +31,10 @@ typedef struct {
                                                    -<host>-<pid> */
     ngx_array_t                  allow;         /* ngx_str_t: the domains
                                                    CPE JIDs may be in */
-    ngx_msec_t                   timeout;       /* connect, log in */
-    ngx_msec_t                   keepalive;     /* a whitespace ping */
-    ngx_uint_t                   tls;           /* STARTTLS, verified */
+    ngx_msec_t                   timeout;       /* connect, log in, a
+                                                   ping's answer */
+    ngx_msec_t                   keepalive;     /* an XEP-0199 ping */
+    ngx_uint_t                   tls;           /* NGX_HTTP_CWMP_XMPP_* */
 #if (NGX_SSL)
     ngx_ssl_t                   *ssl;
 #endif

@@ -16,7 +16,7 @@
 
 
 /* cwmp_xmpp <host:port> jid=<user@domain> password_file=<file>
- *     [tls=starttls|off] [trusted=<CA file>] [resource=<name>]
+ *     [tls=starttls|direct|off] [trusted=<CA file>] [resource=<name>]
  *     [timeout=<time>] [keepalive=<time>] */
 
 char *
@@ -57,6 +57,12 @@ ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = value[1];
     u.default_port = 5222;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        if (ngx_strcmp(value[i].data, "tls=direct") == 0) {
+            u.default_port = 5223;
+        }
+    }
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -104,11 +110,15 @@ ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
         } else if (ngx_strcmp(v.data, "tls=off") == 0) {
-            xc->tls = 0;
+            xc->tls = NGX_HTTP_CWMP_XMPP_TLS_NONE;
             tls_set = 1;
 
         } else if (ngx_strcmp(v.data, "tls=starttls") == 0) {
-            xc->tls = 1;
+            xc->tls = NGX_HTTP_CWMP_XMPP_TLS_START;
+            tls_set = 1;
+
+        } else if (ngx_strcmp(v.data, "tls=direct") == 0) {
+            xc->tls = NGX_HTTP_CWMP_XMPP_TLS_DIRECT;
             tls_set = 1;
 
         } else if (ngx_strncmp(v.data, "trusted=", 8) == 0) {
@@ -138,7 +148,7 @@ ngx_http_cwmp_xmpp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* TLS unless told off: STARTTLS, the server verified */
 
     if (!tls_set) {
-        xc->tls = 1;
+        xc->tls = NGX_HTTP_CWMP_XMPP_TLS_START;
     }
 
     if (xc->tls) {

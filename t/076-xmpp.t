@@ -14,6 +14,9 @@ use File::Temp qw(tempdir);
 use Cwmp::Test;
 use Cwmp::Hosts;
 use Cwmp::Xmpp;
+use MIME::Base64 ();
+use IO::Socket::INET;
+use POSIX ();
 
 plan skip_all => 'prosody is not installed' unless -x '/usr/bin/prosody';
 
@@ -104,7 +107,7 @@ for (1 .. 100) {
     open my $in, '<', "$root/logs/error.log" or last;
     local $/;
     my $log = <$in>;
-    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-[^"]+-\d+"/) {
+    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-[^"]+-\d+" \(SCRAM-SHA-1\)/) {
         $online = 1;
         last;
     }
@@ -244,7 +247,7 @@ my @cases = (
      qr/oversize, too deep or forbidden|malformed/],
     ['only PLAIN offered in the clear', $head . "<stream:features><mechanisms "
      . "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism>"
-     . "</mechanisms></stream:features>", 2, qr/no SCRAM-SHA-1/],
+     . "</mechanisms></stream:features>", 2, qr/offers no SCRAM \(PLAIN is not sent in the clear\)/],
     ['a log-in that never finishes', $head . $scram, 3,
      qr/the log-in did not finish in time/],
 );
@@ -279,38 +282,55 @@ for my $case (@cases) {
 }
 }
 
-# --- TLS: STARTTLS, the server's certificate verified ----------------------
+# --- TLS: STARTTLS or direct, the server's certificate verified ----------
 
 SKIP: {
 skip 'TEST_NGINX_BINARY is not set', 1 unless $ENV{TEST_NGINX_BINARY};
 
 my $tport = Cwmp::Hosts::free_port(15300);
+my $dport = Cwmp::Hosts::free_port($tport + 1);
 my $tls = Cwmp::Xmpp::start("$Cwmp::Test::Top/build/test-xmpp-tls", $tport,
-                            $domain, {acs => 'acs-secret'}, tls => 1);
+                            $domain, {acs => 'acs-secret', cpe5 => 'cpe5-xmpp'},
+                            tls => 1, direct_tls => $dport);
 my $crt = "$tls->{dir}/$domain.crt";
 system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout $dir/other.key "
        . "-out $dir/other.crt -subj /CN=$domain >/dev/null 2>&1") == 0 or die;
 
-my $log_of = sub {
-    my ($root, $re) = @_;
-    for (1 .. 100) {
-        open my $in, '<', "$root/logs/error.log" or return '';
-        local $/;
-        my $log = <$in>;
-        return $log if $log =~ $re;
-        select(undef, undef, undef, 0.05);
-    }
-    return '';
-};
-
 my $h1 = Cwmp::Hosts::free_port(19970);
 my $r1 = Cwmp::Hosts::start('xmpp-tls', $h1,
-    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$tport jid=acs\@$domain "
-    . "password_file=$dir/acs-password tls=starttls trusted=$crt; "
+    "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_xmpp 127.0.0.1:$tport "
+    . "jid=acs\@$domain password_file=$dir/acs-password tls=starttls trusted=$crt; "
     . "cwmp_xmpp_allow $domain;");
-like($log_of->($r1, qr/xmpp: logged in/), qr/xmpp: logged in as "acs\@xmpp\.test\//,
-     'STARTTLS, the certificate verified, then SASL: logged in over TLS');
+like(log_of($r1, qr/xmpp: logged in/),
+     qr/xmpp: logged in as "acs\@xmpp\.test\/[^"]+" \(SCRAM-SHA-1, TLS\)/,
+     'STARTTLS, the certificate verified, then SCRAM: logged in over TLS');
+
+# a CPE that speaks TLS to the server too: a connection request end to end
+my $cpe5 = Cwmp::Xmpp::cpe(port => $tport, jid => "cpe5\@$domain",
+    xmpp_password => 'cpe5-xmpp', username => 'cr-user', tls => $crt,
+    password => 'cr-secret', log => "$dir/cpe5.log",
+    on_request => sub {
+        my $c = Cwmp::Test::cpe_connection($h1, '/');
+        $c->(Cwmp::Test::inform(serial => 'X5', events => ['6 CONNECTION REQUEST']));
+        $c->('');
+        $c->(Cwmp::Test::gpv_answer(['InternetGatewayDevice.DeviceInfo.UpTime', '7', 'xsd:unsignedInt']));
+    });
+like($cpe5->{jid}, qr{^cpe5\@xmpp\.test/}, 'a CPE logged in over STARTTLS');
+my $d5 = device('X5', $cpe5->{jid}, 'cr-secret');
+Cwmp::Test::push_tasks($d5, {id => 'up5', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.DeviceInfo.UpTime']});
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d5);
+my $r5 = outcome($d5);
+is($r5 && $r5->{status}, 'ok', 'a connection request over TLS both ways: ok');
+my $done5;
+for (1 .. 100) {
+    ($done5) = grep { $_->{task} eq 'up5' } @{ Cwmp::Test::results() };
+    last if $done5;
+    select(undef, undef, undef, 0.02);
+}
+is($done5 && $done5->{status}, 'done', '... the CPE opened its session, the task ran');
 is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r1)), 0, '... with no error');
+Cwmp::Xmpp::cpe_stop($cpe5);
 Cwmp::Hosts::stop($r1);
 
 my $h2 = Cwmp::Hosts::free_port($h1 + 1);
@@ -318,12 +338,138 @@ my $r2 = Cwmp::Hosts::start('xmpp-tls2', $h2,
     "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$tport jid=acs\@$domain "
     . "password_file=$dir/acs-password tls=starttls trusted=$dir/other.crt; "
     . "cwmp_xmpp_allow $domain;");
-like($log_of->($r2, qr/does not verify/), qr/certificate does not verify/,
+like(log_of($r2, qr/does not verify/), qr/certificate does not verify/,
      'a certificate the trusted CAs did not sign: refused, saying so');
-unlike($log_of->($r2, qr/does not verify/), qr/logged in/, '... never logged in');
+unlike(log_of($r2, qr/does not verify/), qr/logged in/, '... never logged in');
 Cwmp::Hosts::stop($r2);
 
+# direct TLS (XEP-0368): TLS from the first byte, then the stream
+my $h3 = Cwmp::Hosts::free_port($h2 + 1);
+my $r3 = Cwmp::Hosts::start('xmpp-direct', $h3,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$dport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=direct trusted=$crt; "
+    . "cwmp_xmpp_allow $domain;");
+like(log_of($r3, qr/xmpp: logged in/),
+     qr/xmpp: logged in as "acs\@xmpp\.test\/[^"]+" \(SCRAM-SHA-1, TLS\)/,
+     'tls=direct: TLS first, then the stream: logged in');
+is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r3)), 0, '... with no error');
+Cwmp::Hosts::stop($r3);
+
+my $h4 = Cwmp::Hosts::free_port($h3 + 1);
+my $r4 = Cwmp::Hosts::start('xmpp-direct2', $h4,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$dport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=direct trusted=$dir/other.crt; "
+    . "cwmp_xmpp_allow $domain;");
+like(log_of($r4, qr/does not verify/), qr/certificate does not verify/,
+     'tls=direct: a certificate not signed by the trusted CAs refused');
+Cwmp::Hosts::stop($r4);
+
 Cwmp::Xmpp::stop($tls);
+}
+
+# --- SCRAM-SHA-256 where offered; a half-open connection found by pings --
+
+SKIP: {
+skip 'TEST_NGINX_BINARY is not set', 1 unless $ENV{TEST_NGINX_BINARY};
+
+my $sport = Cwmp::Hosts::free_port(15310);
+my $s256 = Cwmp::Xmpp::start("$Cwmp::Test::Top/build/test-xmpp-256", $sport,
+                             $domain, {acs => 'acs-secret'}, hash => 'SHA-256');
+my $h = Cwmp::Hosts::free_port(19980);
+my $r = Cwmp::Hosts::start('xmpp-256', $h,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$sport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=off keepalive=1s timeout=1s; "
+    . "cwmp_xmpp_allow $domain;");
+like(log_of($r, qr/xmpp: logged in/),
+     qr/xmpp: logged in as "acs\@xmpp\.test\/[^"]+" \(SCRAM-SHA-256\)/,
+     'a server offering SCRAM-SHA-256 only: logged in with it');
+
+# the server stops answering, the TCP connection stays: XEP-0199 pings
+kill 'STOP', $s256->{pid};
+like(log_of($r, qr/did not answer a ping/),
+     qr/\[error\].*xmpp.*did not answer a ping in time \(a half-open connection\)/,
+     'a server that stops answering: the ping unanswered, the stream dropped');
+kill 'CONT', $s256->{pid};
+like(log_of($r, qr/logged in again/, 200),
+     qr/xmpp: logged in again as .*\(SCRAM-SHA-256\)/,
+     '... the server back: logged in again');
+my @errors = grep { /xmpp/ } Cwmp::Hosts::errors($r);
+is(scalar @errors, 1, '... one error line for the outage') or diag(@errors);
+Cwmp::Hosts::stop($r);
+Cwmp::Xmpp::stop($s256);
+
+# a server that does not know the password cannot pretend the log-in
+# worked: its SCRAM server signature is checked
+my $fport = Cwmp::Hosts::free_port(15320);
+my $fake = scram_liar($fport);
+my $hf = Cwmp::Hosts::free_port($h + 1);
+my $rf = Cwmp::Hosts::start('xmpp-liar', $hf,
+    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$fport jid=acs\@$domain "
+    . "password_file=$dir/acs-password tls=off timeout=2s; cwmp_xmpp_allow $domain;");
+like(log_of($rf, qr/SCRAM signature/), qr/the server's SCRAM signature is wrong/,
+     'a SCRAM success with a wrong server signature: refused, saying so');
+unlike(log_of($rf, qr/SCRAM signature/), qr/logged in/, '... never logged in');
+Cwmp::Hosts::stop($rf);
+kill 'TERM', $fake;
+waitpid($fake, 0);
+}
+
+# the error log of a host once it matches re (or all of it after tries x 50 ms)
+sub log_of {
+    my ($root, $re, $tries) = @_;
+    my $log = '';
+    for (1 .. ($tries // 100)) {
+        open my $in, '<', "$root/logs/error.log" or return '';
+        local $/;
+        $log = <$in>;
+        return $log if $log =~ $re;
+        select(undef, undef, undef, 0.05);
+    }
+    return $log;
+}
+
+# an XMPP server that plays SCRAM-SHA-1 with the client's nonce but does
+# not know the password: its success carries a made-up signature
+sub scram_liar {
+    my ($port) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+                                  Listen => 4, ReuseAddr => 1) or die $!;
+    my $pid = fork // die;
+    return $pid if $pid;
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    alarm 30;
+    while (my $c = $l->accept) {
+        my $buf = '';
+        my $read = sub {
+            my ($re) = @_;
+            while ($buf !~ $re) {
+                sysread($c, my $chunk, 4096) or return undef;
+                $buf .= $chunk;
+            }
+            $buf =~ s/^(.*?$re)//s;
+            return $1;
+        };
+        $read->(qr/<stream:stream[^>]*>/) // next;
+        syswrite($c, "<stream:stream xmlns='jabber:client' "
+                 . "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "
+                 . "from='$domain' id='l1'><stream:features><mechanisms "
+                 . "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1"
+                 . "</mechanism></mechanisms></stream:features>");
+        my $auth = $read->(qr{</auth>}) // next;
+        my ($b64) = $auth =~ />([^<]+)</;
+        my ($nonce) = MIME::Base64::decode_base64($b64) =~ /r=([^,]+)/;
+        syswrite($c, "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                 . MIME::Base64::encode_base64("r=${nonce}liar,s="
+                     . MIME::Base64::encode_base64('salt', '') . ",i=4096", '')
+                 . "</challenge>");
+        $read->(qr{</response>}) // next;
+        syswrite($c, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                 . MIME::Base64::encode_base64('v=' . MIME::Base64::encode_base64('x' x 20, ''), '')
+                 . "</success>");
+        sleep 1;
+        close $c;
+    }
+    POSIX::_exit(0);
 }
 
 Cwmp::Xmpp::cpe_stop($cpe);

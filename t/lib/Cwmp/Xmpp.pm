@@ -6,7 +6,8 @@ package Cwmp::Xmpp;
 # a client of the protocol as a CPE speaks it: it logs in (SASL PLAIN; the
 # test server allows it without TLS on loopback), binds a resource, says
 # it is available, and answers the ACS's connectionRequest IQs, checking
-# the username and password.  Core Perl only.
+# the username and password.  Core Perl, and IO::Socket::SSL for a CPE
+# that speaks STARTTLS.
 
 use strict;
 use warnings;
@@ -22,9 +23,12 @@ our $NS_CR = 'urn:broadband-forum-org:cwmp:xmppConnReq-1-0';
 
 my @servers;
 
-# start(dir, port, domain, {user => password, ...}, tls => 1): prosody,
-# ready (with tls: a certificate of its own for the domain, dir/<domain>.crt,
-# and TLS required of clients); returns a handle for stop()
+# start(dir, port, domain, {user => password, ...}, tls => 1,
+# direct_tls => port, hash => 'SHA-256'): prosody, ready (with tls: a
+# certificate of its own for the domain, dir/<domain>.crt, and TLS required
+# of clients; direct_tls: TLS from the first byte on that port too (XEP-0368);
+# hash: the SCRAM hash its accounts are stored with, the one it offers);
+# returns a handle for stop()
 sub start {
     my ($dir, $port, $domain, $accounts, %o) = @_;
     remove_tree($dir);
@@ -41,6 +45,12 @@ sub start {
         $ssl = "    ssl = { certificate = \"$dir/$domain.crt\"; "
                . "key = \"$dir/$domain.key\"; }\n";
     }
+    my $extra = '';
+    $extra .= "c2s_direct_tls_ports = { $o{direct_tls} }\n"
+        . "c2s_direct_tls_interfaces = { \"127.0.0.1\" }\n"
+        . "c2s_direct_tls_ssl = { certificate = \"$dir/$domain.crt\"; "
+        . "key = \"$dir/$domain.key\"; }\n" if $o{direct_tls};
+    $extra .= "password_hash = \"$o{hash}\"\n" if $o{hash};
     # prosodyctl as root switches to prosody_user: this user
     my $user = getpwuid($>) // 'root';
     open my $out, '>', $cfg or die "$cfg: $!";
@@ -63,6 +73,7 @@ c2s_require_encryption = $encryption
 allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "presence" }
+$extra
 VirtualHost "$domain"
 $ssl
 _EOC_
@@ -127,10 +138,11 @@ END {
 
 # --- a client of the protocol ----------------------------------------------
 
-# login(port, jid, password, resource): a connected, bound, available
-# client, {sock, jid (the full one), buf}; or dies saying why
+# login(port, jid, password, resource, tls => <CA file>): a connected,
+# bound, available client, {sock, jid (the full one), buf}; or dies saying
+# why.  With tls: STARTTLS first, the server's certificate verified.
 sub login {
-    my ($port, $jid, $password, $resource) = @_;
+    my ($port, $jid, $password, $resource, %o) = @_;
     my ($user, $domain) = split /@/, $jid;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
         or die "xmpp: connect: $!\n";
@@ -138,6 +150,20 @@ sub login {
 
     stream($c, $domain);
     my $f = read_until($c, qr{</stream:features>});
+    if ($o{tls}) {
+        require IO::Socket::SSL;
+        $f =~ /<starttls/ or die "xmpp: no STARTTLS offered: $f\n";
+        send_raw($c, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        read_until($c, qr{<proceed[^>]*/>}) ;
+        IO::Socket::SSL->start_SSL($s, SSL_ca_file => $o{tls},
+                                   SSL_verifycn_name => $domain,
+                                   SSL_verifycn_scheme => 'xmpp',
+                                   SSL_hostname => $domain)
+            or die "xmpp: TLS: " . IO::Socket::SSL::errstr() . "\n";
+        $c->{buf} = '';
+        stream($c, $domain);
+        $f = read_until($c, qr{</stream:features>});
+    }
     $f =~ /<mechanism>PLAIN<\/mechanism>/ or die "xmpp: no PLAIN offered: $f\n";
     send_raw($c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
              . MIME::Base64::encode_base64("\0$user\0$password", '') . "</auth>");
@@ -176,7 +202,8 @@ sub read_until {
     while ($c->{buf} !~ $re) {
         my $left = $deadline - time;
         die "xmpp: timed out waiting for $re, have: $c->{buf}\n" if $left <= 0;
-        next unless $sel->can_read($left);
+        next unless ($c->{sock}->can('pending') && $c->{sock}->pending)
+                    || $sel->can_read($left);
         my $n = sysread($c->{sock}, my $chunk, 65536);
         die "xmpp: the server closed the stream: $c->{buf}\n" unless $n;
         $c->{buf} .= $chunk;
@@ -219,7 +246,8 @@ sub connection_request {
 # connectionRequest IQ: a result when the username and password are
 # (username, password), a not-authorized error otherwise; each request is
 # a line "<ok|refused> <from> <id>" in the log, and on_request (code, run
-# in the process) follows an accepted one (a CPE opens its session).
+# in the process) follows an accepted one (a CPE opens its session); tls
+# (a CA file) logs in over STARTTLS.
 # Returns {pid, jid}.
 sub cpe {
     my (%o) = @_;
@@ -227,7 +255,8 @@ sub cpe {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         close $r;
-        my $c = eval { login($o{port}, $o{jid}, $o{xmpp_password}, $o{resource} // 'cwmp') };
+        my $c = eval { login($o{port}, $o{jid}, $o{xmpp_password}, $o{resource} // 'cwmp',
+                             tls => $o{tls}) };
         print $w ($c ? "$c->{jid}\n" : "ERROR $@");
         close $w;
         exit 1 unless $c;
