@@ -40,7 +40,7 @@
 #define NGX_HTTP_CWMP_CONNREQ_POLL    100      /* ms */
 #define NGX_HTTP_CWMP_CONNREQ_CLAIM   10       /* polls between takeovers */
 #define NGX_HTTP_CWMP_CONNREQ_BUF     4096
-#define NGX_HTTP_CWMP_CONNREQ_UDP     3        /* datagrams per request */
+#define NGX_HTTP_CWMP_CONNREQ_SENDS   3        /* datagrams per request */
 #define NGX_HTTP_CWMP_CONNREQ_UDP_GAP 200      /* ms between them */
 
 
@@ -85,6 +85,11 @@ typedef struct {
     ngx_uint_t                     sent;
     char                          *transport;     /* http, udp, xmpp */
     ngx_str_t                      jid;           /* ConnReqJabberID */
+    ngx_uint_t                     next;          /* in the transports */
+    ngx_uint_t                     tried;         /* transports' bits */
+    ngx_str_t                      earlier;       /* what the transports
+                                                     tried before found */
+    unsigned                       started:1;
     ngx_event_t                    timer;
 } ngx_http_cwmp_connreq_job_t;
 
@@ -111,8 +116,8 @@ static ngx_int_t ngx_http_cwmp_connreq_allowed(
 static void ngx_http_cwmp_connreq_udp(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_xmpp_done(void *data, char *status,
     char *detail);
-static void ngx_http_cwmp_connreq_unreachable(
-    ngx_http_cwmp_connreq_job_t *job, char *detail);
+static ngx_int_t ngx_http_cwmp_connreq_try(ngx_http_cwmp_connreq_job_t *job);
+static ngx_uint_t ngx_http_cwmp_connreq_nat(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev);
 static void ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_write(ngx_event_t *wev);
@@ -123,6 +128,8 @@ static ngx_int_t ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job,
 static ngx_int_t ngx_http_cwmp_connreq_basic(
     ngx_http_cwmp_connreq_job_t *job);
 static void ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job,
+    char *status, char *detail);
+static void ngx_http_cwmp_connreq_store(ngx_http_cwmp_connreq_job_t *job,
     char *status, char *detail);
 static void ngx_http_cwmp_connreq_done(ngx_http_cwmp_redis_op_t *op,
     ngx_int_t rc);
@@ -490,8 +497,6 @@ ngx_http_cwmp_connreq_xmpp_done(void *data, char *status, char *detail)
 static void
 ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
 {
-    char                            *refused;
-    ngx_int_t                        rc;
     ngx_http_cwmp_connreq_worker_t  *w;
 
     w = ngx_http_cwmp_connreq_worker;
@@ -501,65 +506,140 @@ ngx_http_cwmp_connreq_start(ngx_http_cwmp_connreq_job_t *job)
         job->password = w->conf->password;
     }
 
-    job->transport = "http";
+    job->started = 1;
 
-    /* a ConnReqJabberID, an XMPP server: over XMPP first (TR-069 Annex
-     * K); not logged in to it, HTTP and UDP as ever */
+    if (ngx_http_cwmp_connreq_try(job) != NGX_OK) {
+        ngx_http_cwmp_connreq_store(job, "offline", "no transport of "
+                                    "cwmp_connreq_transports for the "
+                                    "device");
+    }
+}
 
-    if (w->conf->xmpp && w->conf->xmpp->server && job->jid.len) {
-        refused = ngx_http_cwmp_xmpp_jid_refused(w->conf->xmpp, &job->jid);
 
-        if (refused) {
-            ngx_http_cwmp_connreq_finish(job, "refused", refused);
-            return;
+/*
+ * The next transport of cwmp_connreq_transports the device has (each
+ * once): NGX_OK once one is under way (it may have finished already),
+ * NGX_DECLINED when none is left.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_connreq_try(ngx_http_cwmp_connreq_job_t *job)
+{
+    static ngx_uint_t  order[] = {
+        NGX_HTTP_CWMP_CONNREQ_XMPP,
+        NGX_HTTP_CWMP_CONNREQ_UDP | NGX_HTTP_CWMP_CONNREQ_NAT,
+        NGX_HTTP_CWMP_CONNREQ_HTTP,
+        NGX_HTTP_CWMP_CONNREQ_UDP
+    };
+
+    char                            *why;
+    ngx_int_t                        rc;
+    ngx_uint_t                       t, n, *transports;
+    ngx_http_cwmp_connreq_worker_t  *w;
+
+    w = ngx_http_cwmp_connreq_worker;
+
+    transports = w->conf->ntransports ? w->conf->transports : order;
+    n = w->conf->ntransports ? w->conf->ntransports
+                             : sizeof(order) / sizeof(order[0]);
+
+    while (job->next < n) {
+        t = transports[job->next++];
+
+        if ((job->tried & t & ~NGX_HTTP_CWMP_CONNREQ_NAT)
+            || ((t & NGX_HTTP_CWMP_CONNREQ_NAT)
+                && !ngx_http_cwmp_connreq_nat(job)))
+        {
+            continue;
         }
 
-        job->transport = "xmpp";
+        if (t & NGX_HTTP_CWMP_CONNREQ_XMPP) {
 
-        rc = ngx_http_cwmp_xmpp_request(&job->jid, &job->username,
-                                        &job->password, w->conf->timeout,
-                                        ngx_http_cwmp_connreq_xmpp_done, job,
-                                        &refused);
-        if (rc == NGX_OK) {
-            return;
+            /* a ConnReqJabberID, an XMPP server (TR-069 Annex K) */
+
+            if (w->conf->xmpp == NULL || w->conf->xmpp->server == NULL
+                || job->jid.len == 0)
+            {
+                continue;
+            }
+
+            job->tried |= NGX_HTTP_CWMP_CONNREQ_XMPP;
+            job->transport = "xmpp";
+
+            why = ngx_http_cwmp_xmpp_jid_refused(w->conf->xmpp, &job->jid);
+
+            if (why) {
+                ngx_http_cwmp_connreq_finish(job, "refused", why);
+                return NGX_OK;
+            }
+
+            rc = ngx_http_cwmp_xmpp_request(&job->jid, &job->username,
+                                            &job->password, w->conf->timeout,
+                                            ngx_http_cwmp_connreq_xmpp_done,
+                                            job, &why);
+            if (rc == NGX_OK) {
+                return NGX_OK;
+            }
+
+            if (rc == NGX_ERROR) {
+                ngx_http_cwmp_connreq_finish(job, "offline",
+                                             "out of memory");
+                return NGX_OK;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                          "cwmp: connection request %V to \"%V\": %s, "
+                          "the next transport", &job->entry,
+                          &job->device_id, why);
+            continue;
         }
 
-        if (rc == NGX_ERROR) {
-            ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
-            return;
+        if (t & NGX_HTTP_CWMP_CONNREQ_UDP) {
+
+            /* a STUN binding (TR-069 Annex G) */
+
+            if (w->udp == (ngx_socket_t) -1 || job->udp.len == 0) {
+                continue;
+            }
+
+            job->tried |= NGX_HTTP_CWMP_CONNREQ_UDP;
+            ngx_http_cwmp_connreq_udp(job);
+            return NGX_OK;
         }
 
-        ngx_log_error(NGX_LOG_INFO, job->log, 0,
-                      "cwmp: connection request %V to \"%V\": %s, over "
-                      "HTTP or UDP instead", &job->entry, &job->device_id,
-                      refused);
+        /* no URL: HTTP only as the last word, when nothing was tried */
+
+        if (job->url.len == 0 && job->tried) {
+            continue;
+        }
+
+        job->tried |= NGX_HTTP_CWMP_CONNREQ_HTTP;
         job->transport = "http";
+
+        rc = ngx_http_cwmp_connreq_url(job);
+
+        if (rc == NGX_OK) {
+            ngx_http_cwmp_connreq_connect(job);
+
+        } else if (rc != NGX_DECLINED) {
+            ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
+        }
+
+        return NGX_OK;
     }
 
-    /* behind a NAT, with a STUN binding: over UDP (TR-069 Annex G) */
+    return NGX_DECLINED;
+}
 
-    if (w->udp != (ngx_socket_t) -1 && job->udp.len
-        && ((job->nat.len == 1 && job->nat.data[0] == '1')
-            || (job->nat.len == 4
-                && ngx_strncasecmp(job->nat.data, (u_char *) "true", 4)
-                   == 0)))
-    {
-        ngx_http_cwmp_connreq_udp(job);
-        return;
-    }
 
-    rc = ngx_http_cwmp_connreq_url(job);
+/* the device says it is behind a NAT (its NATDetected) */
 
-    if (rc == NGX_DECLINED) {
-        return;     /* finished */
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_cwmp_connreq_finish(job, "offline", "out of memory");
-        return;
-    }
-
-    ngx_http_cwmp_connreq_connect(job);
+static ngx_uint_t
+ngx_http_cwmp_connreq_nat(ngx_http_cwmp_connreq_job_t *job)
+{
+    return (job->nat.len == 1 && job->nat.data[0] == '1')
+           || (job->nat.len == 4
+               && ngx_strncasecmp(job->nat.data, (u_char *) "true", 4) == 0);
 }
 
 
@@ -684,7 +764,7 @@ ngx_http_cwmp_connreq_udp_send(ngx_event_t *ev)
                       &job->device_id);
     }
 
-    if (++job->sent < NGX_HTTP_CWMP_CONNREQ_UDP && !ngx_exiting) {
+    if (++job->sent < NGX_HTTP_CWMP_CONNREQ_SENDS && !ngx_exiting) {
         ngx_add_timer(&job->timer, NGX_HTTP_CWMP_CONNREQ_UDP_GAP);
         return;
     }
@@ -882,7 +962,7 @@ ngx_http_cwmp_connreq_connect(ngx_http_cwmp_connreq_job_t *job)
             job->peer.connection = NULL;
         }
 
-        ngx_http_cwmp_connreq_unreachable(job, "connect() failed");
+        ngx_http_cwmp_connreq_finish(job, "offline", "connect() failed");
         return;
     }
 
@@ -911,7 +991,7 @@ ngx_http_cwmp_connreq_write(ngx_event_t *wev)
     job = c->data;
 
     if (wev->timedout) {
-        ngx_http_cwmp_connreq_unreachable(job, "timed out");
+        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
         return;
     }
 
@@ -927,7 +1007,7 @@ ngx_http_cwmp_connreq_write(ngx_event_t *wev)
         }
 
         if (n == NGX_ERROR) {
-            ngx_http_cwmp_connreq_unreachable(job, "the device refused "
+            ngx_http_cwmp_connreq_finish(job, "offline", "the device refused "
                                                    "the connection");
             return;
         }
@@ -956,7 +1036,7 @@ ngx_http_cwmp_connreq_read(ngx_event_t *rev)
     job = c->data;
 
     if (rev->timedout) {
-        ngx_http_cwmp_connreq_unreachable(job, "timed out");
+        ngx_http_cwmp_connreq_finish(job, "offline", "timed out");
         return;
     }
 
@@ -991,7 +1071,7 @@ ngx_http_cwmp_connreq_read(ngx_event_t *rev)
     }
 
     if (job->in->last == job->in->pos) {
-        ngx_http_cwmp_connreq_unreachable(job, "no answer on the "
+        ngx_http_cwmp_connreq_finish(job, "offline", "no answer on the "
                                                "connection");
         return;
     }
@@ -1263,36 +1343,81 @@ ngx_http_cwmp_connreq_digest(ngx_http_cwmp_connreq_job_t *job, u_char *start,
 
 /* HTTP could not reach the device: over UDP when it has an address */
 
+/*
+ * What came of a transport: when it did not reach the device (offline,
+ * refused, invalid_url) the next one is tried, else it is the outcome.
+ */
+
 static void
-ngx_http_cwmp_connreq_unreachable(ngx_http_cwmp_connreq_job_t *job,
+ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
     char *detail)
 {
-    ngx_http_cwmp_connreq_worker_t  *w;
-
-    w = ngx_http_cwmp_connreq_worker;
-
-    if (w->udp == (ngx_socket_t) -1 || job->udp.len == 0) {
-        ngx_http_cwmp_connreq_finish(job, "offline", detail);
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, job->log, 0,
-                  "cwmp: connection request %V to \"%V\" over HTTP: %s, "
-                  "trying UDP", &job->entry, &job->device_id, detail);
+    u_char     *p, *last;
+    size_t      len;
+    ngx_str_t   prev;
 
     if (job->peer.connection) {
         ngx_close_connection(job->peer.connection);
         job->peer.connection = NULL;
     }
 
-    ngx_http_cwmp_connreq_udp(job);
+    if (job->started
+        && (ngx_strcmp(status, "offline") == 0
+            || ngx_strcmp(status, "refused") == 0
+            || ngx_strcmp(status, "invalid_url") == 0))
+    {
+        ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                      "cwmp: connection request %V to \"%V\" over %s: "
+                      "%s%s%s", &job->entry, &job->device_id,
+                      job->transport, status, detail ? ", " : "",
+                      detail ? detail : "");
+
+        /* the outcome's detail says what each transport found */
+
+        len = job->earlier.len + ngx_strlen(job->transport)
+              + ngx_strlen(status) + (detail ? ngx_strlen(detail) : 0) + 8;
+
+        p = ngx_pnalloc(job->pool, len);
+        if (p == NULL) {
+            ngx_http_cwmp_connreq_store(job, status, detail);
+            return;
+        }
+
+        prev = job->earlier;
+        last = ngx_snprintf(p, len, "%V%s %s%s%s; ", &job->earlier,
+                            job->transport, status, detail ? ": " : "",
+                            detail ? detail : "");
+        job->earlier.data = p;
+        job->earlier.len = last - p;
+
+        if (ngx_http_cwmp_connreq_try(job) == NGX_OK) {
+            return;
+        }
+
+        job->earlier = prev;
+    }
+
+    if (job->earlier.len) {
+        len = job->earlier.len + ngx_strlen(job->transport)
+              + (detail ? ngx_strlen(detail) : 0) + 8;
+
+        p = ngx_pnalloc(job->pool, len);
+        if (p) {
+            last = ngx_snprintf(p, len - 1, "%V%s: %s", &job->earlier,
+                                job->transport, detail ? detail : status);
+            *last = '\0';
+            detail = (char *) p;
+        }
+    }
+
+    ngx_http_cwmp_connreq_store(job, status, detail);
 }
 
 
 /* the outcome: in cwmp:results, the entry acknowledged */
 
 static void
-ngx_http_cwmp_connreq_finish(ngx_http_cwmp_connreq_job_t *job, char *status,
+ngx_http_cwmp_connreq_store(ngx_http_cwmp_connreq_job_t *job, char *status,
     char *detail)
 {
     u_char                          *p;

@@ -21,6 +21,15 @@
 #include "ngx_http_cwmp_xmpp.h"
 
 
+/* cwmp_connreq_transports: each entry a transport, | _NAT when it is
+ * tried only for a device that reports NATDetected */
+#define NGX_HTTP_CWMP_CONNREQ_HTTP       0x01
+#define NGX_HTTP_CWMP_CONNREQ_UDP        0x02
+#define NGX_HTTP_CWMP_CONNREQ_XMPP       0x04
+#define NGX_HTTP_CWMP_CONNREQ_NAT        0x10
+#define NGX_HTTP_CWMP_CONNREQ_TRANSPORTS 8
+
+
 typedef struct {
     ngx_flag_t                   enable;
     ngx_msec_t                   timeout;       /* per request */
@@ -35,6 +44,8 @@ typedef struct {
     ngx_str_t                    username;      /* when Redis has none */
     ngx_str_t                    password;
     ngx_http_cwmp_xmpp_conf_t   *xmpp;          /* NULL: no XMPP */
+    ngx_uint_t                   transports[NGX_HTTP_CWMP_CONNREQ_TRANSPORTS];
+    ngx_uint_t                   ntransports;   /* 0: the default order */
 } ngx_http_cwmp_connreq_conf_t;
 
 

@@ -42,6 +42,8 @@ static char *ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cwmp_connreq_credentials(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_cwmp_connreq_transports(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_cwmp_connreq_udp(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cwmp_init(ngx_conf_t *cf);
@@ -322,6 +324,13 @@ static ngx_command_t  ngx_http_cwmp_commands[] = {
     { ngx_string("cwmp_connreq_udp"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_cwmp_connreq_udp,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cwmp_connreq_transports"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_cwmp_connreq_transports,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -857,6 +866,67 @@ ngx_http_cwmp_connreq_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "low address bits of %V are meaningless",
                            &value[1]);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "cwmp_connreq_transports xmpp udp:nat http udp" (the default): the
+ * order a connection request tries the transports a device has; ":nat"
+ * only for a device that reports NATDetected.  The next is tried when one
+ * does not reach the device (offline, refused, invalid_url), each once.
+ */
+
+static char *
+ngx_http_cwmp_connreq_transports(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cwmp_main_conf_t *mcf = conf;
+
+    ngx_str_t   *value, name;
+    ngx_uint_t   i, t;
+
+    if (mcf->connreq.ntransports) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts - 1 > NGX_HTTP_CWMP_CONNREQ_TRANSPORTS) {
+        return "has too many transports";
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        name = value[i];
+        t = 0;
+
+        if (name.len > 4
+            && ngx_strcmp(name.data + name.len - 4, ":nat") == 0)
+        {
+            t = NGX_HTTP_CWMP_CONNREQ_NAT;
+            name.len -= 4;
+        }
+
+        if (name.len == 4 && ngx_strncmp(name.data, "http", 4) == 0) {
+            t |= NGX_HTTP_CWMP_CONNREQ_HTTP;
+
+        } else if (name.len == 3 && ngx_strncmp(name.data, "udp", 3) == 0) {
+            t |= NGX_HTTP_CWMP_CONNREQ_UDP;
+
+        } else if (name.len == 4 && ngx_strncmp(name.data, "xmpp", 4) == 0) {
+            t |= NGX_HTTP_CWMP_CONNREQ_XMPP;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\" directive "
+                               "(http, udp or xmpp, with \":nat\" or not)",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->connreq.transports[mcf->connreq.ntransports++] = t;
     }
 
     return NGX_CONF_OK;

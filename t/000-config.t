@@ -275,3 +275,36 @@ qr/\[emerg\] .*"cwmp_shed_pending" takes "off" or a number of operations from 1 
 --- request
 GET /cwmp
 --- error_code: 405
+
+
+
+=== TEST 18: cwmp_connreq_transports: an order of http, udp and xmpp
+--- http_config
+    cwmp_connreq_transports xmpp:nat http udp xmpp;
+--- config
+    location /cwmp { cwmp; }
+--- request
+GET /cwmp
+--- error_code: 405
+
+
+
+=== TEST 19: cwmp_connreq_transports: an unknown transport
+--- http_config
+    cwmp_connreq_transports xmpp smtp;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid value "smtp" in "cwmp_connreq_transports" directive \(http, udp or xmpp, with ":nat" or not\) in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 20: cwmp_xmpp tls=direct needs trusted CAs
+--- http_config
+    cwmp_xmpp 127.0.0.1 jid=acs@xmpp.test password_file=/dev/null tls=direct;
+--- config
+    location /cwmp { cwmp; }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cwmp_xmpp" with TLS needs trusted=<CA file>/

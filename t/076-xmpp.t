@@ -72,14 +72,17 @@ my $root = Cwmp::Hosts::start('xmpp', $http,
 Cwmp::Test::redis_flush();
 
 # a device only XMPP reaches: its ConnReqJabberID, no URL that answers
+# (url: its ConnectionRequestURL instead, '' for none)
 sub device {
-    my ($serial, $jid, $password) = @_;
+    my ($serial, $jid, $password, $url) = @_;
     my $id = "00AB12-HG%2D100-$serial";
     my $k = "cwmp:device:{$id}";
+    $url //= 'http://192.0.2.7:7547/';
+    my ($addr) = $url =~ m{^http://([^:/]+)};
     Cwmp::Test::redis('HSET', $k, 'data_model', 'InternetGatewayDevice',
-                      'remote_addr', '192.0.2.7');
+                      'remote_addr', $addr // '192.0.2.7');
     Cwmp::Test::redis('HSET', "$k:params",
-        'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', 'http://192.0.2.7:7547/',
+        ($url ne '' ? ('InternetGatewayDevice.ManagementServer.ConnectionRequestURL', $url) : ()),
         'InternetGatewayDevice.ManagementServer.ConnectionRequestUsername', 'cr-user',
         'InternetGatewayDevice.ManagementServer.ConnReqJabberID', $jid);
     Cwmp::Test::redis('HSET', "$k:connreq", 'password', $password);
@@ -150,13 +153,26 @@ $r = outcome($d2);
 is($r && $r->{status}, 'auth_failed', 'wrong credentials: auth_failed (the CPE\'s error IQ)');
 
 # a CPE not online: the server's service-unavailable
-my $d3 = device('X3', "cpe2\@$domain/cwmp", 'cr-secret');
+my $d3 = device('X3', "cpe2\@$domain/cwmp", 'cr-secret', '');
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d3);
 $r = outcome($d3);
 is($r && $r->{status}, 'offline', 'a CPE not online: offline');
 
+# not online over XMPP, but its URL answers: HTTP next (the default order
+# "xmpp udp:nat http udp"), the detail says what XMPP found
+my $cr = Cwmp::Hosts::free_port(19950);
+my $crpid = Cwmp::Test::fake_server($cr, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+my $d6 = device('X6', "cpe2\@$domain/cwmp", 'cr-secret', "http://127.0.0.1:$cr/cr");
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d6);
+$r = outcome($d6);
+is($r && $r->{status}, 'ok', 'XMPP offline, HTTP answers: ok');
+is($r && $r->{result}{transport}, 'http', '... over the next transport, http');
+like($r && $r->{result}{detail}, qr/^xmpp offline: .*service-unavailable|^xmpp offline/,
+     '... the detail says what XMPP found') or diag(explain($r));
+
+
 # a JID elsewhere: never messaged
-my $d4 = device('X4', 'someone@elsewhere.example/cwmp', 'cr-secret');
+my $d4 = device('X4', 'someone@elsewhere.example/cwmp', 'cr-secret', '');
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d4);
 $r = outcome($d4);
 is($r && $r->{status}, 'refused', 'a JID outside cwmp_xmpp_allow: refused');
@@ -164,6 +180,52 @@ like($r && $r->{result}{detail}, qr/cwmp_xmpp_allow/, '... saying why');
 
 my @acs_log = do { open my $in, '<', "$dir/cpe1-acs.log" or die $!; <$in> };
 is(scalar @acs_log, 2, 'the CPE got two requests, no more');
+
+# cwmp_connreq_transports: XMPP only for a device behind a NAT, else HTTP
+my $ho = Cwmp::Hosts::free_port(19955);
+my $ro = Cwmp::Hosts::start('xmpp-order', $ho,
+    "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 100ms; "
+    . "cwmp_connreq_transports xmpp:nat http; "
+    . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
+    . "resource=order tls=off; cwmp_xmpp_allow $domain;");
+for (1 .. 100) {
+    open my $in, '<', "$ro/logs/error.log" or last;
+    local $/;
+    last if <$in> =~ /xmpp: logged in/;
+    select(undef, undef, undef, 0.05);
+}
+Cwmp::Hosts::stop($root);      # the order host alone serves cwmp:connreq
+my $d7 = device('X7', $cpe1->{jid}, 'cr-secret', "http://127.0.0.1:$cr/cr");
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d7);
+$r = outcome($d7);
+is($r && $r->{status} . ' ' . $r->{result}{transport}, 'ok http',
+   'cwmp_connreq_transports xmpp:nat http: a device not behind a NAT over HTTP');
+Cwmp::Test::redis('HSET', "cwmp:device:{$d7}:params",
+                  'InternetGatewayDevice.ManagementServer.NATDetected', 'true');
+select(undef, undef, undef, 0.2);
+Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d7);
+my @over;
+for (1 .. 100) {
+    @over = grep { $_->{device} eq $d7 && $_->{name} eq 'connectionRequest'
+                   && $_->{status} ne 'session' } @{ Cwmp::Test::results() };
+    last if @over >= 2;
+    select(undef, undef, undef, 0.05);
+}
+is(@over >= 2 && $over[-1]{status} . ' ' . $over[-1]{result}{transport}, 'ok xmpp',
+   '... behind a NAT (NATDetected): over XMPP first') or diag(explain(\@over));
+Cwmp::Hosts::stop($ro);
+$root = Cwmp::Hosts::start('xmpp', $http,
+    "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
+    . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
+    . "resource=acs tls=off; cwmp_xmpp_allow $domain;");
+for (1 .. 100) {
+    open my $in, '<', "$root/logs/error.log" or last;
+    local $/;
+    last if <$in> =~ /xmpp: logged in/;
+    select(undef, undef, undef, 0.05);
+}
+kill 'TERM', $crpid;
+waitpid($crpid, 0);
 
 # the server down and back: the ACS logs in again
 Cwmp::Xmpp::cpe_stop($cpe1);
