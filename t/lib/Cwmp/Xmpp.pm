@@ -96,7 +96,7 @@ _EOC_
         sleep 0.05;
     }
     my $h = {pid => $pid, dir => $dir, port => $port, domain => $domain,
-             cfg => $cfg};
+             cfg => $cfg, owner => $$};
     push @servers, $h;
     return $h;
 }
@@ -131,9 +131,11 @@ sub stop {
     $h->{pid} = 0;
 }
 
+# only in the process that started them: a forked fake CPE that exits
+# must not take the server down with it
 END {
     local $?;
-    stop($_) for @servers;
+    stop($_) for grep { $_->{owner} == $$ } @servers;
 }
 
 # --- a client of the protocol ----------------------------------------------
@@ -281,7 +283,9 @@ sub cpe {
                 print $log(($ok ? 'ok' : 'refused') . " $from $id\n");
                 close $log;
             }
-            $o{on_request}->() if $ok && $o{on_request};
+            # a session that cannot be opened is the CPE's problem, not
+            # a reason to stop answering
+            eval { $o{on_request}->() } if $ok && $o{on_request};
         }
     }
     close $w;
