@@ -526,7 +526,8 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_cwmp_main_conf_t *mcf = conf;
 
-    ngx_str_t  addr = ngx_string(NGX_HTTP_CWMP_REDIS_DEFAULT);
+    ngx_str_t                   addr = ngx_string(NGX_HTTP_CWMP_REDIS_DEFAULT);
+    ngx_http_cwmp_xmpp_conf_t  *xc;
 
     if (mcf->redis.name.len == 0) {
         mcf->redis.name = addr;
@@ -612,6 +613,30 @@ ngx_http_cwmp_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"cwmp_connreq_max\" must be from 1 to 10000");
         return NGX_CONF_ERROR;
+    }
+
+    /* the "xmpp" policy action: the JID devices are to allow */
+
+    if (mcf->policies.xmpp) {
+        xc = mcf->connreq.xmpp;
+
+        if (xc == NULL || xc->server == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the \"xmpp\" policy action needs "
+                               "\"cwmp_xmpp\" (the ACS's JID)");
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->policies.acs_jid.data = ngx_pnalloc(cf->pool, xc->user.len + 1
+                                                           + xc->domain.len);
+        if (mcf->policies.acs_jid.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->policies.acs_jid.len = ngx_sprintf(mcf->policies.acs_jid.data,
+                                                "%V@%V", &xc->user,
+                                                &xc->domain)
+                                    - mcf->policies.acs_jid.data;
     }
 
     if (mcf->policies.backoff_cap < 300) {

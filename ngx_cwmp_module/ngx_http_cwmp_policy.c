@@ -379,6 +379,7 @@ invalid:
  * instance <object.> <key> <value> [<name> <value>]...;
  * connreq_credentials [<username>];
  * acs_credentials [<username>];
+ * xmpp [<connection>];
  */
 
 static char *
@@ -496,6 +497,30 @@ ngx_http_cwmp_policy_action(ngx_conf_t *cf,
         a->parts = ngx_http_cwmp_policy_template(cf, ctx,
                                                  nargs == 2 ? &value[1] : &s);
         return a->parts ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
+    if (ngx_strcmp(value[0].data, "xmpp") == 0 && nargs <= 2) {
+        /* XMPP.Connection.<n> with the device's XMPP account (the
+         * operator's, in Redis), connection requests over it */
+
+        a->type = NGX_HTTP_CWMP_ACT_XMPP;
+        a->count = 1;
+        ctx->policies->xmpp = 1;
+
+        if (nargs == 2) {
+            i = ngx_atoi(value[1].data, value[1].len);
+
+            if (i < 1 || i > 64) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid XMPP.Connection instance "
+                                   "\"%V\": 1 to 64", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            a->count = (ngx_uint_t) i;
+        }
+
+        return NGX_CONF_OK;
     }
 
     if (ngx_strcmp(value[0].data, "reboot") == 0 && nargs == 1) {

@@ -58,7 +58,8 @@ typedef enum {
     NGX_HTTP_CWMP_ACT_INSTANCE,
     NGX_HTTP_CWMP_ACT_CONNREQ,
     NGX_HTTP_CWMP_ACT_ACS_AUTH,
-    NGX_HTTP_CWMP_ACT_BACKUP
+    NGX_HTTP_CWMP_ACT_BACKUP,
+    NGX_HTTP_CWMP_ACT_XMPP
 } ngx_http_cwmp_act_e;
 
 
@@ -100,7 +101,8 @@ typedef struct {
     ngx_str_t                    url;
     ngx_str_t                    file_type;
     ngx_uint_t                   object;        /* INSTANCE(S): index */
-    ngx_uint_t                   count;         /* INSTANCES */
+    ngx_uint_t                   count;         /* INSTANCES; XMPP: the
+                                                   XMPP.Connection. */
     ngx_str_t                    key;           /* INSTANCE: the key's name,
                                                    parts its value */
     ngx_array_t                 *values;        /* INSTANCE: the other
@@ -147,6 +149,10 @@ typedef struct {
                                                    policies read */
     time_t                       backoff_cap;
     ngx_uint_t                   tags;          /* a policy reads tags */
+    ngx_uint_t                   xmpp;          /* a policy configures
+                                                   XMPP */
+    ngx_str_t                    acs_jid;       /* cwmp_xmpp's, bare: the
+                                                   JID devices allow */
 } ngx_http_cwmp_policies_t;
 
 

@@ -262,6 +262,38 @@ ngx_http_cwmp_policy_credentials(ngx_http_cwmp_eval_t *ev,
 }
 
 
+/*
+ * xmpp [<n>]: an "xmppConnection" task, once (session_step.lua has it go
+ * out as the SetParameterValues of XMPP.Connection.<n> with the account
+ * the operator keeps in cwmp:device:{<ID>}:xmpp, ConnReqXMPPConnection,
+ * and ConnReqAllowedJabberIDs the ACS's JID)
+ */
+
+ngx_int_t
+ngx_http_cwmp_policy_xmpp(ngx_http_cwmp_eval_t *ev, ngx_http_cwmp_run_t *run,
+    ngx_http_cwmp_action_t *a)
+{
+    json_t  *t;
+
+    if (ngx_http_cwmp_policy_state(ev, "xmpp:", &run->policy->name)) {
+        return NGX_OK;
+    }
+
+    t = ngx_http_cwmp_policy_task(run->policy, "xmppConnection");
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(t, "connection", json_integer(a->count));
+    json_object_set_new(t, "allowedJabberIDs",
+                        ngx_http_cwmp_policy_str(&ev->policies->acs_jid));
+
+    return ngx_http_cwmp_policy_plan_task(ev, run, t, NGX_HTTP_CWMP_CLASS_SET,
+                                          "xmpp:", &run->policy->name,
+                                          json_integer(ev->now));
+}
+
+
 /* instances, instance: counted on a fresh copy of the object */
 
 ngx_int_t

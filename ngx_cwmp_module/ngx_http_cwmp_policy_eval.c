@@ -47,7 +47,8 @@ static ngx_http_cwmp_action_pt  ngx_http_cwmp_policy_actions[] = {
     [NGX_HTTP_CWMP_ACT_INSTANCE] = ngx_http_cwmp_policy_objects,
     [NGX_HTTP_CWMP_ACT_CONNREQ] = ngx_http_cwmp_policy_credentials,
     [NGX_HTTP_CWMP_ACT_ACS_AUTH] = ngx_http_cwmp_policy_credentials,
-    [NGX_HTTP_CWMP_ACT_BACKUP] = ngx_http_cwmp_policy_backup
+    [NGX_HTTP_CWMP_ACT_BACKUP] = ngx_http_cwmp_policy_backup,
+    [NGX_HTTP_CWMP_ACT_XMPP] = ngx_http_cwmp_policy_xmpp
 };
 
 

@@ -79,6 +79,8 @@ typedef ngx_int_t (*ngx_http_cwmp_action_pt)(ngx_http_cwmp_eval_t *ev,
 
 
 /* the actions, by type */
+ngx_int_t ngx_http_cwmp_policy_xmpp(ngx_http_cwmp_eval_t *ev,
+    ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a);
 ngx_int_t ngx_http_cwmp_policy_value(ngx_http_cwmp_eval_t *ev,
     ngx_http_cwmp_run_t *run, ngx_http_cwmp_action_t *a);
 ngx_int_t ngx_http_cwmp_policy_refresh(ngx_http_cwmp_eval_t *ev,

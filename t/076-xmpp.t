@@ -227,6 +227,65 @@ for (1 .. 100) {
 kill 'TERM', $crpid;
 waitpid($crpid, 0);
 
+# the "xmpp" policy action: XMPP set up on the device with the account the
+# operator keeps in cwmp:device:{<ID>}:xmpp, its connection requests over
+# it, allowed from the ACS's JID
+my $hp = Cwmp::Hosts::free_port(19958);
+my $rp = Cwmp::Hosts::start('xmpp-policy', $hp,
+    "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
+    . "resource=pol tls=off; cwmp_xmpp_allow $domain; "
+    . "cwmp_policy xmpp-on { match data_model = InternetGatewayDevice; xmpp; }");
+my $p1 = Cwmp::Test::device_of('P1');
+Cwmp::Test::redis('HSET', "cwmp:device:{$p1}:xmpp", 'jid', "cpe9\@$domain",
+                  'password', 'cpe9-xmpp', 'server', "xmpp.example.net:5222");
+my $pc = Cwmp::Test::cpe_connection($hp, '/');
+$pc->(Cwmp::Test::inform(serial => 'P1', events => ['0 BOOTSTRAP']));
+my (undef, $spv) = $pc->('');
+my %set = $spv =~ m{<Name>([^<]+)</Name>\s*<Value[^>]*>([^<]*)</Value>}g;
+my $c1 = 'InternetGatewayDevice.XMPP.Connection.1.';
+is_deeply([@set{map { "$c1$_" } qw(Enable Username Password Domain Resource)}],
+          ['true', 'cpe9', 'cpe9-xmpp', $domain, 'cwmp'],
+          'policy xmpp: XMPP.Connection.1 set up with the account from Redis')
+    or diag($spv);
+is($set{'InternetGatewayDevice.ManagementServer.ConnReqXMPPConnection'},
+   'InternetGatewayDevice.XMPP.Connection.1', '... connection requests over it');
+is($set{'InternetGatewayDevice.ManagementServer.ConnReqAllowedJabberIDs'},
+   "acs\@$domain", '... allowed from the ACS\'s JID (cwmp_xmpp\'s)');
+is(join(' ', @set{map { "$c1$_" } qw(ServerConnectAlgorithm Server.1.ServerAddress Server.1.Port)}),
+   'ServerTable xmpp.example.net 5222', '... and the server the account names');
+my (undef, $end) = $pc->(Cwmp::Test::answer('SetParameterValuesResponse', '<Status>0</Status>'));
+is(Cwmp::Test::redis('HEXISTS', "cwmp:device:{$p1}:policy", 'xmpp:xmpp-on'), 1,
+   '... done: the policy\'s state says so (not again)');
+unlike(Cwmp::Test::redis('HGET', "cwmp:device:{$p1}:params", "${c1}Password") // '', qr/cpe9/,
+       '... the password never in the parameter cache');
+
+# no account in Redis: a fault of the policy, saying what to write
+my $p2 = Cwmp::Test::device_of('P2');
+$pc = Cwmp::Test::cpe_connection($hp, '/');
+my (undef, $ir) = $pc->(Cwmp::Test::inform(serial => 'P2', events => ['0 BOOTSTRAP']));
+my ($st2, $body2) = $pc->('');
+is($st2, 204, 'no XMPP account for the device: nothing sent') or diag($body2);
+like(Cwmp::Test::redis('HGET', "cwmp:device:{$p2}:policy", 'fault:xmpp-on') // '',
+     qr/no XMPP account for the device: HSET cwmp:device:\{\Q$p2\E\}:xmpp jid/,
+     '... a fault of the policy that says what to write');
+
+# an operator's own task does the same (a new account pushed again)
+Cwmp::Test::redis('HSET', "cwmp:device:{$p2}:xmpp", 'jid', "cpe8\@$domain",
+                  'password', 'cpe8-xmpp', 'allowed', "ops\@$domain");
+Cwmp::Test::push_tasks($p2, {id => 'x2', name => 'xmppConnection', connection => 2});
+$pc = Cwmp::Test::cpe_connection($hp, '/');
+$pc->(Cwmp::Test::inform(serial => 'P2'));
+(undef, $spv) = $pc->('');
+%set = $spv =~ m{<Name>([^<]+)</Name>\s*<Value[^>]*>([^<]*)</Value>}g;
+is(join(' ', map { $set{$_} // '-' } 'InternetGatewayDevice.XMPP.Connection.2.Username',
+        'InternetGatewayDevice.ManagementServer.ConnReqAllowedJabberIDs'),
+   "cpe8 ops\@$domain", 'a queued xmppConnection task: connection 2, the allowed JID from Redis')
+    or diag($spv);
+$pc->(Cwmp::Test::answer('SetParameterValuesResponse', '<Status>0</Status>'));
+my ($x2) = grep { $_->{task} eq 'x2' } @{ Cwmp::Test::results() };
+is($x2 && $x2->{status}, 'done', '... its result: done');
+Cwmp::Hosts::stop($rp);
+
 # the server down and back: the ACS logs in again
 Cwmp::Xmpp::cpe_stop($cpe1);
 Cwmp::Xmpp::stop($srv);

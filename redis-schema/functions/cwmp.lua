@@ -233,7 +233,7 @@ end
 --     ':tasks', ':pending', ':late', ':absent', ':tries', ':tags',
 --     ':policy', ':plan', ':connreq', ':auth', ':authfail', ':nonce',
 --     ':stun', ':crlock', ':indexed', ':status', ':uploads', ':backups',
---     ':logs', ':files'}
+--     ':logs', ':files', ':xmpp'}
 
 redis.register_function{function_name = 'cwmp_task', callback = task_status,
                         flags = {'no-writes'}}

@@ -20,6 +20,8 @@
 -- KEYS[14] cwmp:device:{<ID>}:absent     parameters the device lacks
 -- KEYS[15] cwmp:device:{<ID>}:indexed    what the value indexes hold of
 --          the device (index.lua)
+-- KEYS[16] cwmp:device:{<ID>}:xmpp       the device's XMPP account, the
+--          operator's (an "xmppConnection" task sets it on the device)
 -- UNDECLARED  cwmp:device:{<ID>}:status  task status records (results.lua),
 --          derived from the outbox's name: the device's slot
 -- UNDECLARED  cwmp:device:{<ID>}:reply:<name>  a task's replyTo, checked
@@ -255,7 +257,65 @@ end
 
 -- the text nginx builds the request from: the task's own, or for a
 -- diagnostics task its SetParameterValues (pending.lua)
+-- an "xmppConnection" task goes out as the SetParameterValues of
+-- <root>.XMPP.Connection.<n>. (TR-098 and TR-181 alike) with the account
+-- the operator keeps in :xmpp (jid, password; resource, server
+-- "host:port", tls "true"/"false", allowed: optional), the connection
+-- requests over it (ConnReqXMPPConnection) and the JIDs allowed to send
+-- them (ConnReqAllowedJabberIDs: the ACS's); nil and why without an account
+local function xmpp_wire(task, t)
+    local a = redis.call('HMGET', KEYS[16], 'jid', 'password', 'resource',
+                         'server', 'tls', 'allowed')
+    if not a[1] or not a[2] then
+        return nil, 'no XMPP account for the device: HSET ' .. KEYS[16]
+                    .. ' jid <user@domain> password <password>'
+    end
+    local user, domain = string.match(a[1], '^([^@/%s]+)@([^@/%s]+)$')
+    if not user then
+        return nil, 'the jid in ' .. KEYS[16] .. ' must be <user@domain>'
+    end
+    local n = math.floor(tonumber(t.connection) or 1)
+    if n < 1 or n > 64 then
+        return nil, '"connection" must be an instance number, 1 to 64'
+    end
+    local root = redis.call('HGET', KEYS[8], 'data_model')
+                 or 'InternetGatewayDevice'
+    local conn = root .. '.XMPP.Connection.' .. n
+    local c, ms = conn .. '.', root .. '.ManagementServer.'
+    local pv = {{c .. 'Enable', 'true', 'xsd:boolean'},
+                {c .. 'Username', user, 'xsd:string'},
+                {c .. 'Password', a[2], 'xsd:string'},
+                {c .. 'Domain', domain, 'xsd:string'},
+                {c .. 'Resource', a[3] or 'cwmp', 'xsd:string'},
+                {ms .. 'ConnReqXMPPConnection', conn, 'xsd:string'}}
+    local allowed = a[6] or t.allowedJabberIDs
+    if type(allowed) == 'string' and allowed ~= '' then
+        pv[#pv + 1] = {ms .. 'ConnReqAllowedJabberIDs', allowed, 'xsd:string'}
+    end
+    if a[5] then
+        pv[#pv + 1] = {c .. 'UseTLS', (a[5] == 'true' or a[5] == '1')
+                                      and 'true' or 'false', 'xsd:boolean'}
+    end
+    if a[4] then
+        local host, port = string.match(a[4], '^(.+):(%d+)$')
+        if not host then
+            return nil, 'the server in ' .. KEYS[16] .. ' must be <host:port>'
+        end
+        pv[#pv + 1] = {c .. 'ServerConnectAlgorithm', 'ServerTable',
+                       'xsd:string'}
+        pv[#pv + 1] = {c .. 'Server.1.Enable', 'true', 'xsd:boolean'}
+        pv[#pv + 1] = {c .. 'Server.1.ServerAddress', host, 'xsd:string'}
+        pv[#pv + 1] = {c .. 'Server.1.Port', port, 'xsd:unsignedInt'}
+    end
+    return cjson.encode({id = task_id(task, t), name = 'setParameterValues',
+                         parameterValues = pv})
+end
+
+-- the task as it goes out (and nil, why when it cannot)
 local function wire(task, t)
+    if t.name == 'xmppConnection' then
+        return xmpp_wire(task, t)
+    end
     if not diagnostics(t.name) then
         return task
     end
@@ -494,7 +554,7 @@ if ARGV[6] ~= '' and not again then
                          .. string.sub(t.name, 2) .. 'Response'
         if t.name == 'refreshObject' then
             expected = 'GetParameterValuesResponse'
-        elseif diagnostics(t.name) then
+        elseif diagnostics(t.name) or t.name == 'xmppConnection' then
             expected = 'SetParameterValuesResponse'
         elseif uploads(t.name) then
             expected = 'UploadResponse'
@@ -847,8 +907,19 @@ while true do
 
     local t = decode(nxt)
     local bad = queue == KEYS[2] and bad_arguments(t)
+    local out
 
-    if bad then
+    if not bad then
+        out, bad = wire(nxt, t)
+    end
+
+    if bad and queue == KEYS[9] then
+        -- a policy's: its fault, backed off
+        redis.call('LREM', KEYS[9], 1, nxt)
+        policy_fault(t.policy, {error = 'invalid arguments', detail = bad},
+                     t.rules)
+
+    elseif bad then
         -- a fault at once, and on to the next task
         dequeue(nxt, KEYS[2])
         record(KEYS[6], ARGV[5], task_id(nxt, t), t.name, 'fault',
@@ -932,7 +1003,7 @@ while true do
                 end
             end
 
-            return {TASK, wire(nxt, t), s[4], types, ARGV[3]}
+            return {TASK, out, s[4], types, ARGV[3]}
         end
 
         if queue == KEYS[2] then
