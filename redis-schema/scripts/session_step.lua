@@ -114,14 +114,23 @@
 -- answer, finishes it.  Tasks leave the queue wherever they stand in it:
 -- an OSS that LPUSHes while a task is in flight disturbs nothing.
 -- Results are capped at about a million entries (results.lua).
+--
+-- Consecutive getParameterValues tasks at the head of the queue go out as
+-- one GetParameterValues (the union of their names), consecutive
+-- setParameterValues of disjoint parameters (and one ParameterKey) as one
+-- SetParameterValues: the session's "merged" holds the tasks after the
+-- first; each still gets its own result (a GPV's the values of its own
+-- names).  A merged request that faults is not any one task's fault: the
+-- session is marked "unmerge", and its tasks go out one per request.
 
 local MAX_TRIES = 3
+local MERGE_MAX = 16    -- tasks in one merged request
 local QUEUE_LOOK = 16   -- tasks looked at for one whose notBefore came
 
 local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
                      'plan', 'ops', 'recheck', 'turn', 'pending', 'conn',
                      'resent', 'prev_rpc', 'prev_answer', 'wanting',
-                     'created', 'ran', 'faulted')
+                     'created', 'ran', 'faulted', 'merged', 'unmerge')
 
 if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
@@ -474,13 +483,143 @@ local function absent_retry(t)
     return false
 end
 
+-- a task that may share its request with the ones next to it: a plain
+-- GPV or SPV of an operator's, nothing that makes it special
+local function mergeable(t)
+    return ((t.name == 'getParameterValues'
+             and type(t.parameterNames) == 'table')
+            or (t.name == 'setParameterValues'
+                and type(t.parameterValues) == 'table'))
+           and t.notBefore == nil and t.policy == nil and t.internal == nil
+           and not t.secret and t.timeout == nil
+end
+
+-- the request of a merged task list: the first task's id and name, the
+-- union of the names (GPV) or of the values (SPV); and the combined task
+local function merged_wire(first, t, others)
+    local c = {id = task_id(first, t), name = t.name,
+               parameterKey = t.parameterKey}
+    local all = {t}
+    for _, raw in ipairs(others) do
+        all[#all + 1] = decode(raw)
+    end
+    if t.name == 'getParameterValues' then
+        local names, seen = {}, {}
+        for _, m in ipairs(all) do
+            for _, n in ipairs(m.parameterNames) do
+                if not seen[n] then
+                    seen[n] = true
+                    names[#names + 1] = n
+                end
+            end
+        end
+        c.parameterNames = names
+    else
+        local values = {}
+        for _, m in ipairs(all) do
+            for _, pv in ipairs(m.parameterValues) do
+                values[#values + 1] = pv
+            end
+        end
+        c.parameterValues = values
+    end
+    return cjson.encode(c), c
+end
+
+-- the tasks after the head that can go out in its request ({} if none)
+local function merge_partners(t)
+    local others = {}
+    if not mergeable(t) or s[19] == '1' then
+        return others
+    end
+    local names = {}
+    if t.name == 'setParameterValues' then
+        for _, pv in ipairs(t.parameterValues) do
+            if type(pv) ~= 'table' or type(pv[1]) ~= 'string' then
+                return others
+            end
+            names[pv[1]] = true
+        end
+    end
+    for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 1, MERGE_MAX - 1)) do
+        local m = decode(raw)
+        if not mergeable(m) or m.name ~= t.name or bad_arguments(m)
+           or m.parameterKey ~= t.parameterKey
+        then
+            break
+        end
+        if m.name == 'setParameterValues' then
+            -- disjoint parameters only: the order of two writes of one
+            -- parameter is not the CPE's to choose
+            for _, pv in ipairs(m.parameterValues) do
+                if type(pv) ~= 'table' or type(pv[1]) ~= 'string'
+                   or names[pv[1]]
+                then
+                    return others
+                end
+            end
+            for _, pv in ipairs(m.parameterValues) do
+                names[pv[1]] = true
+            end
+        end
+        others[#others + 1] = raw
+    end
+    return others
+end
+
+-- a GPV task's own share of the answer: the reported values under its
+-- names (a name ending in "." is a subtree)
+local function own_values(t)
+    if t.name ~= 'getParameterValues' then
+        return ARGV[7]
+    end
+    local list = {}
+    local n = tonumber(ARGV[13]) or 0
+    for k = 0, n - 1 do
+        local name = ARGV[14 + 3 * k]
+        for _, want in ipairs(t.parameterNames) do
+            if name == want or (string.sub(want, -1) == '.'
+                                and string.sub(name, 1, #want) == want)
+            then
+                local ty = ARGV[16 + 3 * k]
+                list[#list + 1] = {name, ARGV[15 + 3 * k],
+                                   ty ~= '' and ty or nil}
+                break
+            end
+        end
+    end
+    if #list == 0 then
+        return '{"parameterValues":[]}'
+    end
+    return cjson.encode({parameterValues = list})
+end
+
+-- values a CPE applied: into the cache (and the indexes)
+local function cache_values(values)
+    for _, pv in ipairs(values) do
+        if type(pv) == 'table' and type(pv[1]) == 'string'
+           and pv[2] ~= nil and type(pv[2]) ~= 'table'
+        then
+            redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))
+            if INDEXED[pv[1]] then
+                reindex[INDEXED[pv[1]]] = tostring(pv[2])
+            end
+        end
+    end
+end
+
 -- the request in flight goes out again, as it was, to a CPE that did not
 -- get it (once a session)
 local function resend()
     redis.call('HSET', KEYS[1], 'resent', 1, 'conn', ARGV[11],
                'active', ARGV[9])
     redis.call('PEXPIRE', KEYS[1], ARGV[4])
-    return {TASK, wire(s[3], decode(s[3])), s[4] or '', '{}', s[2]}
+    local t = decode(s[3])
+    if s[18] then
+        return {TASK, (merged_wire(s[3], t, cjson.decode(s[18]))), s[4] or '',
+                '{}', s[2]}
+    end
+    return {TASK, wire(s[3], t), s[4] or '', '{}', s[2]}
 end
 
 -- the call again after WANT_NAMES: the outcome it carries is stored
@@ -527,6 +666,7 @@ end
 
 if ARGV[6] ~= '' and not again then
     local task = s[3]
+    local unmerged = false
 
     -- an answer sent again: the first copy was stored, the request that
     -- came after it never reached the CPE
@@ -540,13 +680,23 @@ if ARGV[6] ~= '' and not again then
         return {NOT_IN_FLIGHT, ''}
     end
 
+    -- a merged request that faulted (or expired): no one task's outcome;
+    -- its tasks go out one per request from here, the first again now
+    if task and s[18] and ARGV[6] ~= 'done' then
+        redis.call('HSET', KEYS[1], 'unmerge', 1)
+        redis.call('HDEL', KEYS[1], 'merged', 'task', 'pending', 'resent')
+        s[19] = '1'
+        unmerged = true
+    end
+
     if not task then
         if ARGV[10] ~= '' then
             return {NOT_IN_FLIGHT, ''}
         end
 
-    else
+    elseif not unmerged then
         local t = decode(task)
+        local result = ARGV[7]
         internal = t.internal
 
         -- "getParameterValues" is answered by "GetParameterValuesResponse"
@@ -565,6 +715,26 @@ if ARGV[6] ~= '' and not again then
         if ARGV[10] ~= '' and ARGV[10] ~= 'Fault' and ARGV[10] ~= expected
         then
             return {NOT_IN_FLIGHT, ''}
+        end
+
+        -- a merged request answered: the other tasks' outcomes, each its
+        -- own share of the answer
+        if s[18] then
+            redis.call('HDEL', KEYS[1], 'merged')
+            for _, raw in ipairs(cjson.decode(s[18])) do
+                local m = decode(raw)
+                dequeue(raw, KEYS[2])
+                record(KEYS[6], ARGV[5], task_id(raw, m), m.name, 'done',
+                       own_values(m), ARGV[9], m)
+                if ARGV[8] == '1' and m.name == 'setParameterValues' then
+                    cache_values(m.parameterValues)
+                end
+                if ENDS then
+                    redis.call('HINCRBY', KEYS[1], 'ran', 1)
+                    ran_now = ran_now + 1
+                end
+            end
+            result = own_values(t)
         end
 
         local queue = KEYS[2]
@@ -638,7 +808,7 @@ if ARGV[6] ~= '' and not again then
 
         elseif not retried then
             record(KEYS[6], ARGV[5], task_id(task, t), t.name, ARGV[6],
-                   ARGV[7], ARGV[9], t)
+                   result, ARGV[9], t)
         end
 
         if ENDS then
@@ -702,16 +872,7 @@ if ARGV[6] ~= '' and not again then
             if t.name == 'setParameterValues'
                and type(t.parameterValues) == 'table'
             then
-                for _, pv in ipairs(t.parameterValues) do
-                    if type(pv) == 'table' and type(pv[1]) == 'string'
-                       and pv[2] ~= nil and type(pv[2]) ~= 'table'
-                    then
-                        redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))
-                        if INDEXED[pv[1]] then
-                            reindex[INDEXED[pv[1]]] = tostring(pv[2])
-                        end
-                    end
-                end
+                cache_values(t.parameterValues)
 
             elseif t.name == 'deleteObject'
                    and type(t.objectName) == 'string'
@@ -859,11 +1020,13 @@ end
 while true do
     local nxt = redis.call('LINDEX', KEYS[2], 0)
     local queue = KEYS[2]
+    local at_head = true
 
     if nxt and (string.find(nxt, 'notBefore', 1, true)
                 or maybe_diagnostics(nxt))
     then
         nxt = first_due(KEYS[2])
+        at_head = false
     end
 
     if not nxt then
@@ -952,7 +1115,7 @@ while true do
         if tries <= MAX_TRIES then
             redis.call('HSET', KEYS[1], 'turn', 'acs', 'rpc_id', ARGV[3],
                        'task', nxt, 'conn', ARGV[11], 'active', ARGV[9])
-            redis.call('HDEL', KEYS[1], 'pending', 'resent')
+            redis.call('HDEL', KEYS[1], 'pending', 'resent', 'merged')
             redis.call('PEXPIRE', KEYS[1], ARGV[4])
 
             -- a task with an effect: pending from now, never handed out again
@@ -968,6 +1131,14 @@ while true do
                 if type(t.policy) == 'string' then
                     redis.call('HSET', KEYS[11], 'waiting:' .. t.policy, key)
                 end
+            end
+
+            -- the GPVs (SPVs) behind it in the queue, in the same request
+            local others = (queue == KEYS[2] and at_head)
+                           and merge_partners(t) or {}
+            if #others > 0 then
+                out, t = merged_wire(nxt, t, others)
+                redis.call('HSET', KEYS[1], 'merged', cjson.encode(others))
             end
 
             -- the cached types of a setParameterValues' untyped values
