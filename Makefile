@@ -19,6 +19,8 @@
 #                static file (and discarding a body), same run
 #   make bench-rejections  what each hostile request costs, ratios to a
 #                canned 204
+#   make bench-storm  a boot storm: 1,000,000 new devices (BENCH_STORM_DEVICES),
+#                the time to register them against canned nginx's, same run
 #   make bench-instructions  instructions per session (callgrind), nginx
 #                and Redis apart: the figure that repeats
 #   make bench-cluster  single Redis against a 3-master Redis Cluster, same
@@ -105,7 +107,7 @@ DEB_PACKAGES := build-essential pkg-config dpkg-dev ca-certificates \
 
 .PHONY: all build build-dynamic deps run stop test clean dynamic bench bench-fleet \
 	test-cluster test-sentinel \
-	bench-rejections bench-instructions bench-cluster bench-tr143 deb deb-check image-check \
+	bench-rejections bench-instructions bench-cluster bench-tr143 bench-storm deb deb-check image-check \
 	test-asan test-valgrind fuzz fuzz-smoke chaos
 
 all: build
@@ -235,6 +237,10 @@ bench-fleet: build
 # single Redis against a 3-master cluster, same run (bench/cluster)
 bench-cluster: build
 	bench/cluster $(NGINX) $(BENCH_SECONDS)
+
+# a boot storm of BENCH_STORM_DEVICES (1,000,000) new devices (bench/storm)
+bench-storm: build
+	bench/storm $(NGINX) $(BENCH_STORM_DEVICES)
 
 # instructions per session, callgrind (bench/instructions)
 bench-instructions: build

@@ -7,7 +7,15 @@
  *
  *   cpe-fleet -p PORT -n DEVICES -c CONCURRENCY -d SECONDS
  *             [-s SERIAL_BASE] [-e "2 PERIODIC"] [-r RATE] [-t TOTAL]
- *             [-u PATH] [-a PASSWORD]
+ *             [-u PATH] [-a PASSWORD] [-x] [-R]
+ *
+ * With -R, a device whose new session is shed (503) tries again (at once,
+ * on the next free CPE: harsher than CPEs that honour Retry-After): with
+ * -t, every one of the TOTAL devices ends up served (bench/storm).
+ *
+ * With -x, each request says which of its session's it is ("X-Exchange:
+ * 0" the Inform, 1 the empty POST, ...): a canned nginx answers the same
+ * sequence of exchanges the ACS does (bench/run's fair ceilings).
  *
  * With -a, each CPE authenticates as TR-069 CPEs do: its Inform draws a
  * 401 Digest challenge, and goes again on the same connection with
@@ -23,7 +31,7 @@
  * Prints sessions/s, per-exchange latency percentiles and errors by kind,
  * and one line for scripts:
  *   FLEET sessions=N seconds=S sessions_per_s=X p50_ms=.. p99_ms=..
- *         p999_ms=.. errors=N shed=N lost=N
+ *         p999_ms=.. errors=N shed=N lost=N missed=N exchanges_per_session=X
  * (shed: new sessions answered 503; lost: sessions that failed after their
  * Inform was accepted).
  */
@@ -56,6 +64,7 @@
 typedef struct {
     int         fd;
     int         step;                 /* 0 Inform, 1 in ACS turn */
+    int         exchange;             /* the session's request number */
     long        device;
     char        cookie[700];
     char        out[BUF_SIZE];
@@ -77,6 +86,10 @@ static int          concurrency = 100, seconds = 10;
 static const char  *events = "2 PERIODIC";
 static const char  *path = "/";
 static const char  *password;
+static int          numbered;         /* -x */
+static int          retry_shed;       /* -R */
+static long        *retries;          /* -R: devices shed, to try again */
+static long         nretries, retries_size;
 
 static double       rate;             /* sessions/s; 0: closed loop */
 static long         total, begun;     /* -t: a fixed number of sessions */
@@ -140,13 +153,22 @@ percentile(double p)
 static void
 post(cpe_t *c, const char *body, size_t len)
 {
+    char  number[32];
+
+    number[0] = '\0';
+
+    if (numbered) {
+        snprintf(number, sizeof(number), "X-Exchange: %d\r\n", c->exchange);
+    }
+
+    c->exchange++;
     c->out_len = snprintf(c->out, sizeof(c->out),
                           "POST %s HTTP/1.1\r\nHost: acs\r\n"
                           "Content-Type: text/xml\r\nSOAPAction: \"\"\r\n"
-                          "%s%s%s%s%sContent-Length: %zu\r\n\r\n", path,
+                          "%s%s%s%s%s%sContent-Length: %zu\r\n\r\n", path,
                           c->cookie[0] ? "Cookie: " : "", c->cookie,
                           c->cookie[0] ? "\r\n" : "", c->auth,
-                          c->auth[0] ? "\r\n" : "", len);
+                          c->auth[0] ? "\r\n" : "", number, len);
 
     if (c->out_len + len > sizeof(c->out)) {
         len = 0;
@@ -208,6 +230,7 @@ inform(cpe_t *c)
 
     c->cookie[0] = '\0';
     c->step = 0;
+    c->exchange = 0;
     c->accepted = 0;
     post(c, body, n);
 }
@@ -362,7 +385,9 @@ finish(cpe_t *c, int ok)
     if (rate > 0) {
         idle[nidle++] = c;
 
-    } else if (now() - started < seconds && (total == 0 || begun < total)) {
+    } else if (now() - started < seconds
+               && (total == 0 || begun < total || nretries > 0))
+    {
         start(c);
     }
 }
@@ -373,6 +398,19 @@ fail(cpe_t *c, int status)
 {
     if (status == 503 && !c->accepted) {
         shed++;
+
+        if (retry_shed) {
+            if (nretries == retries_size) {
+                retries_size = retries_size ? 2 * retries_size : 1024;
+                retries = realloc(retries, retries_size * sizeof(long));
+                if (retries == NULL) {
+                    perror("realloc");
+                    exit(1);
+                }
+            }
+
+            retries[nretries++] = c->device;
+        }
 
     } else {
         errors++;
@@ -392,10 +430,16 @@ start(cpe_t *c)
     struct epoll_event   ev;
     int                  one = 1;
 
-    c->device = next_device++ % devices;
+    if (nretries > 0) {
+        c->device = retries[--nretries];      /* not a new session */
+
+    } else {
+        c->device = next_device++ % devices;
+        begun++;
+    }
+
     c->challenged = 0;
     c->auth[0] = '\0';
-    begun++;
 
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -605,7 +649,7 @@ main(int argc, char **argv)
     double               took, span;
     struct epoll_event   evs[256];
 
-    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:t:u:a:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:n:c:d:s:e:r:t:u:a:xR")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -618,6 +662,8 @@ main(int argc, char **argv)
         case 't': total = atol(optarg); break;
         case 'u': path = optarg; break;
         case 'a': password = optarg; break;
+        case 'x': numbered = 1; break;
+        case 'R': retry_shed = 1; break;
         default:
             fprintf(stderr, "usage: cpe-fleet -p PORT -n DEVICES "
                     "-c CONCURRENCY -d SECONDS [-s BASE] [-e EVENT] "
@@ -678,7 +724,8 @@ main(int argc, char **argv)
             handle(evs[i].data.ptr, evs[i].events);
         }
 
-        if ((now() - started >= seconds || (total && begun >= total))
+        if ((now() - started >= seconds
+             || (total && begun >= total && nretries == 0))
             && nactive == 0)
         {
             /* the sessions in progress have finished */
@@ -700,9 +747,10 @@ main(int argc, char **argv)
            shed, lost, missed);
     printf("FLEET sessions=%ld seconds=%.1f sessions_per_s=%.0f p50_ms=%.2f "
            "p99_ms=%.2f p999_ms=%.2f errors=%ld shed=%ld lost=%ld "
-           "missed=%ld\n",
+           "missed=%ld exchanges_per_session=%.2f\n",
            sessions, span, sessions / span, percentile(0.50),
-           percentile(0.99), percentile(0.999), errors, shed, lost, missed);
+           percentile(0.99), percentile(0.999), errors, shed, lost, missed,
+           sessions ? (double) exchanges / sessions : 0);
 
     return 0;
 }
