@@ -63,6 +63,8 @@ static ngx_uint_t ngx_http_cwmp_store_for_shard(
     ngx_http_cwmp_store_entry_t *e);
 static ngx_int_t ngx_http_cwmp_store_relay_index(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_http_cwmp_store_entry_t *e);
+static ngx_int_t ngx_http_cwmp_store_relay_device(
+    ngx_http_cwmp_store_ctx_t *ctx, ngx_http_cwmp_store_entry_t *e);
 static ngx_int_t ngx_http_cwmp_store_relay_campaign(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *policy);
 static ngx_int_t ngx_http_cwmp_store_relay_bulk(
@@ -329,6 +331,24 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
         }
     }
 
+    /* the device index and "online", plain commands on the shard */
+
+    for (i = 0; i < ctx->outbox->nelts; i++) {
+        if (e[i].kind.len != 5 || ngx_strncmp(e[i].kind.data, "index", 5) != 0)
+        {
+            continue;
+        }
+
+        if (ctx->nops == NGX_HTTP_CWMP_STORE_OPS) {
+            break;
+        }
+
+        if (ngx_http_cwmp_store_relay_device(ctx, &e[i]) != NGX_OK) {
+            ctx->relay_failed = 1;
+            break;
+        }
+    }
+
     /* the value indexes, a key at a time (an op each, a slot each) */
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
@@ -433,12 +453,17 @@ ngx_http_cwmp_store_relay_deferrable(ngx_http_cwmp_store_ctx_t *ctx)
 }
 
 
-/* what shard_append.lua relays: every kind but campaign steps and indexes */
+/*
+ * what shard_append.lua relays: every kind but campaign steps, bulk counts
+ * and indexes (the device index too: idempotent, plain commands)
+ */
 
 static ngx_uint_t
 ngx_http_cwmp_store_for_shard(ngx_http_cwmp_store_entry_t *e)
 {
-    if (e->kind.len == 0) {
+    if (e->kind.len == 0
+        || (e->kind.len == 5 && ngx_strncmp(e->kind.data, "index", 5) == 0))
+    {
         return 0;
     }
 
@@ -449,6 +474,75 @@ ngx_http_cwmp_store_for_shard(ngx_http_cwmp_store_entry_t *e)
     }
 
     return e->kind.len != 3 || ngx_strncmp(e->kind.data, "idx", 3) != 0;
+}
+
+
+/*
+ * The device index entry (session_open.lua, cwmp_delete): "device <ID>
+ * time <t> until <t>": ZADD GT into cwmp:devices:{<S>} and
+ * cwmp:online:{<S>}; "op rem": ZREM from both.  One op of two commands on
+ * the shard's slot, no script: a relay repeated writes the same (GT), so
+ * no id is remembered.
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_device(ngx_http_cwmp_store_ctx_t *ctx,
+    ngx_http_cwmp_store_entry_t *e)
+{
+    u_char                        tag[NGX_INT_T_LEN];
+    ngx_str_t                     shard, *device, *op, *time, *until;
+    ngx_uint_t                    rem, n, k;
+    ngx_http_cwmp_store_cmd_t     c[2];
+    ngx_http_cwmp_store_owner_t   owner;
+
+    device = ngx_http_cwmp_store_field(e, "device");
+    op = ngx_http_cwmp_store_field(e, "op");
+    time = ngx_http_cwmp_store_field(e, "time");
+    until = ngx_http_cwmp_store_field(e, "until");
+
+    e->kind.len = 0;        /* on its way, or not ours to read: deleted */
+
+    if (device == NULL || device->len == 0) {
+        return NGX_OK;
+    }
+
+    rem = (op && op->len == 3 && ngx_strncmp(op->data, "rem", 3) == 0);
+
+    if (!rem && time == NULL) {
+        return NGX_OK;
+    }
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    shard.data = tag;
+    shard.len = ngx_http_cwmp_store_shard(device, tag);
+
+    /* "online" only with an until (a removal: from both) */
+    n = (rem || until) ? 2 : 1;
+
+    for (k = 0; k < n; k++) {
+        if (ngx_http_cwmp_store_cmd(&c[k], ctx->st, &owner, 5,
+                                    rem ? "ZREM" : "ZADD")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg_tagged(&c[k], k ? "online:{}" : "devices:{}",
+                                       &shard);
+
+        if (!rem) {
+            ngx_http_cwmp_store_arg_text(&c[k], "GT");
+            ngx_http_cwmp_store_arg(&c[k], k ? until : time);
+        }
+
+        ngx_http_cwmp_store_arg(&c[k], device);
+    }
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, c, n,
+                                          ngx_http_cwmp_store_relayed);
 }
 
 

@@ -1,5 +1,7 @@
 -- shard_append: the relay of a device's outbox (results.lua) to its shard:
--- results, CPE requests, events and the index entries, each once.  nginx reads the
+-- results, CPE requests, events (and index entries, which nginx itself
+-- relays as plain ZADD GT / ZREM: a periodic session needs no script for
+-- its relay), each once.  nginx reads the
 -- outbox with the device's own script (same slot), calls this on the
 -- shard's slot, then deletes what it relayed (ngx_http_cwmp_store_relay.c);
 -- an entry relayed again (a worker died between the two) is skipped: its
