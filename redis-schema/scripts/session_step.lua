@@ -136,6 +136,21 @@ if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
 end
 
+-- the end of an Inform-only session, early: no answer to store (ARGV[6]
+-- "", no values), nothing in flight, planned or queued, no policy round
+-- due, no session_ended event to emit: what the rest of the script comes
+-- to (the session's key and plan deleted), without the cost of defining
+-- it (the periodic session's most common step)
+if ARGV[6] == '' and ARGV[13] == '0' and ARGV[15] == '' and not s[3]
+   and not s[5] and s[7] ~= '1' and s[14] ~= '1'
+   and not string.find(ARGV[#ARGV - 3] or '', ',session_ended,', 1, true)
+   and not redis.call('LINDEX', KEYS[2], 0)
+   and not redis.call('LINDEX', KEYS[9], 0)
+then
+    redis.call('DEL', KEYS[1], KEYS[9])
+    return {TASK, '', ''}
+end
+
 -- include: fleet.lua
 -- include: results.lua
 -- include: pending.lua
