@@ -262,8 +262,9 @@ static ngx_int_t
 ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
 {
     u_char                        tag[NGX_INT_T_LEN];
+    ngx_int_t                     rc;
     ngx_str_t                     shard, id, *policy;
-    ngx_uint_t                    i, j, n, nargs;
+    ngx_uint_t                    i, j, n, nargs, device;
     ngx_http_cwmp_store_cmd_t     c;
     ngx_http_cwmp_store_owner_t   owner;
     ngx_http_cwmp_store_entry_t  *e;
@@ -331,10 +332,17 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
         }
     }
 
-    /* the device index and "online", plain commands on the shard */
+    /*
+     * plain commands: the device index and "online" on the shard; the
+     * value indexes, a key at a time (an op each, a slot each)
+     */
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
-        if (e[i].kind.len != 5 || ngx_strncmp(e[i].kind.data, "index", 5) != 0)
+        device = (e[i].kind.len == 5
+                  && ngx_strncmp(e[i].kind.data, "index", 5) == 0);
+
+        if (!device && (e[i].kind.len != 3
+                        || ngx_strncmp(e[i].kind.data, "idx", 3) != 0))
         {
             continue;
         }
@@ -343,25 +351,10 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
             break;
         }
 
-        if (ngx_http_cwmp_store_relay_device(ctx, &e[i]) != NGX_OK) {
-            ctx->relay_failed = 1;
-            break;
-        }
-    }
+        rc = device ? ngx_http_cwmp_store_relay_device(ctx, &e[i])
+                    : ngx_http_cwmp_store_relay_index(ctx, &e[i]);
 
-    /* the value indexes, a key at a time (an op each, a slot each) */
-
-    for (i = 0; i < ctx->outbox->nelts; i++) {
-        if (e[i].kind.len != 3 || ngx_strncmp(e[i].kind.data, "idx", 3) != 0)
-        {
-            continue;
-        }
-
-        if (ctx->nops == NGX_HTTP_CWMP_STORE_OPS) {
-            break;
-        }
-
-        if (ngx_http_cwmp_store_relay_index(ctx, &e[i]) != NGX_OK) {
+        if (rc != NGX_OK) {
             ctx->relay_failed = 1;
             break;
         }

@@ -188,12 +188,7 @@ my $ro = Cwmp::Hosts::start('xmpp-order', $ho,
     . "cwmp_connreq_transports xmpp:nat http; "
     . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
     . "resource=order tls=off; cwmp_xmpp_allow $domain;");
-for (1 .. 100) {
-    open my $in, '<', "$ro/logs/error.log" or last;
-    local $/;
-    last if <$in> =~ /xmpp: logged in/;
-    select(undef, undef, undef, 0.05);
-}
+log_of($ro, qr/xmpp: logged in/);
 Cwmp::Hosts::stop($root);      # the order host alone serves cwmp:connreq
 my $d7 = device('X7', $cpe1->{jid}, 'cr-secret', "http://127.0.0.1:$cr/cr");
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d7);
@@ -218,12 +213,7 @@ $root = Cwmp::Hosts::start('xmpp', $http,
     "cwmp_connreq on; cwmp_connreq_timeout 2s; cwmp_connreq_window 1s; "
     . "cwmp_xmpp 127.0.0.1:$port jid=acs\@$domain password_file=$dir/acs-password "
     . "resource=acs tls=off; cwmp_xmpp_allow $domain;");
-for (1 .. 100) {
-    open my $in, '<', "$root/logs/error.log" or last;
-    local $/;
-    last if <$in> =~ /xmpp: logged in/;
-    select(undef, undef, undef, 0.05);
-}
+log_of($root, qr/xmpp: logged in/);
 kill 'TERM', $crpid;
 waitpid($crpid, 0);
 
@@ -454,33 +444,21 @@ is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r1)), 0, '... with no error');
 Cwmp::Xmpp::cpe_stop($cpe5);
 Cwmp::Hosts::stop($r1);
 
-my $h2 = Cwmp::Hosts::free_port($h1 + 1);
-my $r2 = Cwmp::Hosts::start('xmpp-tls2', $h2,
-    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$tport jid=acs\@$domain "
-    . "password_file=$dir/acs-password tls=starttls trusted=$dir/other.crt; "
-    . "cwmp_xmpp_allow $domain;");
+my $r2 = xmpp_host('xmpp-tls2', $h1 + 1, $tport, "tls=starttls trusted=$dir/other.crt");
 like(log_of($r2, qr/does not verify/), qr/certificate does not verify/,
      'a certificate the trusted CAs did not sign: refused, saying so');
 unlike(log_of($r2, qr/does not verify/), qr/logged in/, '... never logged in');
 Cwmp::Hosts::stop($r2);
 
 # direct TLS (XEP-0368): TLS from the first byte, then the stream
-my $h3 = Cwmp::Hosts::free_port($h2 + 1);
-my $r3 = Cwmp::Hosts::start('xmpp-direct', $h3,
-    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$dport jid=acs\@$domain "
-    . "password_file=$dir/acs-password tls=direct trusted=$crt; "
-    . "cwmp_xmpp_allow $domain;");
+my $r3 = xmpp_host('xmpp-direct', $h1 + 2, $dport, "tls=direct trusted=$crt");
 like(log_of($r3, qr/xmpp: logged in/),
      qr/xmpp: logged in as "acs\@xmpp\.test\/[^"]+" \(SCRAM-SHA-1, TLS\)/,
      'tls=direct: TLS first, then the stream: logged in');
 is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r3)), 0, '... with no error');
 Cwmp::Hosts::stop($r3);
 
-my $h4 = Cwmp::Hosts::free_port($h3 + 1);
-my $r4 = Cwmp::Hosts::start('xmpp-direct2', $h4,
-    "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$dport jid=acs\@$domain "
-    . "password_file=$dir/acs-password tls=direct trusted=$dir/other.crt; "
-    . "cwmp_xmpp_allow $domain;");
+my $r4 = xmpp_host('xmpp-direct2', $h1 + 3, $dport, "tls=direct trusted=$dir/other.crt");
 like(log_of($r4, qr/does not verify/), qr/certificate does not verify/,
      'tls=direct: a certificate not signed by the trusted CAs refused');
 Cwmp::Hosts::stop($r4);
@@ -533,6 +511,14 @@ unlike(log_of($rf, qr/SCRAM signature/), qr/logged in/, '... never logged in');
 Cwmp::Hosts::stop($rf);
 kill 'TERM', $fake;
 waitpid($fake, 0);
+}
+
+# a host whose ACS logs in to the XMPP server on xport with these options
+sub xmpp_host {
+    my ($name, $port, $xport, $options) = @_;
+    return Cwmp::Hosts::start($name, Cwmp::Hosts::free_port($port),
+        "cwmp_connreq on; cwmp_xmpp 127.0.0.1:$xport jid=acs\@$domain "
+        . "password_file=$dir/acs-password $options; cwmp_xmpp_allow $domain;");
 }
 
 # the error log of a host once it matches re (or all of it after tries x 50 ms)
