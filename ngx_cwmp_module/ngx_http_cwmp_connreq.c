@@ -9,10 +9,15 @@
  * each entry:
  *
  *   connreq_prepare.lua   coalesced with another within the window, or
- *                         the device's URL, address and credentials;
- *   GET <URL>             on an nginx peer connection, with timers; a 401
- *                         with a Digest challenge (MD5, or SHA-256 when
- *                         offered) is answered once, on a new connection;
+ *                         the device's URL, UDP address, JID and
+ *                         credentials;
+ *   the transports        in cwmp_connreq_transports order, each once, the
+ *                         next when one does not reach the device: the
+ *                         XMPP IQ (ngx_http_cwmp_xmpp.c), the UDP message
+ *                         (TR-069 Annex G), or GET <URL> on an nginx peer
+ *                         connection, with timers (a 401 with a Digest
+ *                         challenge, MD5 or SHA-256, answered once, on a
+ *                         new connection);
  *   XADD results:{S},     the outcome (in the device's shard): ok, offline,
  *   then XACK             auth_failed, refused, invalid_url, rate_limited
  *                         or unknown; acknowledged once stored.
