@@ -149,3 +149,26 @@ Cwmp::Test::push_tasks($main::D,
 if ($req == 4) {
     is(join(' ', map { $_->{task} } @{ results() }), 'g1 s1 g2', 'in the queue\'s order');
 }
+
+
+
+=== TEST 5: a GPV of "" (the whole tree) merged with another: it gets every value
+--- init
+Cwmp::Test::redis_flush();
+Cwmp::Test::push_tasks($main::D,
+    {id => 'one', name => 'getParameterValues', parameterNames => [$main::Up]},
+    {id => 'all', name => 'getParameterValues', parameterNames => ['']});
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     [$main::Up, '9', 'xsd:unsignedInt'], [$main::Sw, '4.3.0', 'xsd:string'])]
+--- error_code eval
+[200, 200, 204]
+--- response_body_like eval
+[qr/InformResponse/, qr{string\[2\]">\r\n<string>InternetGatewayDevice.DeviceInfo.UpTime</string>\r\n<string></string>}, qr/\A\z/]
+--- redis_check
+if ($req == 2) {
+    my %r = map { $_->{task} => $_ } @{ results() };
+    is(scalar @{ $r{one}{result}{parameterValues} }, 1, 'the named one: its value');
+    is(scalar @{ $r{all}{result}{parameterValues} }, 2, 'the whole tree: every value');
+}

@@ -583,7 +583,7 @@ local function merge_partners(t)
 end
 
 -- a GPV task's own share of the answer: the reported values under its
--- names (a name ending in "." is a subtree)
+-- names (a name ending in "." is a subtree, "" the whole tree)
 local function own_values(t)
     if t.name ~= 'getParameterValues' then
         return ARGV[7]
@@ -593,8 +593,9 @@ local function own_values(t)
     for k = 0, n - 1 do
         local name = ARGV[14 + 3 * k]
         for _, want in ipairs(t.parameterNames) do
-            if name == want or (string.sub(want, -1) == '.'
-                                and string.sub(name, 1, #want) == want)
+            if name == want or want == ''
+               or (string.sub(want, -1) == '.'
+                   and string.sub(name, 1, #want) == want)
             then
                 local ty = ARGV[16 + 3 * k]
                 list[#list + 1] = {name, ARGV[15 + 3 * k],
