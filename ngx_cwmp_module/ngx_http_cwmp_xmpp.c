@@ -135,6 +135,7 @@ typedef struct {
 
 static void ngx_http_cwmp_xmpp_connect(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why);
+static void ngx_http_cwmp_xmpp_teardown(ngx_http_cwmp_xmpp_t *x);
 static void ngx_http_cwmp_xmpp_drop(ngx_http_cwmp_xmpp_t *x, char *why);
 static void ngx_http_cwmp_xmpp_timer(ngx_event_t *ev);
 static void ngx_http_cwmp_xmpp_ping(ngx_event_t *ev);
@@ -233,6 +234,15 @@ ngx_http_cwmp_xmpp_exit_process(void)
 
     ngx_http_cwmp_xmpp_client = NULL;
 
+    ngx_http_cwmp_xmpp_teardown(x);
+}
+
+
+/* the stream's connection, parser and pool freed */
+
+static void
+ngx_http_cwmp_xmpp_teardown(ngx_http_cwmp_xmpp_t *x)
+{
     if (x->peer.connection) {
         ngx_http_cwmp_xmpp_close(x->peer.connection);
         x->peer.connection = NULL;
@@ -432,20 +442,7 @@ ngx_http_cwmp_xmpp_lost(ngx_http_cwmp_xmpp_t *x, char *why)
                                      "the XMPP stream was lost");
     }
 
-    if (x->peer.connection) {
-        ngx_http_cwmp_xmpp_close(x->peer.connection);
-        x->peer.connection = NULL;
-    }
-
-    if (x->parser) {
-        xmlFreeParserCtxt(x->parser);
-        x->parser = NULL;
-    }
-
-    if (x->pool) {
-        ngx_destroy_pool(x->pool);
-        x->pool = NULL;
-    }
+    ngx_http_cwmp_xmpp_teardown(x);
 
     if (x->ping.timer_set) {
         ngx_del_timer(&x->ping);

@@ -105,17 +105,8 @@ sub outcome {
 }
 
 # the ACS logs in once the worker starts: wait for its resource
-my $online = 0;
-for (1 .. 100) {
-    open my $in, '<', "$root/logs/error.log" or last;
-    local $/;
-    my $log = <$in>;
-    if ($log =~ /xmpp: logged in as "acs\@xmpp\.test\/acs-[^"]+-\d+" \(SCRAM-SHA-1\)/) {
-        $online = 1;
-        last;
-    }
-    select(undef, undef, undef, 0.05);
-}
+my $online = log_of($root, qr/xmpp: logged in as "acs\@xmpp\.test\/acs-[^"]+-\d+" \(SCRAM-SHA-1\)/)
+             =~ /logged in as/;
 ok($online, 'the ACS logged in to prosody (SCRAM-SHA-1, resource acs-<host>-<pid>)');
 
 # the CPE, which opens its session when asked: the queued task runs
@@ -137,12 +128,7 @@ Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d1);
 my $r = outcome($d1);
 is($r && $r->{status}, 'ok', 'XADD cwmp:connreq: the connection request went out over XMPP');
 is($r && $r->{result}{transport}, 'xmpp', '... its transport: xmpp');
-my $done;
-for (1 .. 100) {
-    ($done) = grep { $_->{task} eq 'up1' } @{ Cwmp::Test::results() };
-    last if $done;
-    select(undef, undef, undef, 0.02);
-}
+my $done = task_result('up1');
 is($done && $done->{status}, 'done', 'the CPE opened its session: the task ran');
 ok($done && time - $t0 < 1.5, sprintf('... within a second or so (%.2f s)', time - $t0));
 
@@ -433,12 +419,7 @@ Cwmp::Test::push_tasks($d5, {id => 'up5', name => 'getParameterValues',
 Cwmp::Test::redis('XADD', 'cwmp:connreq', '*', 'device', $d5);
 my $r5 = outcome($d5);
 is($r5 && $r5->{status}, 'ok', 'a connection request over TLS both ways: ok');
-my $done5;
-for (1 .. 100) {
-    ($done5) = grep { $_->{task} eq 'up5' } @{ Cwmp::Test::results() };
-    last if $done5;
-    select(undef, undef, undef, 0.02);
-}
+my $done5 = task_result('up5');
 is($done5 && $done5->{status}, 'done', '... the CPE opened its session, the task ran');
 is(scalar(grep { /xmpp/ } Cwmp::Hosts::errors($r1)), 0, '... with no error');
 Cwmp::Xmpp::cpe_stop($cpe5);
@@ -511,6 +492,17 @@ unlike(log_of($rf, qr/SCRAM signature/), qr/logged in/, '... never logged in');
 Cwmp::Hosts::stop($rf);
 kill 'TERM', $fake;
 waitpid($fake, 0);
+}
+
+# the result of a task, once it is in cwmp:results (or undef after 2 s)
+sub task_result {
+    my ($task) = @_;
+    for (1 .. 100) {
+        my ($r) = grep { $_->{task} eq $task } @{ Cwmp::Test::results() };
+        return $r if $r;
+        select(undef, undef, undef, 0.02);
+    }
+    return undef;
 }
 
 # a host whose ACS logs in to the XMPP server on xport with these options
