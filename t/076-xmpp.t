@@ -113,12 +113,7 @@ ok($online, 'the ACS logged in to prosody (SCRAM-SHA-1, resource acs-<host>-<pid
 my $cpe1 = Cwmp::Xmpp::cpe(port => $port, jid => "cpe1\@$domain",
     xmpp_password => 'cpe1-xmpp', username => 'cr-user',
     password => 'cr-secret', log => "$dir/cpe1-acs.log",
-    on_request => sub {
-        my $c = Cwmp::Test::cpe_connection($http, '/');
-        $c->(Cwmp::Test::inform(serial => 'X1', events => ['6 CONNECTION REQUEST']));
-        $c->('');
-        $c->(Cwmp::Test::gpv_answer(['InternetGatewayDevice.DeviceInfo.UpTime', '42', 'xsd:unsignedInt']));
-    });
+    on_request => cwmp_session($http, 'X1', '42'));
 
 my $d1 = device('X1', $cpe1->{jid}, 'cr-secret');
 Cwmp::Test::push_tasks($d1, {id => 'up1', name => 'getParameterValues',
@@ -406,12 +401,7 @@ like(log_of($r1, qr/xmpp: logged in/),
 my $cpe5 = Cwmp::Xmpp::cpe(port => $tport, jid => "cpe5\@$domain",
     xmpp_password => 'cpe5-xmpp', username => 'cr-user', tls => $crt,
     password => 'cr-secret', log => "$dir/cpe5.log",
-    on_request => sub {
-        my $c = Cwmp::Test::cpe_connection($h1, '/');
-        $c->(Cwmp::Test::inform(serial => 'X5', events => ['6 CONNECTION REQUEST']));
-        $c->('');
-        $c->(Cwmp::Test::gpv_answer(['InternetGatewayDevice.DeviceInfo.UpTime', '7', 'xsd:unsignedInt']));
-    });
+    on_request => cwmp_session($h1, 'X5', '7'));
 like($cpe5->{jid}, qr{^cpe5\@xmpp\.test/}, 'a CPE logged in over STARTTLS');
 my $d5 = device('X5', $cpe5->{jid}, 'cr-secret');
 Cwmp::Test::push_tasks($d5, {id => 'up5', name => 'getParameterValues',
@@ -492,6 +482,19 @@ unlike(log_of($rf, qr/SCRAM signature/), qr/logged in/, '... never logged in');
 Cwmp::Hosts::stop($rf);
 kill 'TERM', $fake;
 waitpid($fake, 0);
+}
+
+# what a CPE does when asked: its session on the ACS at port, the Inform
+# (6 CONNECTION REQUEST), the empty POST, the queued GPV of UpTime answered
+sub cwmp_session {
+    my ($port, $serial, $uptime) = @_;
+    return sub {
+        my $c = Cwmp::Test::cpe_connection($port, '/');
+        $c->(Cwmp::Test::inform(serial => $serial, events => ['6 CONNECTION REQUEST']));
+        $c->('');
+        $c->(Cwmp::Test::gpv_answer(['InternetGatewayDevice.DeviceInfo.UpTime', $uptime,
+                                     'xsd:unsignedInt']));
+    };
 }
 
 # the result of a task, once it is in cwmp:results (or undef after 2 s)
