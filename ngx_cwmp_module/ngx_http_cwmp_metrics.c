@@ -513,6 +513,10 @@ ngx_http_cwmp_metrics_handler(ngx_http_request_t *r)
             "# HELP cwmp_file_fetches_total stored files fetched by CPEs\n"
             "# TYPE cwmp_file_fetches_total counter\n"
             "cwmp_file_fetches_total %uA\n"
+            "# HELP cwmp_informs_again_total steady Informs Redis asked for "
+            "whole (its parameters were not the Inform's)\n"
+            "# TYPE cwmp_informs_again_total counter\n"
+            "cwmp_informs_again_total %uA\n"
             "# HELP cwmp_redis_latency_seconds Redis round trips\n"
             "# TYPE cwmp_redis_latency_seconds histogram\n",
             c[NGX_HTTP_CWMP_M_AUTH_CHALLENGE],
@@ -526,7 +530,8 @@ ngx_http_cwmp_metrics_handler(ngx_http_request_t *r)
             c[NGX_HTTP_CWMP_M_REDIS_RECONNECTS],
             c[NGX_HTTP_CWMP_M_UPLOADS_STORED],
             c[NGX_HTTP_CWMP_M_UPLOADS_REFUSED],
-            c[NGX_HTTP_CWMP_M_FILES_FETCHED]);
+            c[NGX_HTTP_CWMP_M_FILES_FETCHED],
+            c[NGX_HTTP_CWMP_M_INFORMS_AGAIN]);
 
     total = 0;
 

@@ -43,6 +43,7 @@ typedef enum {
     NGX_HTTP_CWMP_M_UPLOADS_STORED,
     NGX_HTTP_CWMP_M_UPLOADS_REFUSED,
     NGX_HTTP_CWMP_M_FILES_FETCHED,
+    NGX_HTTP_CWMP_M_INFORMS_AGAIN,          /* a steady Inform sent whole */
     NGX_HTTP_CWMP_M_N
 } ngx_http_cwmp_metric_e;
 

@@ -102,6 +102,17 @@ static char  *ngx_http_cwmp_keys_session_cpe[] = {
 };
 
 
+/* session_end.lua */
+
+static char  *ngx_http_cwmp_keys_session_end[] = {
+    ":session",              /* cwmp:device:{<ID>}:session */
+    ":tasks",                /* cwmp:device:{<ID>}:tasks */
+    ":plan",                 /* cwmp:device:{<ID>}:plan */
+    ":outbox",               /* cwmp:device:{<ID>}:outbox */
+    NULL
+};
+
+
 /* session_open.lua */
 
 static char  *ngx_http_cwmp_keys_session_open[] = {
@@ -189,6 +200,7 @@ char  **ngx_http_cwmp_script_keys[] = {
     ngx_http_cwmp_keys_connreq_prepare,
     ngx_http_cwmp_keys_outbox_done,
     ngx_http_cwmp_keys_session_cpe,
+    ngx_http_cwmp_keys_session_end,
     ngx_http_cwmp_keys_session_open,
     ngx_http_cwmp_keys_session_step,
     ngx_http_cwmp_keys_shard_append,
@@ -843,11 +855,28 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "return 1\n"
     ),
 
+    /* session_end.lua */
+    ngx_string(
+        "local s = redis.call('HMGET', KEYS[1], 'token', 'task', 'plan', 'recheck',\n"
+        "                     'wanting')\n"
+        "if s[1] ~= ARGV[1] then\n"
+        "    return 0\n"
+        "end\n"
+        "if s[2] or s[3] or s[4] == '1' or s[5] == '1'\n"
+        "   or redis.call('LINDEX', KEYS[2], 0) or redis.call('LINDEX', KEYS[3], 0)\n"
+        "then\n"
+        "    return 2\n"
+        "end\n"
+        "redis.call('DEL', KEYS[1], KEYS[3])\n"
+        "return 1\n"
+    ),
+
     /* session_open.lua */
     ngx_string(
         "local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active', 'ran')\n"
         "local now = ARGV[4]\n"
-        "local i = 11\n"
+        "local same = ARGV[12] == '1'\n"
+        "local i = 13\n"
         "local PARAMS_AT = i + 2 * tonumber(ARGV[i]) + 1\n"
         "local e = i\n"
         "e = e + 2 * tonumber(ARGV[e]) + 1\n"
@@ -1132,13 +1161,23 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    end\n"
         "end\n"
         "local P = e + 2 * tonumber(ARGV[e]) + 1\n"
-        "local prev = redis.call('HMGET', KEYS[1], 'software_version',\n"
-        "                        'session_since', 'indexed_at', unpack({'serial_number', 'oui', 'product_class', 'manufacturer', 'software_version', 'hardware_version', 'data_model', 'device_summary', 'root_data_model_version'}))\n"
-        "local software = prev[1]\n"
+        "local prev, software\n"
+        "if same then\n"
+        "    prev = redis.call('HMGET', KEYS[1], 'inform_digest', 'session_since',\n"
+        "                      'indexed_at', 'data_model')\n"
+        "    if prev[1] ~= ARGV[11] then\n"
+        "        return 2\n"
+        "    end\n"
+        "else\n"
+        "    prev = redis.call('HMGET', KEYS[1], 'software_version', 'session_since',\n"
+        "                      'indexed_at', unpack({'serial_number', 'oui', 'product_class', 'manufacturer', 'software_version', 'hardware_version', 'data_model', 'device_summary', 'root_data_model_version'}))\n"
+        "    software = prev[1]\n"
+        "end\n"
         "local summary = {}\n"
         "for k = 1, tonumber(ARGV[i]) do\n"
         "    summary[ARGV[i + 2 * k - 1]] = ARGV[i + 2 * k]\n"
         "end\n"
+        "local root = summary.data_model or (same and prev[4]) or nil\n"
         "if ENDS and prev[2] then\n"
         "    local active = cur[1] and tonumber(cur[3]) or nil\n"
         "    emit(KEYS[6], 'session_ended', ARGV[7], now,\n"
@@ -1147,7 +1186,8 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "         'tasks', cur[1] and (cur[4] or '0') or '',\n"
         "         'duration', tostring((active or tonumber(now)) - tonumber(prev[2])))\n"
         "end\n"
-        "local registered = redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1\n"
+        "local registered = not same\n"
+        "    and redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1\n"
         "local changed\n"
         "if events['4 VALUE CHANGE'] and string.find(EMITTED, ',value_change,', 1, true)\n"
         "then\n"
@@ -1210,7 +1250,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "            redis.call('LPUSH', KEYS[11], p.task)\n"
         "        end\n"
         "    elseif diagnostics(t.name) and events['8 DIAGNOSTICS COMPLETE'] then\n"
-        "        local object = diagnostics_object(t.name, summary.data_model\n"
+        "        local object = diagnostics_object(t.name, root\n"
         "            or redis.call('HGET', KEYS[1], 'data_model'))\n"
         "        local read = cjson.encode({id = string.sub(key, 1, 24) .. ':result',\n"
         "                                   name = 'getParameterValues',\n"
@@ -1318,8 +1358,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "if READ_SUPPORTED then\n"
         "    local now_sw = redis.call('HGET', KEYS[1], 'software_version') or ''\n"
         "    local read = redis.call('HGET', KEYS[1], 'supported_data_model_read')\n"
-        "    local root = summary.data_model\n"
-        "                 or redis.call('HGET', KEYS[1], 'data_model')\n"
+        "    root = root or redis.call('HGET', KEYS[1], 'data_model')\n"
         "    if root and (read ~= now_sw or events['0 BOOTSTRAP']) then\n"
         "        redis.call('HSET', KEYS[1], 'supported_data_model_read', now_sw)\n"
         "        redis.call('RPUSH', KEYS[11], cjson.encode({\n"
@@ -1330,7 +1369,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "end\n"
         "flush_events(KEYS[6])\n"
         "local interval = tonumber(redis.call('HGET', KEYS[2],\n"
-        "    (summary.data_model or redis.call('HGET', KEYS[1], 'data_model')\n"
+        "    (root or redis.call('HGET', KEYS[1], 'data_model')\n"
         "     or 'InternetGatewayDevice')\n"
         "    .. '.ManagementServer.PeriodicInformInterval'))\n"
         "if not interval or interval <= 0 then\n"
@@ -1414,15 +1453,6 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                     'created', 'ran', 'faulted', 'merged', 'unmerge')\n"
         "if s[1] ~= ARGV[1] then\n"
         "    return {0, ''}\n"
-        "end\n"
-        "if ARGV[6] == '' and ARGV[13] == '0' and ARGV[15] == '' and not s[3]\n"
-        "   and not s[5] and s[7] ~= '1' and s[14] ~= '1'\n"
-        "   and not string.find(ARGV[#ARGV - 3] or '', ',session_ended,', 1, true)\n"
-        "   and not redis.call('LINDEX', KEYS[2], 0)\n"
-        "   and not redis.call('LINDEX', KEYS[9], 0)\n"
-        "then\n"
-        "    redis.call('DEL', KEYS[1], KEYS[9])\n"
-        "    return {1, '', ''}\n"
         "end\n"
         "local F = #ARGV\n"
         "local STATUS_TTL = tonumber(ARGV[F - 4]) or 86400\n"
@@ -1850,6 +1880,13 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "local P = 14 + 3 * (tonumber(ARGV[13]) or 0)\n"
         "local now = tonumber(ARGV[9])\n"
         "local reindex = {}      -- indexed parameters this call wrote\n"
+        "local rewritten         -- the cache written: the Inform's digest dropped\n"
+        "local function cache_written()\n"
+        "    if not rewritten then\n"
+        "        redis.call('HDEL', KEYS[8], 'inform_digest')\n"
+        "        rewritten = true\n"
+        "    end\n"
+        "end\n"
         "local supported         -- the URNs a SupportedDataModel read found\n"
         "local internal          -- the task in flight's \"internal\" (the ACS's own)\n"
         "local plan, ops = ARGV[P + 1], ARGV[P + 2]\n"
@@ -2100,6 +2137,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "        if type(pv) == 'table' and type(pv[1]) == 'string'\n"
         "           and pv[2] ~= nil and type(pv[2]) ~= 'table'\n"
         "        then\n"
+        "            cache_written()\n"
         "            redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))\n"
         "            if INDEXED[pv[1]] then\n"
         "                reindex[INDEXED[pv[1]]] = tostring(pv[2])\n"
@@ -2320,6 +2358,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                local prefix = t.objectName\n"
         "                for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do\n"
         "                    if string.sub(k, 1, #prefix) == prefix then\n"
+        "                        cache_written()\n"
         "                        redis.call('HDEL', KEYS[3], k)\n"
         "                        redis.call('HDEL', KEYS[4], k)\n"
         "                    end\n"
@@ -2337,6 +2376,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "            local prefix = t.objectName\n"
         "            for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do\n"
         "                if string.sub(k, 1, #prefix) == prefix and not seen[k] then\n"
+        "                    cache_written()\n"
         "                    redis.call('HDEL', KEYS[3], k)\n"
         "                    redis.call('HDEL', KEYS[4], k)\n"
         "                end\n"
@@ -2391,6 +2431,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "                   table.concat(supported, ','))\n"
         "    end\n"
         "    for _ = 1, n do\n"
+        "        cache_written()\n"
         "        redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])\n"
         "        if INDEXED[ARGV[i]] then\n"
         "            reindex[INDEXED[ARGV[i]]] = ARGV[i + 1]\n"

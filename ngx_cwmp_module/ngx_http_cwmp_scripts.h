@@ -22,12 +22,13 @@
 #define NGX_HTTP_CWMP_SCRIPT_CONNREQ_PREPARE  6
 #define NGX_HTTP_CWMP_SCRIPT_OUTBOX_DONE  7
 #define NGX_HTTP_CWMP_SCRIPT_SESSION_CPE  8
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  9
-#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  10
-#define NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND  11
-#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  12
-#define NGX_HTTP_CWMP_SCRIPT_UPLOAD_STORED  13
-#define NGX_HTTP_CWMP_NSCRIPTS  14
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_END  9
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN  10
+#define NGX_HTTP_CWMP_SCRIPT_SESSION_STEP  11
+#define NGX_HTTP_CWMP_SCRIPT_SHARD_APPEND  12
+#define NGX_HTTP_CWMP_SCRIPT_STUN_BINDING  13
+#define NGX_HTTP_CWMP_SCRIPT_UPLOAD_STORED  14
+#define NGX_HTTP_CWMP_NSCRIPTS  15
 
 
 /* auth.lua: what it answers */
@@ -86,11 +87,21 @@ typedef enum {
 } ngx_http_cwmp_session_cpe_e;
 
 
+/* session_end.lua: what it answers */
+
+typedef enum {
+    NGX_HTTP_CWMP_SESSION_END_ENDED = 1,
+    NGX_HTTP_CWMP_SESSION_END_NOT_OURS = 0,
+    NGX_HTTP_CWMP_SESSION_END_CONTINUE = 2
+} ngx_http_cwmp_session_end_e;
+
+
 /* session_open.lua: what it answers */
 
 typedef enum {
     NGX_HTTP_CWMP_SESSION_OPEN_OPEN = 1,
-    NGX_HTTP_CWMP_SESSION_OPEN_BUSY = 0
+    NGX_HTTP_CWMP_SESSION_OPEN_BUSY = 0,
+    NGX_HTTP_CWMP_SESSION_OPEN_AGAIN = 2
 } ngx_http_cwmp_session_open_e;
 
 

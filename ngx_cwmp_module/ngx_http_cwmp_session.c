@@ -301,6 +301,8 @@ ngx_http_cwmp_session_open(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    ctx->inform = inform;
+
     rc = ngx_http_cwmp_store_inform(&mcf->store, &ctx->owner, inform,
                                     &ctx->turn, ngx_http_cwmp_session_opened);
 
@@ -457,6 +459,29 @@ ngx_http_cwmp_session_opened(void *data, ngx_int_t rc)
         return;
     }
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+
+    if (rc == NGX_AGAIN && !ctx->inform->whole) {
+        /* Redis has other parameters than the steady Inform's: all of it */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "cwmp inform sent again, whole");
+
+        ngx_http_cwmp_metric(NGX_HTTP_CWMP_M_INFORMS_AGAIN);
+        ctx->inform->whole = 1;
+
+        rc = ngx_http_cwmp_store_inform(&mcf->store, &ctx->owner, ctx->inform,
+                                        &ctx->turn,
+                                        ngx_http_cwmp_session_opened);
+
+        rc = ngx_http_cwmp_response_store(r, rc);
+
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_finalize(r, rc);
+        }
+
+        return;
+    }
+
     if (rc != NGX_OK) {
         ngx_http_cwmp_finalize(r, ngx_http_cwmp_response_unavailable(r));
         return;
@@ -469,7 +494,6 @@ ngx_http_cwmp_session_opened(void *data, ngx_int_t rc)
 
     if (ctx->turn.evaluate) {
         ctx->turn.evaluate = 0;
-        mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
 
         if (ngx_http_cwmp_session_inputs(ctx, &mcf->policies) != NGX_OK
             || ngx_http_cwmp_session_plan(r, ctx) != NGX_OK)
@@ -709,6 +733,23 @@ ngx_http_cwmp_session_stepped(void *data, ngx_int_t rc)
     ngx_http_cwmp_main_conf_t  *mcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_cwmp_module);
+
+    if (rc == NGX_AGAIN && !ctx->step.whole) {
+        /* the session could not just end: the whole step */
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_cwmp_module);
+        ctx->step.whole = 1;
+
+        rc = ngx_http_cwmp_response_store(r,
+                 ngx_http_cwmp_store_step(&mcf->store, &ctx->owner,
+                                          &ctx->step, &ctx->turn,
+                                          ngx_http_cwmp_session_stepped));
+
+        if (rc != NGX_DONE) {
+            ngx_http_cwmp_finalize(r, rc);
+        }
+
+        return;
+    }
 
     if (rc != NGX_OK) {
         ngx_http_cwmp_finalize(r, ngx_http_cwmp_response_unavailable(r));

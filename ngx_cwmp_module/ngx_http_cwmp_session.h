@@ -35,6 +35,7 @@ typedef struct {
     ngx_uint_t                   candidate;     /* which of the sessions
                                                    the request carries */
     ngx_http_cwmp_store_owner_t  owner;         /* the store's calls */
+    ngx_http_cwmp_store_inform_t *inform;       /* the Inform's store */
 
     /* the ACS turn */
     ngx_http_cwmp_store_step_t   step;

@@ -28,6 +28,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_md5.h>
 
 #include <hiredis/hiredis.h>
 
@@ -36,7 +37,16 @@
 
 
 
+static ngx_int_t ngx_http_cwmp_store_digest(ngx_pool_t *pool,
+    ngx_http_cwmp_store_inform_t *inform, ngx_str_t *device,
+    ngx_str_t *digest);
+static void ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s);
+static ngx_int_t ngx_http_cwmp_store_end(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_step_t *step,
+    ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler);
 static ngx_int_t ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
+static ngx_int_t ngx_http_cwmp_store_ended(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
 static ngx_int_t ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op,
     ngx_uint_t i, void *reply);
@@ -79,8 +89,9 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_inform_t *inform,
     ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler)
 {
-    ngx_str_t                   now, *v;
-    ngx_uint_t                  i, ntypes, nfields, boot, bootstrap;
+    ngx_str_t                   now, digest, *v;
+    ngx_uint_t                  i, ntypes, nfields, nparams, boot, bootstrap,
+                                steady;
     ngx_str_t                   device[NGX_HTTP_CWMP_DEV_FIELDS];
     ngx_http_cwmp_msg_t        *msg;
     ngx_http_cwmp_event_t      *ev;
@@ -97,6 +108,7 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
 
     boot = 0;
     bootstrap = 0;
+    steady = !inform->whole;
     ev = msg->events.elts;
 
     for (i = 0; i < msg->events.nelts; i++) {
@@ -109,7 +121,23 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
                    && ngx_strncmp(ev[i].code.data, "0 BOOTSTRAP", 11) == 0)
         {
             bootstrap = 1;
+
+        } else if (ev[i].code.len == 14
+                   && ngx_strncmp(ev[i].code.data, "4 VALUE CHANGE", 14)
+                      == 0)
+        {
+            steady = 0;
         }
+    }
+
+    if (boot || bootstrap) {
+        steady = 0;
+    }
+
+    if (ngx_http_cwmp_store_digest(owner->pool, inform, device, &digest)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     param = msg->params.elts;
@@ -123,18 +151,30 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
         }
     }
 
-    /* one script: stored, and the session opened, unless one is open */
+    /*
+     * One script: stored, and the session opened, unless one is open.  A
+     * steady Inform leaves out what Redis has if the digest is the same
+     * (session_open.lua answers AGAIN when it is not)
+     */
 
-    nfields = 8 + boot + bootstrap
-              + (device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION].len != 0)
-              + (device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION].len != 0)
-              + (device[NGX_HTTP_CWMP_DEV_DATA_MODEL].len != 0);
+    if (steady) {
+        nfields = 3;
+        nparams = 0;
+        ntypes = 0;
+
+    } else {
+        nfields = 9 + boot + bootstrap
+                  + (device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION].len != 0)
+                  + (device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION].len != 0)
+                  + (device[NGX_HTTP_CWMP_DEV_DATA_MODEL].len != 0);
+        nparams = msg->params.nelts;
+    }
 
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_OPEN,
                                    &inform->device_id,
-                                   10 + 4 + 2 * nfields
-                                   + 2 * msg->params.nelts + 2 * ntypes
+                                   12 + 4 + 2 * nfields
+                                   + 2 * nparams + 2 * ntypes
                                    + 2 * msg->events.nelts + 4
                                    + (inform->wanted
                                       ? inform->wanted->nelts : 0)
@@ -162,6 +202,8 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg(&c, &inform->msg->ns);
     ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) inform->takeover);
     ngx_http_cwmp_store_arg_num(&c, (ngx_uint_t) inform->transfer_timeout);
+    ngx_http_cwmp_store_arg(&c, &digest);
+    ngx_http_cwmp_store_arg_text(&c, steady ? "1" : "0");
 
     ngx_http_cwmp_store_arg_num(&c, nfields);
 
@@ -169,51 +211,55 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg_text(&c, name);                                  \
     ngx_http_cwmp_store_arg(&c, value)
 
-    ngx_http_cwmp_store_field("oui", &msg->oui);
-    ngx_http_cwmp_store_field("product_class", &msg->product_class);
-    ngx_http_cwmp_store_field("serial_number", &msg->serial_number);
-    ngx_http_cwmp_store_field("manufacturer", &msg->manufacturer);
     ngx_http_cwmp_store_field("last_inform", &now);
-    ngx_http_cwmp_store_field("cwmp_version", &inform->version);
     ngx_http_cwmp_store_field("remote_addr", &inform->remote_addr);
     ngx_http_cwmp_store_field("last_events",
                               &device[NGX_HTTP_CWMP_DEV_LAST_EVENTS]);
 
-    if (boot) {
-        ngx_http_cwmp_store_field("last_boot", &now);
-    }
+    if (!steady) {
+        ngx_http_cwmp_store_field("oui", &msg->oui);
+        ngx_http_cwmp_store_field("product_class", &msg->product_class);
+        ngx_http_cwmp_store_field("serial_number", &msg->serial_number);
+        ngx_http_cwmp_store_field("manufacturer", &msg->manufacturer);
+        ngx_http_cwmp_store_field("cwmp_version", &inform->version);
+        ngx_http_cwmp_store_field("inform_digest", &digest);
 
-    if (bootstrap) {
-        ngx_http_cwmp_store_field("last_bootstrap", &now);
-    }
+        if (boot) {
+            ngx_http_cwmp_store_field("last_boot", &now);
+        }
 
-    v = &device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION];
-    if (v->len) {
-        ngx_http_cwmp_store_field("software_version", v);
-    }
+        if (bootstrap) {
+            ngx_http_cwmp_store_field("last_bootstrap", &now);
+        }
 
-    v = &device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION];
-    if (v->len) {
-        ngx_http_cwmp_store_field("hardware_version", v);
-    }
+        v = &device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION];
+        if (v->len) {
+            ngx_http_cwmp_store_field("software_version", v);
+        }
 
-    v = &device[NGX_HTTP_CWMP_DEV_DATA_MODEL];
-    if (v->len) {
-        ngx_http_cwmp_store_field("data_model", v);
+        v = &device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION];
+        if (v->len) {
+            ngx_http_cwmp_store_field("hardware_version", v);
+        }
+
+        v = &device[NGX_HTTP_CWMP_DEV_DATA_MODEL];
+        if (v->len) {
+            ngx_http_cwmp_store_field("data_model", v);
+        }
     }
 
 #undef ngx_http_cwmp_store_field
 
-    ngx_http_cwmp_store_arg_num(&c, msg->params.nelts);
+    ngx_http_cwmp_store_arg_num(&c, nparams);
 
-    for (i = 0; i < msg->params.nelts; i++) {
+    for (i = 0; i < nparams; i++) {
         ngx_http_cwmp_store_arg(&c, &param[i].name);
         ngx_http_cwmp_store_arg(&c, &param[i].value);
     }
 
     ngx_http_cwmp_store_arg_num(&c, ntypes);
 
-    for (i = 0; i < msg->params.nelts; i++) {
+    for (i = 0; ntypes && i < msg->params.nelts; i++) {
         if (param[i].type.len
             && ngx_strcmp(param[i].type.data, "xsd:string") != 0)
         {
@@ -253,6 +299,71 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_opened,
                                     handler, turn);
+}
+
+
+/*
+ * The Inform's digest (session_open.lua's ARGV[11]): 16 hex digits of the
+ * MD5 of what the summary keeps of it from one Inform to the next, and of
+ * its parameters with their types, a NUL after each (XML text has none)
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_digest(ngx_pool_t *pool,
+    ngx_http_cwmp_store_inform_t *inform, ngx_str_t *device,
+    ngx_str_t *digest)
+{
+    u_char                  hash[16];
+    ngx_uint_t              i;
+    ngx_md5_t               md5;
+    ngx_http_cwmp_msg_t    *msg;
+    ngx_http_cwmp_param_t  *param;
+
+    msg = inform->msg;
+
+    ngx_md5_init(&md5);
+
+    ngx_http_cwmp_store_digest_add(&md5, &msg->oui);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->product_class);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->serial_number);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->manufacturer);
+    ngx_http_cwmp_store_digest_add(&md5, &inform->version);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                 &device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION]);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                 &device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION]);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                   &device[NGX_HTTP_CWMP_DEV_DATA_MODEL]);
+
+    param = msg->params.elts;
+
+    for (i = 0; i < msg->params.nelts; i++) {
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].name);
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].value);
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].type);
+    }
+
+    ngx_md5_final(hash, &md5);
+
+    digest->data = ngx_pnalloc(pool, 16);
+    if (digest->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    digest->len = ngx_hex_dump(digest->data, hash, 8) - digest->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s)
+{
+    if (s->len) {
+        ngx_md5_update(md5, s->data, s->len);
+    }
+
+    ngx_md5_update(md5, "", 1);
 }
 
 
@@ -388,6 +499,14 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
     o = step->outcome;
     nparams = o ? o->params.nelts : 0;
 
+    /* nothing to store: the session may just end (session_end.lua) */
+
+    if (o == NULL && !step->whole && step->plan.len == 0
+        && !ngx_http_cwmp_store_emits(st, "session_ended"))
+    {
+        return ngx_http_cwmp_store_end(st, owner, step, turn, handler);
+    }
+
     if (ngx_http_cwmp_store_script(&c, st, owner,
                                    NGX_HTTP_CWMP_SCRIPT_SESSION_STEP,
                                    &step->device_id,
@@ -459,6 +578,33 @@ ngx_http_cwmp_store_step(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_arg_fleet(&c);
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_turn,
+                                    handler, turn);
+}
+
+
+/*
+ * The CPE's empty POST with nothing to store: the session ends, unless
+ * something waits for it (NGX_AGAIN: session_step.lua's turn)
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_end(ngx_http_cwmp_store_t *st,
+    ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_step_t *step,
+    ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler)
+{
+    ngx_http_cwmp_store_cmd_t  c;
+
+    if (ngx_http_cwmp_store_script(&c, st, owner,
+                                   NGX_HTTP_CWMP_SCRIPT_SESSION_END,
+                                   &step->device_id, 1)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cwmp_store_arg(&c, &step->token);
+
+    return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_ended,
                                     handler, turn);
 }
 
@@ -835,7 +981,7 @@ ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
     rc = ctx->rc;
 
     if (rc == NGX_OK && ctx->busy) {
-        rc = NGX_BUSY;
+        rc = ctx->again ? NGX_AGAIN : NGX_BUSY;
     }
 
     /* the last statement: the handler may free the pool ctx lives in */
@@ -976,7 +1122,7 @@ ngx_http_cwmp_store_address(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 }
 
 
-/* session_open.lua: OPEN, with the policies' inputs or not; BUSY */
+/* session_open.lua: OPEN, with the policies' inputs or not; BUSY; AGAIN */
 
 static ngx_int_t
 ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
@@ -1009,6 +1155,7 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     }
 
     ctx->busy = (rr->integer != NGX_HTTP_CWMP_SESSION_OPEN_OPEN);
+    ctx->again = (rr->integer == NGX_HTTP_CWMP_SESSION_OPEN_AGAIN);
 
     if (turn) {
         /* busy, or no policies: nothing to evaluate */
@@ -1116,6 +1263,50 @@ ngx_http_cwmp_store_turn(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
 
     return ngx_http_cwmp_store_inputs(ctx, rr->element[4], &rr->element[5],
                                       &turn->inputs);
+}
+
+
+/* session_end.lua: ENDED (session_step.lua's {TASK, ""}), NOT_OURS or
+ * CONTINUE */
+
+static ngx_int_t
+ngx_http_cwmp_store_ended(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                  *rr;
+    ngx_http_cwmp_store_ctx_t   *ctx;
+    ngx_http_cwmp_store_turn_t  *turn;
+
+    ctx = op->data;
+    rr = reply;
+    turn = ctx->out;
+
+    if (rr->type != REDIS_REPLY_INTEGER) {
+        (void) ngx_http_cwmp_store_check(op, i, reply);
+        return NGX_ERROR;
+    }
+
+    ngx_str_null(&turn->task);
+    ngx_str_null(&turn->ns);
+    ngx_str_null(&turn->types);
+    ngx_str_null(&turn->rpc_id);
+
+    switch (rr->integer) {
+
+    case NGX_HTTP_CWMP_SESSION_END_ENDED:
+        turn->status = NGX_HTTP_CWMP_SESSION_STEP_TASK;
+        break;
+
+    case NGX_HTTP_CWMP_SESSION_END_NOT_OURS:
+        turn->status = NGX_HTTP_CWMP_SESSION_STEP_NOT_OURS;
+        break;
+
+    default: /* NGX_HTTP_CWMP_SESSION_END_CONTINUE */
+        ctx->busy = 1;
+        ctx->again = 1;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -81,9 +81,11 @@ typedef struct {
 
 /*
  * NGX_OK: stored; NGX_BUSY: another session of the device is in progress,
- * or the session is not the caller's (nothing stored); NGX_ERROR: Redis
- * was unavailable, slow, or refused the commands.  Called once, unless
- * the owner's pool went away first.
+ * or the session is not the caller's (nothing stored); NGX_AGAIN: an
+ * Inform that left out its parameters must be sent whole, a step that
+ * could not end the session must go to session_step.lua (nothing stored);
+ * NGX_ERROR: Redis was unavailable, slow, or refused the commands.  Called
+ * once, unless the owner's pool went away first.
  */
 typedef void (*ngx_http_cwmp_store_handler_pt)(void *data, ngx_int_t rc);
 
@@ -104,6 +106,8 @@ typedef struct {
     ngx_array_t                 *campaigns;     /* ngx_str_t */
     ngx_array_t                 *objects;       /* ngx_str_t */
     ngx_uint_t                   tags;          /* the tags are read */
+    ngx_uint_t                   whole;         /* nothing left out: Redis
+                                                   did not have the same */
 } ngx_http_cwmp_store_inform_t;
 
 
@@ -166,6 +170,8 @@ typedef struct {
     ngx_str_t                    plan;          /* an evaluation's tasks,
                                                    JSON; empty: none */
     ngx_str_t                    ops;           /* and its operations */
+    ngx_uint_t                   whole;         /* session_step.lua, not
+                                                   session_end.lua */
 } ngx_http_cwmp_store_step_t;
 
 
@@ -379,6 +385,7 @@ typedef struct {
                                                   a turn, an auth */
     ngx_int_t                        rc;       /* the script's outcome */
     ngx_uint_t                       busy;     /* BUSY or NOT_OURS */
+    ngx_uint_t                       again;    /* AGAIN */
     ngx_uint_t                       limited;  /* the address's limit: ms */
     ngx_str_t                        device_id;
     ngx_str_t                        outbox_key;

@@ -166,3 +166,105 @@ is(redis('HGET', "$k:params",
 is(redis('SISMEMBER', "$k:tags", 'vip'), 1, 'tags (other systems\') kept');
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: a steady Inform of a device Redis has no digest of: stored whole
+--- init
+Cwmp::Test::redis_flush();
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+my $d = redis_hash($k);
+is($d->{serial_number}, 'S1', 'the summary');
+like($d->{inform_digest}, qr/^[0-9a-f]{16}$/, '... with the Inform\'s digest');
+is(scalar keys %{ redis_hash("$k:params") }, 4, 'every Inform parameter');
+is(redis('HGET', "$k:types",
+         'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'),
+   'xsd:unsignedInt', '... and type');
+
+
+
+=== TEST 8: the same Inform again: what its digest vouches for is left as Redis has it
+--- init
+Cwmp::Test::end_sessions();
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+Cwmp::Test::redis('HSET', $k, 'manufacturer', 'as-stored', 'last_inform', '1000');
+Cwmp::Test::redis('HSET', "$k:params",
+    'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', 'as-stored');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+my $d = redis_hash($k);
+ok(abs($d->{last_inform} - time) < 5, 'last_inform is now');
+is($d->{last_events}, '2 PERIODIC', 'last_events');
+is($d->{manufacturer}, 'as-stored', 'the steady fields not written');
+is(redis('HGET', "$k:params",
+         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
+   'as-stored', 'nor the parameters');
+like($body, qr/InformResponse/, 'answered');
+
+
+
+=== TEST 9: a parameter of another value (no VALUE CHANGE): the Inform sent again whole
+--- init
+Cwmp::Test::end_sessions();
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
+    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+     'http://192.0.2.9:7547/cr', 'xsd:string']])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+is(redis('HGET', "$k:params",
+         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
+   'http://192.0.2.9:7547/cr', 'the new value stored');
+is(redis('HGET', $k, 'manufacturer'), 'Acme', 'the fields too');
+
+
+
+=== TEST 10: a task's values written to the cache drop the digest
+--- init
+Cwmp::Test::end_sessions();
+Cwmp::Test::push_tasks('00AB12-HG%2D100-S1', {id => 'g', name => 'getParameterValues',
+    parameterNames => ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL']});
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
+    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+     'http://192.0.2.9:7547/cr', 'xsd:string']]),
+ "POST /cwmp\n",
+ "POST /cwmp\n" . Cwmp::Test::gpv_answer(
+     ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+      'http://192.0.2.10:7547/cr', 'xsd:string'])]
+--- error_code eval
+[200, 200, 204]
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+if ($req == 2) {
+    is(redis('HGET', "$k:params",
+             'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
+       'http://192.0.2.10:7547/cr', 'the answer\'s value cached');
+    is(redis('HEXISTS', $k, 'inform_digest'), 0, '... the digest dropped');
+}
+
+
+
+=== TEST 11: ... the next Inform, the same as before the task: stored whole
+--- init
+Cwmp::Test::end_sessions();
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
+    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+     'http://192.0.2.9:7547/cr', 'xsd:string']])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+is(redis('HGET', "$k:params",
+         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
+   'http://192.0.2.9:7547/cr', 'the Inform\'s value again');
+like(redis('HGET', $k, 'inform_digest'), qr/^[0-9a-f]{16}$/,
+     '... its digest stored');

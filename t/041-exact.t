@@ -518,7 +518,9 @@ if ($req == 5) {
         value InternetGatewayDevice.X.Missing 2;
     }
 --- init
-Cwmp::Test::redis('HSET', "$main::K", 'software_version', 'V0');
+# as an Inform of V0 left it (its digest another)
+Cwmp::Test::redis('HSET', "$main::K", 'software_version', 'V0',
+                  'inform_digest', 'of-V0');
 --- pipelined_requests eval
 [$main::Periodic, "POST /cwmp\n"]
 --- error_code eval

@@ -99,6 +99,16 @@ Test::More::is(main::moved($a, $c, 'cwmp_tasks_total{status="done"}'), 2, 'two d
 Test::More::is(main::moved($a, $c, 'cwmp_tasks_total{status="fault"}'), 1, 'one fault');
 Test::More::is(main::moved($a, $c, 'cwmp_policy_tasks_total{policy="tagger"}'), 1, 'the policy planned one');
 Test::More::ok(main::moved($a, $c, 'cwmp_redis_latency_seconds_count') >= 4, 'Redis round trips timed');
+# the session wrote the cache (the values read): the next steady Inform,
+# sent without its parameters, is asked for whole, once
+for my $n (1, 2) {
+    $cpe = cpe_connection();
+    $cpe->(inform(events => ['2 PERIODIC']));
+    $cpe->('');
+}
+my $d = main::metrics();
+Test::More::is(main::moved($c, $d, 'cwmp_informs_again_total'), 1,
+               'a steady Inform after a task\'s write: asked for whole, once');
 
 
 

@@ -35,7 +35,15 @@
 -- ARGV[9]  seconds without an exchange after which the device's session
 --          is abandoned (a new Inform takes it over)
 -- ARGV[10] the default time limit of a pending task, seconds
--- ARGV[11] n, then n (field, value) pairs for the summary
+-- ARGV[11] the Inform's digest: of the summary's fields that stay from one
+--          Inform to the next (all but last_inform, remote_addr,
+--          last_events, last_boot, last_bootstrap) and of its parameters
+--          with their types; kept as the summary's inform_digest
+-- ARGV[12] "1" when those fields, the parameters and their types are left
+--          out, the Inform being a steady one (no BOOT, BOOTSTRAP or
+--          VALUE CHANGE): the summary's inform_digest says whether the
+--          device's stored ones are the same.  "0": all of them follow
+-- ARGV[13] n, then n (field, value) pairs for the summary
 -- then     n, then n (parameter, value) pairs
 -- then     n, then n (parameter, type) pairs (types other than xsd:string)
 -- then     n, then n (event code, CommandKey) pairs
@@ -53,6 +61,10 @@
 --          them at once
 -- ANSWER[0]  BUSY  another session is in progress (nothing is stored: the
 --          CPE will send its Inform again)
+-- ANSWER[2]  AGAIN  the fields and parameters were left out (ARGV[12]) and
+--          the summary's inform_digest is not ARGV[11]: another Inform's
+--          are stored, or a task wrote the cache since.  Nothing is
+--          stored: nginx sends the Inform again, whole
 --
 -- A device is in one session at a time: an Inform is refused while
 -- another session of the device is in progress, unless the CPE holds it
@@ -82,7 +94,8 @@
 local cur = redis.call('HMGET', KEYS[4], 'token', 'turn', 'active', 'ran')
 
 local now = ARGV[4]
-local i = 11
+local same = ARGV[12] == '1'
+local i = 13
 local PARAMS_AT = i + 2 * tonumber(ARGV[i]) + 1
 
 -- the events, as a set, and what the "M" events report ("M Reboot\n<key>")
@@ -156,16 +169,27 @@ local P = e + 2 * tonumber(ARGV[e]) + 1
 -- the summary before this Inform: its software (a new one may have the
 -- parameters the old one lacked), the last session's start (set at its
 -- Inform, gone at its end), when the indexes were last told, the indexed
--- fields
-local prev = redis.call('HMGET', KEYS[1], 'software_version',
-                        'session_since', 'indexed_at', unpack(INDEX_FIELDS))
-local software = prev[1]
+-- fields.  A steady Inform left out what the summary already has, which
+-- its digest vouches for (and the data model's root is read)
+local prev, software
+if same then
+    prev = redis.call('HMGET', KEYS[1], 'inform_digest', 'session_since',
+                      'indexed_at', 'data_model')
+    if prev[1] ~= ARGV[11] then
+        return AGAIN
+    end
+else
+    prev = redis.call('HMGET', KEYS[1], 'software_version', 'session_since',
+                      'indexed_at', unpack(INDEX_FIELDS))
+    software = prev[1]
+end
 
--- the summary's fields, for the indexes
+-- the summary's fields, for the indexes; the data model's root
 local summary = {}
 for k = 1, tonumber(ARGV[i]) do
     summary[ARGV[i + 2 * k - 1]] = ARGV[i + 2 * k]
 end
+local root = summary.data_model or (same and prev[4]) or nil
 
 -- the last session, when it did not end (the ACS ends a session with its
 -- last exchange): replaced now, or gone without its end
@@ -178,7 +202,9 @@ if ENDS and prev[2] then
          'duration', tostring((active or tonumber(now)) - tonumber(prev[2])))
 end
 
-local registered = redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1
+-- (a device whose digest is stored has its first Inform's time)
+local registered = not same
+    and redis.call('HSETNX', KEYS[1], 'first_inform', now) == 1
 
 -- a value change: what the Inform reports that the cache had otherwise
 local changed
@@ -258,7 +284,7 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[7])) do
     elseif diagnostics(t.name) and events['8 DIAGNOSTICS COMPLETE'] then
         -- the CPE ran it: its object is read first in this session, and
         -- the values finish it (session_step.lua)
-        local object = diagnostics_object(t.name, summary.data_model
+        local object = diagnostics_object(t.name, root
             or redis.call('HGET', KEYS[1], 'data_model'))
         local read = cjson.encode({id = string.sub(key, 1, 24) .. ':result',
                                    name = 'getParameterValues',
@@ -387,8 +413,7 @@ end
 if READ_SUPPORTED then
     local now_sw = redis.call('HGET', KEYS[1], 'software_version') or ''
     local read = redis.call('HGET', KEYS[1], 'supported_data_model_read')
-    local root = summary.data_model
-                 or redis.call('HGET', KEYS[1], 'data_model')
+    root = root or redis.call('HGET', KEYS[1], 'data_model')
     if root and (read ~= now_sw or events['0 BOOTSTRAP']) then
         redis.call('HSET', KEYS[1], 'supported_data_model_read', now_sw)
         redis.call('RPUSH', KEYS[11], cjson.encode({
@@ -404,7 +429,7 @@ flush_events(KEYS[6])
 -- cwmp:online:{<shard>}), through the outbox: online until its periodic
 -- interval and the margin have passed
 local interval = tonumber(redis.call('HGET', KEYS[2],
-    (summary.data_model or redis.call('HGET', KEYS[1], 'data_model')
+    (root or redis.call('HGET', KEYS[1], 'data_model')
      or 'InternetGatewayDevice')
     .. '.ManagementServer.PeriodicInformInterval'))
 if not interval or interval <= 0 then

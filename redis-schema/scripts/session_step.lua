@@ -11,7 +11,8 @@
 -- KEYS[6]  cwmp:device:{<ID>}:outbox     results and campaign steps, for
 --          nginx to relay (results.lua)
 -- KEYS[7]  cwmp:device:{<ID>}:pending
--- KEYS[8]  cwmp:device:{<ID>}            the summary (parameter_key)
+-- KEYS[8]  cwmp:device:{<ID>}            the summary (parameter_key; its
+--          inform_digest dropped when the cache is written)
 -- KEYS[9]  cwmp:device:{<ID>}:plan       the policies' tasks, this session
 -- KEYS[10] cwmp:device:{<ID>}:tags
 -- KEYS[11] cwmp:device:{<ID>}:policy     the policies' state per device
@@ -134,21 +135,6 @@ local s = redis.call('HMGET', KEYS[1], 'token', 'rpc_id', 'task', 'ns',
 
 if s[1] ~= ARGV[1] then
     return {NOT_OURS, ''}
-end
-
--- the end of an Inform-only session, early: no answer to store (ARGV[6]
--- "", no values), nothing in flight, planned or queued, no policy round
--- due, no session_ended event to emit: what the rest of the script comes
--- to (the session's key and plan deleted), without the cost of defining
--- it (the periodic session's most common step)
-if ARGV[6] == '' and ARGV[13] == '0' and ARGV[15] == '' and not s[3]
-   and not s[5] and s[7] ~= '1' and s[14] ~= '1'
-   and not string.find(ARGV[#ARGV - 3] or '', ',session_ended,', 1, true)
-   and not redis.call('LINDEX', KEYS[2], 0)
-   and not redis.call('LINDEX', KEYS[9], 0)
-then
-    redis.call('DEL', KEYS[1], KEYS[9])
-    return {TASK, '', ''}
 end
 
 -- include: fleet.lua
@@ -383,6 +369,16 @@ end
 local P = 14 + 3 * (tonumber(ARGV[13]) or 0)
 local now = tonumber(ARGV[9])
 local reindex = {}      -- indexed parameters this call wrote
+local rewritten         -- the cache written: the Inform's digest dropped
+
+-- the cache is no longer what the last Inform's digest vouches for: the
+-- next steady Inform is stored whole (session_open.lua)
+local function cache_written()
+    if not rewritten then
+        redis.call('HDEL', KEYS[8], 'inform_digest')
+        rewritten = true
+    end
+end
 local supported         -- the URNs a SupportedDataModel read found
 local internal          -- the task in flight's "internal" (the ACS's own)
 
@@ -616,6 +612,7 @@ local function cache_values(values)
         if type(pv) == 'table' and type(pv[1]) == 'string'
            and pv[2] ~= nil and type(pv[2]) ~= 'table'
         then
+            cache_written()
             redis.call('HSET', KEYS[3], pv[1], tostring(pv[2]))
             if INDEXED[pv[1]] then
                 reindex[INDEXED[pv[1]]] = tostring(pv[2])
@@ -897,6 +894,7 @@ if ARGV[6] ~= '' and not again then
                 local prefix = t.objectName
                 for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do
                     if string.sub(k, 1, #prefix) == prefix then
+                        cache_written()
                         redis.call('HDEL', KEYS[3], k)
                         redis.call('HDEL', KEYS[4], k)
                     end
@@ -916,6 +914,7 @@ if ARGV[6] ~= '' and not again then
             local prefix = t.objectName
             for _, k in ipairs(redis.call('HKEYS', KEYS[3])) do
                 if string.sub(k, 1, #prefix) == prefix and not seen[k] then
+                    cache_written()
                     redis.call('HDEL', KEYS[3], k)
                     redis.call('HDEL', KEYS[4], k)
                 end
@@ -978,6 +977,7 @@ if ARGV[6] ~= '' and not again then
     end
 
     for _ = 1, n do
+        cache_written()
         redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
         if INDEXED[ARGV[i]] then
             reindex[INDEXED[ARGV[i]]] = ARGV[i + 1]

@@ -192,18 +192,23 @@ our @INDEXED = ();
 our $EMIT = ',';
 sub fleet { (@INDEXED, @INDEXED / 2, 86400, $EMIT, 3600, 60, '01') }
 
-# session_open.lua: a 2 PERIODIC Inform unless events say otherwise
+# session_open.lua: a 2 PERIODIC Inform unless events say otherwise,
+# whole unless steady (its fields and parameters left out: those of its
+# digest, "D1" unless said)
 sub open_session {
     my (%o) = @_;
-    my @fields = (oui => 'OUI1', product_class => 'CLASS',
-                  serial_number => 'SN1', manufacturer => 'Acme',
-                  last_inform => $now, cwmp_version => '1.0',
-                  remote_addr => '192.0.2.1',
+    my $digest = $o{digest} // 'D1';
+    my @fields = (last_inform => $now, remote_addr => '192.0.2.1',
                   last_events => join(',', map { $_->[0] }
                                       @{ $o{events} || [] }));
-    my @params = @{ $o{params}
-                    || [['InternetGatewayDevice.DeviceInfo.'
-                         . 'SoftwareVersion', 'V1']] };
+    push @fields, (oui => 'OUI1', product_class => 'CLASS',
+                   serial_number => 'SN1', manufacturer => 'Acme',
+                   cwmp_version => '1.0', inform_digest => $digest)
+        unless $o{steady};
+    my @params = $o{steady} ? ()
+                 : @{ $o{params}
+                      || [['InternetGatewayDevice.DeviceInfo.'
+                           . 'SoftwareVersion', 'V1']] };
     my @events = @{ $o{events} || [['2 PERIODIC', '']] };
     my @policies = $o{policies} ? @{ $o{policies} } : ('0');
 
@@ -211,6 +216,7 @@ sub open_session {
         $o{token} // 'T1', $o{held} // '', 30000, $o{now} // $now, '1.0',
         '192.0.2.1', $D, 'urn:dslforum-org:cwmp-1-0',
         $o{takeover} // 5, $o{transfer} // 3600,
+        $digest, $o{steady} ? 1 : 0,
         @fields / 2, @fields,
         scalar @params, (map { @$_ } @params),
         0,
@@ -288,6 +294,22 @@ is($a->[0], 1, '... OPEN');
 is_deeply($a->[1], ['V1'], '... the wanted values');
 is_deeply($a->[2], ['lab'], '... the tags');
 
+# a steady Inform: what its digest vouches for is left out
+r('HSET', dkey(), 'serial_number', 'SN1-as-stored');
+is(open_session(token => 'T6', held => 'T5', steady => 1), 1,
+   'a steady Inform, the digest stored: OPEN');
+is(r('HGET', dkey(), 'serial_number'), 'SN1-as-stored',
+   '... the summary\'s other fields left as they are');
+is(r('HGET', dkey(':params'), 'InternetGatewayDevice.DeviceInfo.'
+              . 'SoftwareVersion'), 'V1', '... and the cache');
+is(r('HGET', dkey(':session'), 'token'), 'T6', '... the session opened');
+is(open_session(token => 'T7', held => 'T6', steady => 1, digest => 'D2'),
+   2, 'another digest: AGAIN');
+is(r('HGET', dkey(':session'), 'token'), 'T6', '... nothing stored');
+is(open_session(token => 'T7', held => 'T6', digest => 'D2'), 1,
+   'the Inform whole: OPEN');
+is(r('HGET', dkey(), 'inform_digest'), 'D2', '... its digest stored');
+
 
 # --- session_step.lua --------------------------------------------------
 
@@ -327,6 +349,8 @@ is(results()->[-1]{status}, 'done', '... done');
 is(r('LLEN', dkey(':tasks')), 0, '... dequeued');
 is(r('HGET', dkey(':params'), 'A.B'), '7', '... the value cached');
 is(r('HGET', dkey(':types'), 'A.B'), 'xsd:int', '... and its type');
+is(r('HEXISTS', dkey(), 'inform_digest'), 0,
+   '... the Inform\'s digest dropped (the next Inform is stored whole)');
 
 # a task handed out in 3 sessions without an answer is dropped
 r('FLUSHDB');
