@@ -943,7 +943,11 @@ ngx_http_cwmp_store_ctx_done(ngx_http_cwmp_redis_op_t *op, ngx_int_t rc)
         ctx->rc = NGX_ABORT;
 
     } else if (rc != NGX_OK) {
-        if (ctx->relaying) {
+        if (ctx->relaying == 3) {
+            /* a script's answer neither relayed nor parked */
+            ctx->rc = rc;
+
+        } else if (ctx->relaying) {
             ctx->relay_failed = 1;
 
         } else if (ctx->rc == NGX_OK) {
@@ -1136,17 +1140,35 @@ ngx_http_cwmp_store_opened(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     rr = reply;
     turn = ctx->out;
 
-    /* {OPEN, wanted values, tags, policy state, campaigns, objects} */
+    /*
+     * {OPEN, time, until}: the device index entry, written before the
+     * owner hears back; with policies, then the wanted values, tags,
+     * policy state, campaigns, objects
+     */
 
-    if (rr->type == REDIS_REPLY_ARRAY && turn && rr->elements == 6
-        && rr->element[0]->type == REDIS_REPLY_INTEGER)
+    if (rr->type == REDIS_REPLY_ARRAY && rr->elements >= 3
+        && rr->element[0]->type == REDIS_REPLY_INTEGER
+        && rr->element[0]->integer == NGX_HTTP_CWMP_SESSION_OPEN_OPEN
+        && rr->element[1]->type == REDIS_REPLY_STRING
+        && rr->element[2]->type == REDIS_REPLY_STRING)
     {
-        ctx->busy = (rr->element[0]->integer
-                     != NGX_HTTP_CWMP_SESSION_OPEN_OPEN);
-        turn->evaluate = 1;
+        if (ngx_http_cwmp_store_relay_answered(ctx, rr->element[1],
+                                               rr->element[2])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
-        return ngx_http_cwmp_store_inputs(ctx, NULL, &rr->element[1],
-                                          &turn->inputs);
+        if (turn == NULL) {
+            return NGX_OK;
+        }
+
+        turn->evaluate = (rr->elements == 8);
+
+        return turn->evaluate
+               ? ngx_http_cwmp_store_inputs(ctx, NULL, &rr->element[3],
+                                            &turn->inputs)
+               : NGX_OK;
     }
 
     if (rr->type != REDIS_REPLY_INTEGER) {

@@ -357,7 +357,9 @@ typedef struct {
 /* an outbox entry (results.lua), read with the script that wrote it */
 
 typedef struct {
-    ngx_str_t                        id;        /* the stream's */
+    ngx_str_t                        id;        /* the stream's; empty:
+                                                   from the script's
+                                                   answer, in no outbox */
     ngx_str_t                        kind;      /* "k" */
     ngx_str_t                       *fields;    /* the others, in pairs */
     ngx_uint_t                       nfields;
@@ -391,8 +393,10 @@ typedef struct {
     ngx_str_t                        outbox_key;
     ngx_array_t                     *outbox;   /* ..._entry_t read, or
                                                   NULL */
-    ngx_uint_t                       relaying; /* the relay's ops, then
-                                                  the delete */
+    ngx_uint_t                       relaying; /* the relay's ops (1),
+                                                  the delete (2), or the
+                                                  answer's entry parked
+                                                  (3) */
     ngx_uint_t                       relay_failed;
     ngx_uint_t                       defer;    /* the command's */
 } ngx_http_cwmp_store_ctx_t;
@@ -402,6 +406,8 @@ typedef struct {
 ngx_int_t ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx);
 ngx_int_t ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx,
     void *reply);
+ngx_int_t ngx_http_cwmp_store_relay_answered(ngx_http_cwmp_store_ctx_t *ctx,
+    void *time, void *until);
 ngx_int_t ngx_http_cwmp_store_ctx_submit(ngx_http_cwmp_store_ctx_t *ctx,
     ngx_http_cwmp_store_cmd_t *c, ngx_uint_t n,
     ngx_http_cwmp_redis_reply_pt reply);

@@ -22,6 +22,11 @@
  * each master for outboxes a dead worker left).  Nothing the script stored
  * is lost between the two slots, nothing is relayed twice.
  *
+ * The Inform's device index entry comes in session_open.lua's answer
+ * instead (a stream made and deleted for it was a third of a periodic
+ * session's Redis work): relayed at once, before the owner hears back,
+ * and parked in the outbox when its relay fails.
+ *
  * The campaigns' counters go the other way: every second each worker reads
  * them (paused, in_progress) for the policies, which a device's script
  * cannot read either.
@@ -71,6 +76,10 @@ static ngx_int_t ngx_http_cwmp_store_relay_bulk(
     ngx_http_cwmp_store_ctx_t *ctx, ngx_str_t *job);
 static ngx_int_t ngx_http_cwmp_store_relay_delete(
     ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_store_relay_park(
+    ngx_http_cwmp_store_ctx_t *ctx);
+static ngx_int_t ngx_http_cwmp_store_parked(ngx_http_cwmp_redis_op_t *op,
+    ngx_uint_t i, void *reply);
 static ngx_str_t *ngx_http_cwmp_store_field(ngx_http_cwmp_store_entry_t *e,
     char *name);
 static ngx_int_t ngx_http_cwmp_store_relayed(ngx_http_cwmp_redis_op_t *op,
@@ -135,10 +144,12 @@ ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx, void *reply)
         return NGX_OK;
     }
 
-    ctx->outbox = ngx_array_create(ctx->pool, rr->elements,
-                                   sizeof(ngx_http_cwmp_store_entry_t));
     if (ctx->outbox == NULL) {
-        return NGX_ERROR;
+        ctx->outbox = ngx_array_create(ctx->pool, rr->elements,
+                                       sizeof(ngx_http_cwmp_store_entry_t));
+        if (ctx->outbox == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     for (j = 0; j < rr->elements; j++) {
@@ -211,6 +222,64 @@ ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx, void *reply)
 
 
 /*
+ * The device index entry a script answered (session_open.lua: time,
+ * until), in no outbox: relayed with the call's outbox entries, never
+ * deferred, and parked in the outbox when its relay fails
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_relay_answered(ngx_http_cwmp_store_ctx_t *ctx,
+    void *time, void *until)
+{
+    redisReply                   *rr[2];
+    ngx_str_t                    *f;
+    ngx_uint_t                    k;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    if (ctx->outbox == NULL) {
+        ctx->outbox = ngx_array_create(ctx->pool, 2,
+                                       sizeof(ngx_http_cwmp_store_entry_t));
+        if (ctx->outbox == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    e = ngx_array_push(ctx->outbox);
+    f = ngx_palloc(ctx->pool, 6 * sizeof(ngx_str_t));
+
+    if (e == NULL || f == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(e, sizeof(ngx_http_cwmp_store_entry_t));
+    ngx_str_set(&e->kind, "index");
+    e->fields = f;
+    e->nfields = 6;
+
+    ngx_str_set(&f[0], "device");
+    f[1] = ctx->device_id;
+    ngx_str_set(&f[2], "time");
+    ngx_str_set(&f[4], "until");
+
+    rr[0] = time;
+    rr[1] = until;
+
+    for (k = 0; k < 2; k++) {
+        f[3 + 2 * k].len = rr[k]->len;
+        f[3 + 2 * k].data = ngx_pnalloc(ctx->pool, rr[k]->len);
+
+        if (f[3 + 2 * k].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(f[3 + 2 * k].data, rr[k]->str, rr[k]->len);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * The relay's next step for a call whose outbox had entries: the appends,
  * then the delete.  NGX_OK: ops in flight; NGX_DONE: the relay is over
  */
@@ -218,6 +287,8 @@ ngx_http_cwmp_store_relay_read(ngx_http_cwmp_store_ctx_t *ctx, void *reply)
 ngx_int_t
 ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx)
 {
+    ngx_int_t  rc;
+
     switch (ctx->relaying) {
 
     case 0:
@@ -242,7 +313,16 @@ ngx_http_cwmp_store_relay(ngx_http_cwmp_store_ctx_t *ctx)
                           "cwmp: the outbox of \"%V\" is not relayed yet: "
                           "its next call, or the sweeper, relays it",
                           &ctx->device_id);
-            return NGX_DONE;
+
+            ctx->relaying = 3;
+            rc = ngx_http_cwmp_store_relay_park(ctx);
+
+            if (rc != NGX_OK && rc != NGX_DONE) {
+                /* an answer's entry neither relayed nor parked */
+                ctx->rc = NGX_ERROR;
+            }
+
+            return rc == NGX_OK ? NGX_OK : NGX_DONE;
         }
 
         ctx->relaying = 2;
@@ -433,6 +513,11 @@ ngx_http_cwmp_store_relay_deferrable(ngx_http_cwmp_store_ctx_t *ctx)
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
         k = &e[i].kind;
+
+        if (e[i].id.len == 0) {
+            /* an answer's: in no outbox to wait in */
+            return 0;
+        }
 
         if (!((k->len == 5 && ngx_strncmp(k->data, "index", 5) == 0)
               || (k->len == 6 && ngx_strncmp(k->data, "events", 6) == 0)
@@ -745,7 +830,7 @@ ngx_http_cwmp_store_relay_delete(ngx_http_cwmp_store_ctx_t *ctx)
     n = 0;
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
-        n += (e[i].kind.len == 0);
+        n += (e[i].kind.len == 0 && e[i].id.len);
     }
 
     if (n == 0) {
@@ -767,13 +852,91 @@ ngx_http_cwmp_store_relay_delete(ngx_http_cwmp_store_ctx_t *ctx)
     ngx_http_cwmp_store_arg_num(&c, n);
 
     for (i = 0; i < ctx->outbox->nelts; i++) {
-        if (e[i].kind.len == 0) {
+        if (e[i].kind.len == 0 && e[i].id.len) {
             ngx_http_cwmp_store_arg(&c, &e[i].id);
         }
     }
 
     return ngx_http_cwmp_store_ctx_submit(ctx, &c, 1,
                                           ngx_http_cwmp_store_relayed);
+}
+
+
+/*
+ * A relay that failed: the entries a script answered go into the device's
+ * outbox, for its next call or the sweeper.  When that fails too, the
+ * owner hears the call failed (the CPE's Inform is not answered: its
+ * retry writes the entry).  NGX_DONE: nothing to park
+ */
+
+static ngx_int_t
+ngx_http_cwmp_store_relay_park(ngx_http_cwmp_store_ctx_t *ctx)
+{
+    ngx_uint_t                    i, j, n;
+    ngx_http_cwmp_store_cmd_t     c[NGX_HTTP_CWMP_STORE_OPS];
+    ngx_http_cwmp_store_owner_t   owner;
+    ngx_http_cwmp_store_entry_t  *e;
+
+    e = ctx->outbox->elts;
+    n = 0;
+
+    owner.pool = ctx->pool;
+    owner.log = ctx->log;
+    owner.data = NULL;
+
+    for (i = 0; i < ctx->outbox->nelts && n < NGX_HTTP_CWMP_STORE_OPS; i++) {
+        if (e[i].id.len) {
+            continue;
+        }
+
+        if (ngx_http_cwmp_store_cmd(&c[n], ctx->st, &owner,
+                                    5 + e[i].nfields, "XADD")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_cwmp_store_arg(&c[n], &ctx->outbox_key);
+        ngx_http_cwmp_store_arg_text(&c[n], "*");
+        ngx_http_cwmp_store_arg_text(&c[n], "k");
+        ngx_http_cwmp_store_arg_text(&c[n], "index");
+
+        for (j = 0; j < e[i].nfields; j++) {
+            ngx_http_cwmp_store_arg(&c[n], &e[i].fields[j]);
+        }
+
+        c[n].route = ctx->outbox_key;
+        n++;
+    }
+
+    if (n == 0) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_cwmp_store_ctx_submit(ctx, c, n,
+                                          ngx_http_cwmp_store_parked);
+}
+
+
+static ngx_int_t
+ngx_http_cwmp_store_parked(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
+    void *reply)
+{
+    redisReply                 *rr;
+    ngx_http_cwmp_store_ctx_t  *ctx;
+
+    rr = reply;
+    ctx = op->data;
+
+    if (rr->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                      "redis refused the device index entry of \"%V\" "
+                      "into its outbox: \"%*s\"",
+                      &ctx->device_id, (size_t) rr->len, rr->str);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

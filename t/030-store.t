@@ -50,13 +50,13 @@ is_deeply($t, {
     'InternetGatewayDevice.ManagementServer.PeriodicInformInterval'
         => 'xsd:unsignedInt' }, 'types beside the values, strings left out');
 
-# the index entry waits in the outbox for the session's next exchange
-# (t/047-fleet.t: in the index after it)
-my ($index) = grep { { @{ $_->[1] } }->{k} eq 'index' }
-              @{ redis('XRANGE', "$key:outbox", '-', '+') };
-my %ie = @{ $index->[1] };
-is($ie{device}, '00AB12-HG%2D100-S1', 'the device index entry, in the outbox');
-is($ie{time}, $d->{last_inform}, '... scored by last Inform');
+# the device index entry is written before the Inform is answered
+my $s = Cwmp::Test::shard('00AB12-HG%2D100-S1');
+is(redis('ZSCORE', "cwmp:devices:{$s}", '00AB12-HG%2D100-S1'),
+   $d->{last_inform}, 'the device index entry, scored by last Inform');
+is(redis('ZSCORE', "cwmp:online:{$s}", '00AB12-HG%2D100-S1'),
+   $d->{last_inform} + 300 + 600, '... online for its interval and the margin');
+is(redis('EXISTS', "$key:outbox"), 0, '... through no outbox');
 
 my $h = redis_hash("$key:session");
 like($h->{token}, qr/^[0-9a-f]{32}$/, 'session token');
@@ -268,3 +268,46 @@ is(redis('HGET', "$k:params",
    'http://192.0.2.9:7547/cr', 'the Inform\'s value again');
 like(redis('HGET', $k, 'inform_digest'), qr/^[0-9a-f]{16}$/,
      '... its digest stored');
+
+
+
+=== TEST 12: the device index refused (a key of another type): the entry parked in the outbox
+--- init
+Cwmp::Test::end_sessions();
+my $s = Cwmp::Test::shard('00AB12-HG%2D100-S1');
+Cwmp::Test::redis('DEL', "cwmp:devices:{$s}");
+Cwmp::Test::redis('SET', "cwmp:devices:{$s}", 'not a sorted set');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'])
+--- error_code: 200
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+my ($e) = @{ redis('XRANGE', "$k:outbox", '-', '+') };
+my %f = @{ $e->[1] };
+is($f{k}, 'index', 'the index entry parked in the outbox');
+is($f{time}, redis('HGET', $k, 'last_inform'), '... with its time');
+like($body, qr/InformResponse/, 'the Inform answered');
+--- error_log
+redis refused the relay
+--- no_error_log
+[alert]
+
+
+
+=== TEST 13: ... the index whole again: the parked entry relayed with the device's next session
+--- init
+Cwmp::Test::end_sessions();
+my $s = Cwmp::Test::shard('00AB12-HG%2D100-S1');
+Cwmp::Test::redis('DEL', "cwmp:devices:{$s}");
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC']), "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
+my $s = Cwmp::Test::shard('00AB12-HG%2D100-S1');
+if ($req == 1) {
+    is(redis('ZSCORE', "cwmp:devices:{$s}", '00AB12-HG%2D100-S1'),
+       redis('HGET', $k, 'last_inform'), 'the device in the index');
+    is(redis('EXISTS', "$k:outbox"), 0, '... the parked entry relayed');
+}

@@ -10,7 +10,7 @@
 -- KEYS[3]  cwmp:device:{<ID>}:plan       the policies' tasks, this session
 -- KEYS[4]  cwmp:device:{<ID>}:outbox     not touched: nginx reads it after
 --          the script, and relays what the session left (the Inform's
---          index entry)
+--          events and value index entries)
 -- ARGV[1]  the session token (the cookie's)
 --
 -- ANSWER[1]  ENDED  nothing in flight, planned or queued, no policy round

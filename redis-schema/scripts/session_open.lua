@@ -6,8 +6,8 @@
 -- KEYS[3]  cwmp:device:{<ID>}:types
 -- KEYS[4]  cwmp:device:{<ID>}:session
 -- KEYS[5]  cwmp:device:{<ID>}:events
--- KEYS[6]  cwmp:device:{<ID>}:outbox      results and the index entry,
---          for nginx to relay (results.lua)
+-- KEYS[6]  cwmp:device:{<ID>}:outbox      results and events, for nginx
+--          to relay (results.lua)
 -- KEYS[7]  cwmp:device:{<ID>}:pending     tasks the CPE has yet to finish
 -- KEYS[8]  cwmp:device:{<ID>}:policy      the policies' state
 -- KEYS[9]  cwmp:device:{<ID>}:tags
@@ -54,11 +54,14 @@
 --          then the o objects whose instances they count
 -- then     the fleet's tail (fleet.lua)
 --
--- ANSWER[1]  OPEN  the session is open; with policies, {OPEN, wanted
---          values, tags, policy state (flat), campaigns (paused,
---          in_progress, this device's state), objects (per object, its
---          cached <object><n>.<leaf> names and values)}: nginx evaluates
---          them at once
+-- ANSWER[1]  OPEN  the session is open: {OPEN, time, until}, the device
+--          index entry for nginx to write before it answers the Inform
+--          (cwmp:devices:{<shard>} scored by time, cwmp:online:{<shard>}
+--          by until); with policies, {OPEN, time, until, wanted values,
+--          tags, policy state (flat), campaigns (paused, in_progress, this
+--          device's state), objects (per object, its cached
+--          <object><n>.<leaf> names and values)}: nginx evaluates them at
+--          once
 -- ANSWER[0]  BUSY  another session is in progress (nothing is stored: the
 --          CPE will send its Inform again)
 -- ANSWER[2]  AGAIN  the fields and parameters were left out (ARGV[12]) and
@@ -426,8 +429,11 @@ end
 flush_events(KEYS[6])
 
 -- the device index and "online" (cwmp:devices:{<shard>},
--- cwmp:online:{<shard>}), through the outbox: online until its periodic
--- interval and the margin have passed
+-- cwmp:online:{<shard>}), in the answer: online until its periodic
+-- interval and the margin have passed.  Not through the outbox (a stream
+-- made and deleted every session: a third of the session's Redis work);
+-- nginx writes it before the CPE hears the Inform answered, or parks it in
+-- the outbox (ngx_http_cwmp_store_relay.c)
 local interval = tonumber(redis.call('HGET', KEYS[2],
     (root or redis.call('HGET', KEYS[1], 'data_model')
      or 'InternetGatewayDevice')
@@ -435,11 +441,10 @@ local interval = tonumber(redis.call('HGET', KEYS[2],
 if not interval or interval <= 0 then
     interval = ONLINE_INTERVAL
 end
-xadd(KEYS[6], 'index', 'device', ARGV[7], 'time', now,
-     'until', tostring(tonumber(now) + interval + ONLINE_MARGIN))
+local online = tostring(tonumber(now) + interval + ONLINE_MARGIN)
 
 if ARGV[P] ~= '1' and ARGV[P] ~= '2' then
-    return OPEN
+    return {OPEN, now, online}
 end
 
 -- what the policies read: the wanted cached values, campaigns, objects;
@@ -449,6 +454,6 @@ end
 -- include: policy_state.lua
 local values, campaigns, objects = policy_inputs(KEYS[2], P + 1, KEYS[8])
 
-return {OPEN, values,
+return {OPEN, now, online, values,
         ARGV[P] == '2' and redis.call('SMEMBERS', KEYS[9]) or {},
         policy_state(KEYS[8], KEYS[12]), campaigns, objects}
