@@ -78,8 +78,6 @@ static ngx_int_t ngx_http_cwmp_store_relay_delete(
     ngx_http_cwmp_store_ctx_t *ctx);
 static ngx_int_t ngx_http_cwmp_store_relay_park(
     ngx_http_cwmp_store_ctx_t *ctx);
-static ngx_int_t ngx_http_cwmp_store_parked(ngx_http_cwmp_redis_op_t *op,
-    ngx_uint_t i, void *reply);
 static ngx_str_t *ngx_http_cwmp_store_field(ngx_http_cwmp_store_entry_t *e,
     char *name);
 static ngx_int_t ngx_http_cwmp_store_relayed(ngx_http_cwmp_redis_op_t *op,
@@ -914,29 +912,7 @@ ngx_http_cwmp_store_relay_park(ngx_http_cwmp_store_ctx_t *ctx)
     }
 
     return ngx_http_cwmp_store_ctx_submit(ctx, c, n,
-                                          ngx_http_cwmp_store_parked);
-}
-
-
-static ngx_int_t
-ngx_http_cwmp_store_parked(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
-    void *reply)
-{
-    redisReply                 *rr;
-    ngx_http_cwmp_store_ctx_t  *ctx;
-
-    rr = reply;
-    ctx = op->data;
-
-    if (rr->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
-                      "redis refused the device index entry of \"%V\" "
-                      "into its outbox: \"%*s\"",
-                      &ctx->device_id, (size_t) rr->len, rr->str);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+                                          ngx_http_cwmp_store_relayed);
 }
 
 

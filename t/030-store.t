@@ -10,6 +10,11 @@ Cwmp::Test::setup();
 Cwmp::Test::defaults(config => "location /cwmp { cwmp; cwmp_session_timeout 20s; }",
                      no_error_log => "[error]\n[alert]\n");
 
+# a periodic Inform whose only parameter has another value than before
+our $NewUrl = "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
+                'http://192.0.2.9:7547/cr', 'xsd:string']]);
+
 run_tests();
 
 __DATA__
@@ -214,9 +219,7 @@ like($body, qr/InformResponse/, 'answered');
 --- init
 Cwmp::Test::end_sessions();
 --- request eval
-"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
-    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
-     'http://192.0.2.9:7547/cr', 'xsd:string']])
+$main::NewUrl
 --- error_code: 200
 --- redis_check
 my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
@@ -233,9 +236,7 @@ Cwmp::Test::end_sessions();
 Cwmp::Test::push_tasks('00AB12-HG%2D100-S1', {id => 'g', name => 'getParameterValues',
     parameterNames => ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL']});
 --- pipelined_requests eval
-["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
-    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
-     'http://192.0.2.9:7547/cr', 'xsd:string']]),
+[$main::NewUrl,
  "POST /cwmp\n",
  "POST /cwmp\n" . Cwmp::Test::gpv_answer(
      ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
@@ -257,9 +258,7 @@ if ($req == 2) {
 --- init
 Cwmp::Test::end_sessions();
 --- request eval
-"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'], params => [
-    ['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
-     'http://192.0.2.9:7547/cr', 'xsd:string']])
+$main::NewUrl
 --- error_code: 200
 --- redis_check
 my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
