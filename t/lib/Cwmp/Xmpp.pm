@@ -263,7 +263,9 @@ sub cpe {
         close $w;
         exit 1 unless $c;
         while (1) {
-            my $iq = next_iq($c, 3600) // next;
+            # the stream gone (the server stopped), or an hour without a
+            # request: nothing left for a fake CPE to do (it would spin)
+            my $iq = next_iq($c, 3600) // POSIX::_exit(0);
             next unless $iq =~ /\Q$NS_CR\E/ && (attr($iq, 'type') // '') eq 'get';
             my $from = attr($iq, 'from') // '';
             my $id = attr($iq, 'id') // '';
