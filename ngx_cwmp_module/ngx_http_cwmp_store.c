@@ -28,7 +28,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_md5.h>
 
 #include <hiredis/hiredis.h>
 
@@ -37,10 +36,6 @@
 
 
 
-static ngx_int_t ngx_http_cwmp_store_digest(ngx_pool_t *pool,
-    ngx_http_cwmp_store_inform_t *inform, ngx_str_t *device,
-    ngx_str_t *digest);
-static void ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s);
 static ngx_int_t ngx_http_cwmp_store_end(ngx_http_cwmp_store_t *st,
     ngx_http_cwmp_store_owner_t *owner, ngx_http_cwmp_store_step_t *step,
     ngx_http_cwmp_store_turn_t *turn, ngx_http_cwmp_store_handler_pt handler);
@@ -134,7 +129,7 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
         steady = 0;
     }
 
-    if (ngx_http_cwmp_store_digest(owner->pool, inform, device, &digest)
+    if (ngx_http_cwmp_store_digest(st, owner->pool, inform, device, &digest)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -299,71 +294,6 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
 
     return ngx_http_cwmp_store_call(&c, owner, ngx_http_cwmp_store_opened,
                                     handler, turn);
-}
-
-
-/*
- * The Inform's digest (session_open.lua's ARGV[11]): 16 hex digits of the
- * MD5 of what the summary keeps of it from one Inform to the next, and of
- * its parameters with their types, a NUL after each (XML text has none)
- */
-
-static ngx_int_t
-ngx_http_cwmp_store_digest(ngx_pool_t *pool,
-    ngx_http_cwmp_store_inform_t *inform, ngx_str_t *device,
-    ngx_str_t *digest)
-{
-    u_char                  hash[16];
-    ngx_uint_t              i;
-    ngx_md5_t               md5;
-    ngx_http_cwmp_msg_t    *msg;
-    ngx_http_cwmp_param_t  *param;
-
-    msg = inform->msg;
-
-    ngx_md5_init(&md5);
-
-    ngx_http_cwmp_store_digest_add(&md5, &msg->oui);
-    ngx_http_cwmp_store_digest_add(&md5, &msg->product_class);
-    ngx_http_cwmp_store_digest_add(&md5, &msg->serial_number);
-    ngx_http_cwmp_store_digest_add(&md5, &msg->manufacturer);
-    ngx_http_cwmp_store_digest_add(&md5, &inform->version);
-    ngx_http_cwmp_store_digest_add(&md5,
-                                 &device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION]);
-    ngx_http_cwmp_store_digest_add(&md5,
-                                 &device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION]);
-    ngx_http_cwmp_store_digest_add(&md5,
-                                   &device[NGX_HTTP_CWMP_DEV_DATA_MODEL]);
-
-    param = msg->params.elts;
-
-    for (i = 0; i < msg->params.nelts; i++) {
-        ngx_http_cwmp_store_digest_add(&md5, &param[i].name);
-        ngx_http_cwmp_store_digest_add(&md5, &param[i].value);
-        ngx_http_cwmp_store_digest_add(&md5, &param[i].type);
-    }
-
-    ngx_md5_final(hash, &md5);
-
-    digest->data = ngx_pnalloc(pool, 16);
-    if (digest->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    digest->len = ngx_hex_dump(digest->data, hash, 8) - digest->data;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s)
-{
-    if (s->len) {
-        ngx_md5_update(md5, s->data, s->len);
-    }
-
-    ngx_md5_update(md5, "", 1);
 }
 
 

@@ -459,6 +459,9 @@ void ngx_http_cwmp_store_arg_tagged(ngx_http_cwmp_store_cmd_t *c, char *name,
     ngx_str_t *tag);
 ngx_uint_t ngx_http_cwmp_store_fleet_nargs(ngx_http_cwmp_store_t *st);
 void ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c);
+ngx_int_t ngx_http_cwmp_store_digest(ngx_http_cwmp_store_t *st,
+    ngx_pool_t *pool, ngx_http_cwmp_store_inform_t *inform,
+    ngx_str_t *device, ngx_str_t *digest);
 ngx_http_cwmp_redis_op_t *ngx_http_cwmp_store_op(ngx_http_cwmp_store_cmd_t *c,
     ngx_uint_t n, ngx_log_t *log);
 

@@ -4,18 +4,21 @@
  *
  * A Redis command written: its name, its arguments, the names of keys.
  * A script call's KEYS come from its header (ngx_http_cwmp_scripts.c);
- * the store writes its arguments in the header's order.
+ * the store writes its arguments in the header's order.  Arguments made
+ * here: the fleet's tail of the device scripts, the Inform's digest.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_md5.h>
 
 #include "ngx_http_cwmp_store.h"
 
 
 static ngx_int_t ngx_http_cwmp_store_key(ngx_pool_t *pool, ngx_str_t *prefix,
     ngx_str_t *key, ngx_str_t *tag, char *name);
+static void ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s);
 
 
 /* a command of max arguments at most, the first its name */
@@ -357,6 +360,87 @@ ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c)
     ngx_http_cwmp_store_arg_text(c, fleet->supported_data_model
                                     ? (fleet->no_indexes ? "10" : "11")
                                     : (fleet->no_indexes ? "00" : "01"));
+}
+
+
+/*
+ * The Inform's digest (session_open.lua's ARGV[11]): 16 hex digits of the
+ * MD5 of what the summary keeps of it from one Inform to the next, of its
+ * parameters with their types, a NUL after each (XML text has none), and
+ * of the value indexes configured: a new cwmp_index (or cwmp_index off
+ * undone) has every device's next Inform stored whole, and indexed
+ */
+
+ngx_int_t
+ngx_http_cwmp_store_digest(ngx_http_cwmp_store_t *st, ngx_pool_t *pool,
+    ngx_http_cwmp_store_inform_t *inform, ngx_str_t *device,
+    ngx_str_t *digest)
+{
+    u_char                  hash[16];
+    ngx_str_t               off;
+    ngx_uint_t              i;
+    ngx_md5_t               md5;
+    ngx_keyval_t           *kv;
+    ngx_http_cwmp_msg_t    *msg;
+    ngx_http_cwmp_param_t  *param;
+
+    msg = inform->msg;
+
+    ngx_md5_init(&md5);
+
+    ngx_http_cwmp_store_digest_add(&md5, &msg->oui);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->product_class);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->serial_number);
+    ngx_http_cwmp_store_digest_add(&md5, &msg->manufacturer);
+    ngx_http_cwmp_store_digest_add(&md5, &inform->version);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                 &device[NGX_HTTP_CWMP_DEV_SOFTWARE_VERSION]);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                 &device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION]);
+    ngx_http_cwmp_store_digest_add(&md5,
+                                   &device[NGX_HTTP_CWMP_DEV_DATA_MODEL]);
+
+    param = msg->params.elts;
+
+    for (i = 0; i < msg->params.nelts; i++) {
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].name);
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].value);
+        ngx_http_cwmp_store_digest_add(&md5, &param[i].type);
+    }
+
+    kv = st->fleet.index.elts;
+
+    for (i = 0; i < st->fleet.index.nelts; i++) {
+        ngx_http_cwmp_store_digest_add(&md5, &kv[i].key);
+        ngx_http_cwmp_store_digest_add(&md5, &kv[i].value);
+    }
+
+    if (st->fleet.no_indexes) {
+        ngx_str_set(&off, "cwmp_index off");
+        ngx_http_cwmp_store_digest_add(&md5, &off);
+    }
+
+    ngx_md5_final(hash, &md5);
+
+    digest->data = ngx_pnalloc(pool, 16);
+    if (digest->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    digest->len = ngx_hex_dump(digest->data, hash, 8) - digest->data;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_cwmp_store_digest_add(ngx_md5_t *md5, ngx_str_t *s)
+{
+    if (s->len) {
+        ngx_md5_update(md5, s->data, s->len);
+    }
+
+    ngx_md5_update(md5, "", 1);
 }
 
 

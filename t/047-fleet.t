@@ -116,6 +116,39 @@ if ($req == 2) {
 
 
 
+=== TEST 3b: a parameter stored while no index names it
+--- init
+Cwmp::Test::redis_flush();
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [[$main::Wan, '203.0.113.7', 'xsd:string']])
+--- error_code: 200
+--- redis_check
+is_deeply(indexed('wan_ip', '203.0.113.7'), [], 'not indexed');
+
+
+
+=== TEST 3c: ... a cwmp_index for it added: the same steady Inform indexes it
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_index wan_ip InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANIPConnection.1.ExternalIPAddress;
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [[$main::Wan, '203.0.113.7', 'xsd:string']]),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    is_deeply(indexed('wan_ip', '203.0.113.7'), [$main::D],
+              'indexed (the indexes configured are part of the digest)');
+}
+
+
+
 === TEST 4: cwmp_index refuses a built-in name and an object path
 --- http_config
     cwmp_redis $TEST_NGINX_REDIS;
