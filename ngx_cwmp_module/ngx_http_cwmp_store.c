@@ -135,27 +135,18 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
         return NGX_ERROR;
     }
 
-    param = msg->params.elts;
-    ntypes = 0;
-
-    for (i = 0; i < msg->params.nelts; i++) {
-        if (param[i].type.len && ngx_strcmp(param[i].type.data, "xsd:string")
-                                 != 0)
-        {
-            ntypes++;
-        }
-    }
-
     /*
      * One script: stored, and the session opened, unless one is open.  A
      * steady Inform leaves out what Redis has if the digest is the same
      * (session_open.lua answers AGAIN when it is not)
      */
 
+    param = msg->params.elts;
+    ntypes = 0;
+
     if (steady) {
         nfields = 3;
         nparams = 0;
-        ntypes = 0;
 
     } else {
         nfields = 9 + boot + bootstrap
@@ -163,6 +154,14 @@ ngx_http_cwmp_store_inform(ngx_http_cwmp_store_t *st,
                   + (device[NGX_HTTP_CWMP_DEV_HARDWARE_VERSION].len != 0)
                   + (device[NGX_HTTP_CWMP_DEV_DATA_MODEL].len != 0);
         nparams = msg->params.nelts;
+
+        for (i = 0; i < nparams; i++) {
+            if (param[i].type.len
+                && ngx_strcmp(param[i].type.data, "xsd:string") != 0)
+            {
+                ntypes++;
+            }
+        }
     }
 
     if (ngx_http_cwmp_store_script(&c, st, owner,

@@ -370,6 +370,8 @@ local P = 14 + 3 * (tonumber(ARGV[13]) or 0)
 local now = tonumber(ARGV[9])
 local reindex = {}      -- indexed parameters this call wrote
 local rewritten         -- the cache written: the Inform's digest dropped
+local supported         -- the URNs a SupportedDataModel read found
+local internal          -- the task in flight's "internal" (the ACS's own)
 
 -- the cache is no longer what the last Inform's digest vouches for: the
 -- next steady Inform is stored whole (session_open.lua)
@@ -379,8 +381,6 @@ local function cache_written()
         rewritten = true
     end
 end
-local supported         -- the URNs a SupportedDataModel read found
-local internal          -- the task in flight's "internal" (the ACS's own)
 
 -- an evaluation's outcome: this call's, or the one made at the Inform
 local plan, ops = ARGV[P + 1], ARGV[P + 2]
