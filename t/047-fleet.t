@@ -47,8 +47,8 @@ if ($req == 0) {
     is(redis('ZCARD', 'cwmp:index:{product_class:HG-100}'), 1, 'a count');
     is_deeply(redis('ZRANGE', 'cwmp:index:{oui:00AB12}', '-', '+', 'BYLEX',
                     'LIMIT', 0, 10), [$D], 'a page (BYLEX LIMIT)');
-    is(redis('HGET', "cwmp:device:{$D}:indexed", 'serial_number'), 'S1',
-       'what the indexes hold of it, on its own slot');
+    is(redis('EXISTS', "cwmp:device:{$D}:indexed"), 0,
+       'what the built-in indexes hold is the summary\'s: not noted again');
 }
 
 
@@ -69,6 +69,51 @@ if ($req == 0) {
     is_deeply(indexed('software_version', 'V2.0'), [$main::D], 'in the new');
     is_deeply(indexed('hardware_version', 'HW1'), [$main::D],
               'an entry not reported is kept');
+}
+
+
+=== TEST 2a: a value the indexes do not take (over 128 bytes) leaves the old entry
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V' x 200,
+                'xsd:string']]),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    is_deeply(indexed('software_version', 'V2.0'), [], 'out of the old');
+    is_deeply(redis('KEYS', 'cwmp:index:{software_version:*'), [],
+              'in none');
+    is(redis('EXISTS', "cwmp:device:{$main::D}:indexed"), 0, 'nothing noted');
+}
+
+
+
+=== TEST 2b: a device stored before the summary said what is indexed: its next boot forgets the copy
+--- init
+Cwmp::Test::redis_flush();
+my $D = $Cwmp::Test::Device;
+# what an ACS before issue 19 left: the indexes and :indexed holding V0.9
+Cwmp::Test::redis('HSET', "cwmp:device:{$D}", 'software_version', 'V0.9',
+                  'indexed_at', 1);
+Cwmp::Test::redis('HSET', "cwmp:device:{$D}:indexed",
+                  'software_version', 'V0.9', 'serial_number', 'S1');
+Cwmp::Test::redis('ZADD', 'cwmp:index:{software_version:V0.9}', 0, $D);
+Cwmp::Test::redis('ZADD', 'cwmp:index:{serial_number:S1}', 0, $D);
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    is_deeply(indexed('software_version', 'V0.9'), [], 'out of the old');
+    is_deeply(indexed('software_version', 'V1.0'), [$main::D], 'in the new');
+    is_deeply(indexed('serial_number', 'S1'), [$main::D], 'an entry kept');
+    is(redis('EXISTS', "cwmp:device:{$main::D}:indexed"), 0,
+       'the copy gone');
 }
 
 
@@ -529,6 +574,7 @@ if ($req == 1) {
        'out of the device index, once relayed');
     is(redis('ZSCORE', "cwmp:online:{$s}", $D), undef, '... and online');
     is_deeply(indexed('serial_number', 'S1'), [], '... and the value indexes');
+    is_deeply(indexed('software_version', 'V1.0'), [], '... all of them');
     my @r = grep { $_->{device} eq $D } @{ results() };
     is_deeply([map { "$_->{task}:$_->{status}" } @r],
               ['q1:cancelled', 'q2:cancelled'], 'its queued tasks cancelled');
@@ -703,6 +749,66 @@ if ($req == 1) {
     is(redis('EXISTS', "cwmp:device:{$main::D}:indexed"), 0, 'nothing held');
     ok(defined redis('ZSCORE', 'cwmp:devices:{' . shard($main::D) . '}',
                      $main::D), 'the device index stays');
+}
+
+
+=== TEST 20a: cwmp_index off for a while: what the indexes hold stays noted
+--- init
+Cwmp::Test::redis_flush();
+--- pipelined_requests eval
+[$main::Inform, "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    is_deeply(indexed('software_version', 'V1.0'), [$main::D], 'indexed');
+}
+
+
+
+=== TEST 20b: ... the indexes off, a new software version: the old one noted
+--- http_config
+    cwmp_redis $TEST_NGINX_REDIS;
+    cwmp_auth off;
+    cwmp_index off;
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
+                'xsd:string']]),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    my $D = $main::D;
+    is_deeply(indexed('software_version', 'V1.0'), [$D], 'not told');
+    is_deeply(redis('HGETALL', "cwmp:device:{$D}:indexed"),
+              ['software_version', 'V1.0'], 'what it holds, noted');
+    is(redis('HGET', "cwmp:device:{$D}", 'indexed_at'), undef,
+       'to be told everything');
+}
+
+
+
+=== TEST 20c: ... and on again: the next Inform moves the device, the note gone
+--- init
+Cwmp::Test::end_sessions();
+--- pipelined_requests eval
+["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
+                'xsd:string']]),
+ "POST /cwmp\n"]
+--- error_code eval
+[200, 204]
+--- redis_check
+if ($req == 1) {
+    my $D = $main::D;
+    is_deeply(indexed('software_version', 'V1.0'), [], 'out of the old');
+    is_deeply(indexed('software_version', 'V2.0'), [$D], 'in the new');
+    is_deeply(indexed('serial_number', 'S1'), [$D], 'and the others');
+    is(redis('EXISTS', "cwmp:device:{$D}:indexed"), 0, 'the note gone');
 }
 
 

@@ -24,6 +24,7 @@ local STATUS_TTL = 86400
 
 -- include: results.lua
 -- include: pending.lua
+-- include: index_fields.lua
 
 local function now_of()
     return redis.call('TIME')[1]
@@ -183,6 +184,15 @@ local function delete(keys, args)
         end
     end
 
+    -- the built-in entries (the summary's), then what :indexed notes
+    local held = index_held(redis.call('HMGET', base, unpack(INDEX_FIELDS)),
+                            1)
+    for name, v in pairs(held) do
+        if v then
+            redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'rem', 'key',
+                       name .. ':' .. v, 'device', device)
+        end
+    end
     local indexed = redis.call('HGETALL', base .. ':indexed')
     for k = 1, #indexed, 2 do
         local name = indexed[k]

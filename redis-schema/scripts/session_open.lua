@@ -402,12 +402,26 @@ for k = 1, pn do
         sync = true
     end
 end
+local held = not same and index_held(prev, 4) or nil
 if INDEXING and sync then
+    local all = booted or not prev[3]
     index_sync(KEYS[14], KEYS[6], ARGV[7], want,
-               (booted or not prev[3])
-               and {tag = redis.call('SMEMBERS', KEYS[9])} or {},
-               booted)
+               all and {tag = redis.call('SMEMBERS', KEYS[9])} or {},
+               all, held)
     redis.call('HSET', KEYS[1], 'indexed_at', now)
+elseif not INDEXING and held then
+    -- the indexes off: what they hold stays noted where the summary moves
+    -- on, and the first Inform indexed again writes every entry
+    local moved = false
+    for name, v in pairs(want) do
+        if held[name] and held[name] ~= v then
+            redis.call('HSETNX', KEYS[14], name, held[name])
+            moved = true
+        end
+    end
+    if moved and prev[3] then
+        redis.call('HDEL', KEYS[1], 'indexed_at')
+    end
 end
 
 -- cwmp_supported_data_model: <root>.DeviceInfo.SupportedDataModel. read

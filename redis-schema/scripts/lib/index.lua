@@ -5,44 +5,53 @@
 -- 0, members the device IDs, in byte order: paged with ZRANGE ... BYLEX),
 -- on the slot of its own hash tag, and so written by nginx from the
 -- outbox ("idx" entries: op add or rem, key "<name>:<value>"), not by the
--- device's script.  The device's :indexed hash remembers what the indexes
--- hold of it (name -> value; "tag:<tag>" -> 1, "supported_data_model:
--- <URN>" -> 1), so that only a change
--- writes: the old entry removed, the new one added.  A boot writes all
--- its entries again (ZADD is idempotent): an index entry lost is repaired
--- by the device's next boot, and one a changed configuration never made
--- by its next Inform.
+-- device's script.  What the built-in indexes hold is the summary's
+-- (index_fields.lua); the device's :indexed hash remembers the rest
+-- (cwmp_index name -> value; "tag:<tag>" -> 1, "supported_data_model:
+-- <URN>" -> 1), so that only a change writes: the old entry removed, the
+-- new one added.  A boot writes all its entries again (ZADD is
+-- idempotent): an index entry lost is repaired by the device's next boot,
+-- and one a changed configuration never made by its next Inform.
 --
--- CONST INDEX_VALUE_MAX 128  C: NGX_HTTP_CWMP_INDEX_VALUE_MAX
--- CONST INDEX_FIELDS {'serial_number', 'oui', 'product_class',
---     'manufacturer', 'software_version', 'hardware_version', 'data_model',
---     'device_summary', 'root_data_model_version'}
+-- include: index_fields.lua
 
 -- want: name -> value (names absent are left as they are); sets: name ->
 -- the device's values of a many-valued index ("tag": its tags,
 -- "supported_data_model": its URNs), each entry "<name>:<value>" -> 1; a
--- name absent leaves its entries alone; all: write every entry again
-local function index_sync(indexed_key, outbox, device, want, sets, all)
+-- name absent leaves its entries alone; all: write every entry again;
+-- held: what the built-in indexes hold (index_held of the summary before
+-- this write), when want has built-in names
+local function index_sync(indexed_key, outbox, device, want, sets, all, held)
     if not INDEXING then
         return
     end
 
-    local have = {}
+    local have, noted = {}, {}
+    for name, v in pairs(held or {}) do
+        have[name] = v or nil
+    end
     local flat = redis.call('HGETALL', indexed_key)
     for k = 1, #flat, 2 do
         have[flat[k]] = flat[k + 1]
+        noted[flat[k]] = true
     end
 
-    local set = {}
+    local set, gone = {}, {}
     for name, v in pairs(want) do
-        if v ~= '' and #v <= INDEX_VALUE_MAX and (all or have[name] ~= v) then
-            if have[name] and have[name] ~= v then
-                redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'rem',
-                           'key', name .. ':' .. have[name],
-                           'device', device)
-            end
+        local builtin = held and held[name] ~= nil
+        local old, ok = have[name], indexable(v)
+        if old and (old ~= v or not ok) then
+            redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'rem',
+                       'key', name .. ':' .. old, 'device', device)
+        end
+        if ok and (all or old ~= v) then
             redis.call('XADD', outbox, '*', 'k', 'idx', 'op', 'add',
                        'key', name .. ':' .. v, 'device', device)
+        end
+        -- a built-in name is noted only while it differs from the summary
+        if noted[name] and (builtin or not ok) then
+            gone[#gone + 1] = name
+        elseif ok and not builtin and old ~= v then
             set[#set + 1] = name
             set[#set + 1] = v
         end
@@ -73,5 +82,8 @@ local function index_sync(indexed_key, outbox, device, want, sets, all)
 
     if #set > 0 then
         redis.call('HSET', indexed_key, unpack(set))
+    end
+    if #gone > 0 then
+        redis.call('HDEL', indexed_key, unpack(gone))
     end
 end
