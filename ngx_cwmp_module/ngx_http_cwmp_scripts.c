@@ -162,10 +162,8 @@ static char  *ngx_http_cwmp_keys_session_step[] = {
 static char  *ngx_http_cwmp_keys_shard_append[] = {
     "results:{}",            /* cwmp:results:{<shard>} */
     "requests:{}",           /* cwmp:requests:{<shard>} */
-    "devices:{}",            /* cwmp:devices:{<shard>} */
     "relayed:{}",            /* cwmp:relayed:{<shard>} */
     "events:{}",             /* cwmp:events:{<shard>} */
-    "online:{}",             /* cwmp:online:{<shard>} */
     NULL
 };
 
@@ -2684,7 +2682,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "local age = tonumber(ARGV[2]) or 0\n"
         "local trim = age > 0 and {'MINID', '~', tostring((now - age) * 1000)}\n"
         "                     or {'MAXLEN', '~', '62500'}\n"
-        "local stream = {results = KEYS[1], requests = KEYS[2], events = KEYS[5]}\n"
+        "local stream = {results = KEYS[1], requests = KEYS[2], events = KEYS[4]}\n"
         "local i = 4\n"
         "local new = 0\n"
         "local entries, ids = {}, {}\n"
@@ -2696,13 +2694,11 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "    end\n"
         "    i = i + 3 + 2 * f\n"
         "    entries[#entries + 1] = {id, kind, fields}\n"
-        "    if kind ~= 'index' then\n"
-        "        ids[#ids + 1] = id\n"
-        "    end\n"
+        "    ids[#ids + 1] = id\n"
         "end\n"
         "local seen = {}\n"
         "if #ids > 0 then\n"
-        "    local scores = redis.call('ZMSCORE', KEYS[4], unpack(ids))\n"
+        "    local scores = redis.call('ZMSCORE', KEYS[3], unpack(ids))\n"
         "    local add = {}\n"
         "    for k, id in ipairs(ids) do\n"
         "        if scores[k] then\n"
@@ -2713,32 +2709,17 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "        end\n"
         "    end\n"
         "    if #add > 0 then\n"
-        "        redis.call('ZADD', KEYS[4], unpack(add))\n"
+        "        redis.call('ZADD', KEYS[3], unpack(add))\n"
         "    end\n"
         "end\n"
         "for _, e in ipairs(entries) do\n"
         "    local kind, fields = e[2], e[3]\n"
-        "    if kind == 'index' then\n"
-        "        local by = {}\n"
-        "        for k = 1, #fields, 2 do\n"
-        "            by[fields[k]] = fields[k + 1]\n"
-        "        end\n"
-        "        if by.device and by.op == 'rem' then\n"
-        "            redis.call('ZREM', KEYS[3], by.device)\n"
-        "            redis.call('ZREM', KEYS[6], by.device)\n"
-        "        elseif by.device then\n"
-        "            redis.call('ZADD', KEYS[3], 'GT', by.time or now, by.device)\n"
-        "            if by['until'] then\n"
-        "                redis.call('ZADD', KEYS[6], 'GT', by['until'], by.device)\n"
-        "            end\n"
-        "        end\n"
-        "        new = new + 1\n"
-        "    elseif seen[e[1]] or not stream[kind] then\n"
+        "    if seen[e[1]] or not stream[kind] then\n"
         "    elseif kind == 'events' and fields[1] == 'e' then\n"
         "        for k = 2, #fields, 2 do\n"
         "            local ok, ev = pcall(cjson.decode, fields[k])\n"
         "            if ok and type(ev) == 'table' and #ev > 0 then\n"
-        "                redis.call('XADD', KEYS[5], trim[1], trim[2], trim[3], '*',\n"
+        "                redis.call('XADD', KEYS[4], trim[1], trim[2], trim[3], '*',\n"
         "                           unpack(ev))\n"
         "            end\n"
         "        end\n"
@@ -2749,7 +2730,7 @@ ngx_str_t  ngx_http_cwmp_scripts[] = {
         "        new = new + 1\n"
         "    end\n"
         "end\n"
-        "redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 3600)\n"
+        "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600)\n"
         "return new\n"
     ),
 

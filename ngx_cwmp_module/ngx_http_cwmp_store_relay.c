@@ -10,8 +10,9 @@
  * the script.  Then, before the owner hears back:
  *
  *   shard_append.lua   the device's shard (cwmp:results:{S},
- *                      cwmp:requests:{S}, cwmp:devices:{S}), each entry
- *                      once (its id is remembered for an hour);
+ *                      cwmp:requests:{S}, cwmp:events:{S}), each entry
+ *                      once (its id is remembered for an hour); the
+ *                      index entries as plain ZADD / ZREM (idempotent);
  *   campaign.lua       a campaign's counters and stop rules
  *                      (cwmp:campaign:{<policy>}), each step once;
  *   outbox_done.lua    the entries relayed leave the outbox, and an
@@ -353,7 +354,7 @@ ngx_http_cwmp_store_relay_appends(ngx_http_cwmp_store_ctx_t *ctx)
     owner.log = ctx->log;
     owner.data = NULL;
 
-    /* results, requests, the index: shard_append.lua on the shard */
+    /* results, requests, events: shard_append.lua on the shard */
 
     n = 0;
     nargs = 0;
