@@ -398,6 +398,7 @@ typedef struct {
                                                   answer's entry parked
                                                   (3) */
     ngx_uint_t                       relay_failed;
+    ngx_uint_t                       relay_refused; /* said so once */
     ngx_uint_t                       defer;    /* the command's */
 } ngx_http_cwmp_store_ctx_t;
 

@@ -988,9 +988,22 @@ ngx_http_cwmp_store_relayed(ngx_http_cwmp_redis_op_t *op, ngx_uint_t i,
     ctx = op->data;
 
     if (rr->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
-                      "redis refused the relay of \"%V\": \"%*s\"",
-                      &ctx->device_id, (size_t) rr->len, rr->str);
+        /*
+         * once a call: its other commands meet the same refusal (a full
+         * Redis refuses them all: a line each would flood the log)
+         */
+
+        if (ctx->relay_refused) {
+            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->log, 0,
+                           "cwmp: redis refused the relay of \"%V\" "
+                           "again: \"%*s\"", &ctx->device_id,
+                           (size_t) rr->len, rr->str);
+        } else {
+            ngx_log_error(NGX_LOG_ERR, ctx->log, 0,
+                          "redis refused the relay of \"%V\": \"%*s\"",
+                          &ctx->device_id, (size_t) rr->len, rr->str);
+            ctx->relay_refused = 1;
+        }
 
         if (rr->len >= 8 && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0) {
             ngx_http_cwmp_redis_reset(op, "scripts were flushed");

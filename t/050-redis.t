@@ -185,3 +185,43 @@ is(redis_at($main::Aux, 'EXISTS', 'cwmp:device:{FLUSHED}:session'), 0,
    'the session ended');
 --- no_error_log
 [alert]
+
+
+
+=== TEST 11: Redis full (maxmemory, noeviction): 503 with Retry-After, one line
+--- init
+Cwmp::Test::redis_at($main::Aux, 'FLUSHALL');
+Cwmp::Test::redis_at($main::Aux, 'CONFIG', 'SET', 'maxmemory', '1');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP', '1 BOOT'])
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+--- grep_error_log eval
+qr/\[error\] .*OOM command not allowed/
+--- grep_error_log_out eval
+qr/\A[^\n]*\n\z/
+--- no_error_log
+[alert]
+
+
+
+=== TEST 12: memory freed: the CPE's retry is stored, indexed, its events once
+--- init
+Cwmp::Test::redis_at($main::Aux, 'CONFIG', 'SET', 'maxmemory', '0');
+--- request eval
+"POST /cwmp\n" . Cwmp::Test::inform(events => ['0 BOOTSTRAP', '1 BOOT'])
+--- error_code: 200
+--- redis_check
+my $D = $Cwmp::Test::Device;
+is(redis_at($main::Aux, 'HGET', "cwmp:device:{$D}", 'serial_number'), 'S1',
+   'stored');
+ok(Cwmp::Test::within(5, sub {
+       @{ redis_at($main::Aux, 'ZRANGE', 'cwmp:index:{serial_number:S1}',
+                   0, -1) || [] } == 1 }), 'indexed');
+my $s = Cwmp::Test::shard($D);
+my @types = map { { @{ $_->[1] } }->{type} }
+            @{ redis_at($main::Aux, 'XRANGE', "cwmp:events:{$s}", '-', '+') };
+is(scalar(grep { $_ eq 'registered' } @types), 1, 'registered once');
+--- no_error_log
+[alert]
