@@ -371,3 +371,69 @@ ngx_http_cwmp_redis_again(ngx_http_cwmp_redis_op_t *op)
     ngx_http_cwmp_redis_finish(op, NGX_ERROR);
     ngx_free(op);
 }
+
+
+/* "host:port" (IPv6 "[::1]:port" or "::1:port"), numeric only */
+
+ngx_int_t
+ngx_http_cwmp_redis_addr_parse(u_char *p, size_t len, ngx_int_t port,
+    ngx_http_cwmp_redis_addr_t *addr, u_char *buf, size_t size)
+{
+    u_char     *colon, *host, *last;
+    size_t      hlen;
+    ngx_int_t   n;
+
+    last = p + len;
+    host = p;
+    hlen = len;
+
+    if (port == 0) {
+        for (colon = last - 1; colon > p && *colon != ':'; colon--) {
+            /* void */
+        }
+
+        if (colon == p || *colon != ':') {
+            return NGX_ERROR;
+        }
+
+        n = ngx_atoi(colon + 1, last - colon - 1);
+        if (n < 1 || n > 65535) {
+            return NGX_ERROR;
+        }
+
+        port = n;
+        hlen = colon - p;
+    }
+
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        host++;
+        hlen -= 2;
+    }
+
+    if (hlen == 0 || hlen + 1 + hlen + NGX_INT_T_LEN + 4 > size) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_inet_addr(host, hlen) == INADDR_NONE
+#if (NGX_HAVE_INET6)
+        && ngx_strlchr(host, host + hlen, ':') == NULL
+#endif
+       )
+    {
+        /* a host name: never resolved at run time */
+        return NGX_ERROR;
+    }
+
+    addr->host.data = buf;
+    addr->host.len = hlen;
+    buf = ngx_cpymem(buf, host, hlen);
+    *buf++ = '\0';
+
+    addr->name.data = buf;
+    addr->name.len = ngx_sprintf(buf, "%*s:%i", hlen, host, port) - buf;
+
+    addr->port = port;
+    ngx_str_null(&addr->path);
+
+    return NGX_OK;
+}

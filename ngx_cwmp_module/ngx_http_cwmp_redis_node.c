@@ -43,6 +43,8 @@ static void ngx_http_cwmp_redis_on_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_cwmp_redis_handshake(
     ngx_http_cwmp_redis_node_t *node);
+static void ngx_http_cwmp_redis_memory_policy(
+    ngx_http_cwmp_redis_node_t *node, redisReply *r);
 static ngx_int_t ngx_http_cwmp_redis_handshake_reply(
     ngx_http_cwmp_redis_op_t *op, ngx_uint_t i, void *reply);
 static void ngx_http_cwmp_redis_handshake_done(ngx_http_cwmp_redis_op_t *op,
@@ -885,8 +887,9 @@ ngx_http_cwmp_redis_on_connect(const redisAsyncContext *cac, int status)
 
 /*
  * AUTH; on a data node SELECT (not in a cluster), ROLE (a master named by
- * the Sentinels must still be one) and SCRIPT LOAD of each script; then a
- * PING so that the handshake is never empty
+ * the Sentinels must still be one), SCRIPT LOAD of each script and INFO
+ * memory (a policy that evicts is said); then a PING so that the
+ * handshake is never empty
  */
 
 static ngx_int_t
@@ -894,6 +897,7 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
 {
     u_char                       db[NGX_INT_T_LEN];
     ngx_str_t                    auth[3], select[2], role[1], ping[1], *load;
+    ngx_str_t                    info[2];
     ngx_str_t                    function[4];
     ngx_str_t                   *user, *password;
     ngx_uint_t                   n, i, nscripts;
@@ -914,7 +918,7 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
         nscripts = conf->nscripts;
     }
 
-    cmds = ngx_alloc((nscripts + 5) * sizeof(ngx_http_cwmp_redis_cmd_t),
+    cmds = ngx_alloc((nscripts + 6) * sizeof(ngx_http_cwmp_redis_cmd_t),
                      ngx_cycle->log);
     load = ngx_alloc((nscripts * 3 + 1) * sizeof(ngx_str_t), ngx_cycle->log);
 
@@ -984,6 +988,16 @@ ngx_http_cwmp_redis_handshake(ngx_http_cwmp_redis_node_t *node)
         node->functions_at = ++n;   /* its index + 1 */
     }
 
+    node->memory_at = 0;
+
+    if (node->role == NGX_HTTP_CWMP_REDIS_DATA) {
+        ngx_str_set(&info[0], "INFO");
+        ngx_str_set(&info[1], "memory");
+        cmds[n].args = info;
+        cmds[n].nargs = 2;
+        node->memory_at = ++n;      /* its index + 1 */
+    }
+
     ngx_str_set(&ping[0], "PING");
     cmds[n].args = ping;
     cmds[n].nargs = 1;
@@ -1045,6 +1059,11 @@ ngx_http_cwmp_redis_handshake_reply(ngx_http_cwmp_redis_op_t *op,
         return NGX_OK;
     }
 
+    if (node->memory_at && i == node->memory_at - 1) {
+        ngx_http_cwmp_redis_memory_policy(node, r);
+        return NGX_OK;
+    }
+
     if (node->functions_at && i == node->functions_at - 1) {
 
         /*
@@ -1097,6 +1116,49 @@ ngx_http_cwmp_redis_handshake_reply(ngx_http_cwmp_redis_op_t *op,
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * INFO memory's maxmemory_policy: a policy that evicts drops the ACS's
+ * keys (devices, queued tasks, sessions) when Redis is full, without a
+ * word; said once per node.  A refusal (an ACL without INFO) says nothing
+ */
+
+static void
+ngx_http_cwmp_redis_memory_policy(ngx_http_cwmp_redis_node_t *node,
+    redisReply *r)
+{
+    u_char  *p, *last, *v;
+
+    if (r->type != REDIS_REPLY_STRING || node->evicts_said) {
+        return;
+    }
+
+    p = ngx_strnstr((u_char *) r->str, "maxmemory_policy:", r->len);
+    if (p == NULL) {
+        return;
+    }
+
+    v = p + sizeof("maxmemory_policy:") - 1;
+    last = (u_char *) r->str + r->len;
+
+    for (p = v; p < last && *p != '\r' && *p != '\n'; p++) {
+        /* void */
+    }
+
+    if (p - v == 10 && ngx_strncmp(v, "noeviction", 10) == 0) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "redis \"%V\" has maxmemory-policy \"%*s\": when full "
+                  "it evicts keys, and the devices, tasks and sessions in "
+                  "them are lost; set it to noeviction (a full Redis then "
+                  "refuses writes: the ACS answers 503)",
+                  &node->addr.name, (size_t) (p - v), v);
+
+    node->evicts_said = 1;
 }
 
 
@@ -1343,72 +1405,6 @@ ngx_http_cwmp_redis_watchdog(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, ngx_max(node->conf->timeout / 2, 50));
-}
-
-
-/* "host:port" (IPv6 "[::1]:port" or "::1:port"), numeric only */
-
-ngx_int_t
-ngx_http_cwmp_redis_addr_parse(u_char *p, size_t len, ngx_int_t port,
-    ngx_http_cwmp_redis_addr_t *addr, u_char *buf, size_t size)
-{
-    u_char     *colon, *host, *last;
-    size_t      hlen;
-    ngx_int_t   n;
-
-    last = p + len;
-    host = p;
-    hlen = len;
-
-    if (port == 0) {
-        for (colon = last - 1; colon > p && *colon != ':'; colon--) {
-            /* void */
-        }
-
-        if (colon == p || *colon != ':') {
-            return NGX_ERROR;
-        }
-
-        n = ngx_atoi(colon + 1, last - colon - 1);
-        if (n < 1 || n > 65535) {
-            return NGX_ERROR;
-        }
-
-        port = n;
-        hlen = colon - p;
-    }
-
-    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-        host++;
-        hlen -= 2;
-    }
-
-    if (hlen == 0 || hlen + 1 + hlen + NGX_INT_T_LEN + 4 > size) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_inet_addr(host, hlen) == INADDR_NONE
-#if (NGX_HAVE_INET6)
-        && ngx_strlchr(host, host + hlen, ':') == NULL
-#endif
-       )
-    {
-        /* a host name: never resolved at run time */
-        return NGX_ERROR;
-    }
-
-    addr->host.data = buf;
-    addr->host.len = hlen;
-    buf = ngx_cpymem(buf, host, hlen);
-    *buf++ = '\0';
-
-    addr->name.data = buf;
-    addr->name.len = ngx_sprintf(buf, "%*s:%i", hlen, host, port) - buf;
-
-    addr->port = port;
-    ngx_str_null(&addr->path);
-
-    return NGX_OK;
 }
 
 

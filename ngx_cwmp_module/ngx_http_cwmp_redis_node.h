@@ -71,6 +71,9 @@ struct ngx_http_cwmp_redis_node_s {
     ngx_uint_t                    functions_at;    /* FUNCTION LOAD in the
                                                       handshake + 1, or 0 */
     unsigned                      functions_refused:1;
+    unsigned                      evicts_said:1;   /* maxmemory-policy */
+    ngx_uint_t                    memory_at;       /* INFO memory in the
+                                                      handshake + 1, or 0 */
     ngx_uint_t                    role_at;         /* ROLE in the handshake,
                                                       or 0 */
     ngx_msec_t                    probed;          /* unreplicated: the last

@@ -225,3 +225,35 @@ my @types = map { { @{ $_->[1] } }->{type} }
 is(scalar(grep { $_ eq 'registered' } @types), 1, 'registered once');
 --- no_error_log
 [alert]
+
+
+
+=== TEST 13: a Redis that evicts when full: said at connect, with the fix
+--- init
+Cwmp::Test::redis_at($main::Aux, 'CONFIG', 'SET', 'maxmemory-policy',
+                     'allkeys-lru');
+Cwmp::Test::redis_at($main::Aux, 'CLIENT', 'KILL', 'TYPE', 'normal');
+Time::HiRes::sleep(1.5);
+Cwmp::Test::end_sessions($main::Aux);
+--- error_code: 200
+--- error_log eval
+qr/\[warn\] .*redis "127\.0\.0\.1:\d+" has maxmemory-policy "allkeys-lru": when full it evicts keys.*set it to noeviction/
+--- redis_check
+Cwmp::Test::redis_at($main::Aux, 'CONFIG', 'SET', 'maxmemory-policy',
+                     'noeviction');
+--- no_error_log
+[alert]
+
+
+
+=== TEST 14: noeviction (Redis's default) says nothing
+--- init
+Cwmp::Test::redis_at($main::Aux, 'CONFIG', 'SET', 'maxmemory-policy',
+                     'noeviction');
+Cwmp::Test::redis_at($main::Aux, 'CLIENT', 'KILL', 'TYPE', 'normal');
+Time::HiRes::sleep(1.5);
+Cwmp::Test::end_sessions($main::Aux);
+--- error_code: 200
+--- no_error_log
+maxmemory-policy "noeviction"
+[alert]
