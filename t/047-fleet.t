@@ -16,6 +16,10 @@ Cwmp::Test::defaults(config => "location /cwmp { cwmp; }",
 our $D = $Cwmp::Test::Device;
 our $Inform = "POST /cwmp\n" . Cwmp::Test::inform();
 our $Periodic = "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC']);
+# a periodic Inform that reports a new software version
+our $V2 = "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
+    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
+                'xsd:string']]);
 # the CPE's answer to GetRPCMethods
 our $Methods = "POST /cwmp\n" . Cwmp::Test::answer('GetRPCMethodsResponse',
     '<MethodList><string>Inform</string></MethodList>');
@@ -57,10 +61,7 @@ if ($req == 0) {
 --- init
 Cwmp::Test::end_sessions();
 --- pipelined_requests eval
-["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
-    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
-                'xsd:string']]),
- "POST /cwmp\n"]
+[$main::V2, "POST /cwmp\n"]
 --- error_code eval
 [200, 204]
 --- redis_check
@@ -774,10 +775,7 @@ if ($req == 1) {
 --- init
 Cwmp::Test::end_sessions();
 --- pipelined_requests eval
-["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
-    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
-                'xsd:string']]),
- "POST /cwmp\n"]
+[$main::V2, "POST /cwmp\n"]
 --- error_code eval
 [200, 204]
 --- redis_check
@@ -796,10 +794,7 @@ if ($req == 1) {
 --- init
 Cwmp::Test::end_sessions();
 --- pipelined_requests eval
-["POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
-    params => [['InternetGatewayDevice.DeviceInfo.SoftwareVersion', 'V2.0',
-                'xsd:string']]),
- "POST /cwmp\n"]
+[$main::V2, "POST /cwmp\n"]
 --- error_code eval
 [200, 204]
 --- redis_check
