@@ -15,6 +15,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_md5.h>
 
 #include "ngx_http_cwmp_soap.h"
 #include "ngx_http_cwmp_task.h"
@@ -50,6 +51,10 @@ typedef struct {
     time_t                       retire;        /* 0: never */
     ngx_flag_t                   supported_data_model;  /* read it */
     ngx_uint_t                   no_indexes;    /* cwmp_index off */
+    ngx_md5_t                    digest_base;   /* the Inform digest's
+                                                   start: the indexes
+                                                   configured, once */
+    ngx_uint_t                   digest_ready;
 } ngx_http_cwmp_store_fleet_t;
 
 

@@ -365,10 +365,11 @@ ngx_http_cwmp_store_arg_fleet(ngx_http_cwmp_store_cmd_t *c)
 
 /*
  * The Inform's digest (session_open.lua's ARGV[11]): 16 hex digits of the
- * MD5 of what the summary keeps of it from one Inform to the next, of its
- * parameters with their types, a NUL after each (XML text has none), and
- * of the value indexes configured: a new cwmp_index (or cwmp_index off
- * undone) has every device's next Inform stored whole, and indexed
+ * MD5 of the value indexes configured (a new cwmp_index, or cwmp_index off
+ * undone, has every device's next Inform stored whole, and indexed), then
+ * of what the summary keeps of the Inform from one to the next and of its
+ * parameters with their types, a NUL after each (XML text has none).  The
+ * configuration's part is hashed once, and its state copied per Inform
  */
 
 ngx_int_t
@@ -386,7 +387,27 @@ ngx_http_cwmp_store_digest(ngx_http_cwmp_store_t *st, ngx_pool_t *pool,
 
     msg = inform->msg;
 
-    ngx_md5_init(&md5);
+    if (!st->fleet.digest_ready) {
+        ngx_md5_init(&st->fleet.digest_base);
+
+        kv = st->fleet.index.elts;
+
+        for (i = 0; i < st->fleet.index.nelts; i++) {
+            ngx_http_cwmp_store_digest_add(&st->fleet.digest_base,
+                                           &kv[i].key);
+            ngx_http_cwmp_store_digest_add(&st->fleet.digest_base,
+                                           &kv[i].value);
+        }
+
+        if (st->fleet.no_indexes) {
+            ngx_str_set(&off, "cwmp_index off");
+            ngx_http_cwmp_store_digest_add(&st->fleet.digest_base, &off);
+        }
+
+        st->fleet.digest_ready = 1;
+    }
+
+    md5 = st->fleet.digest_base;
 
     ngx_http_cwmp_store_digest_add(&md5, &msg->oui);
     ngx_http_cwmp_store_digest_add(&md5, &msg->product_class);
@@ -406,18 +427,6 @@ ngx_http_cwmp_store_digest(ngx_http_cwmp_store_t *st, ngx_pool_t *pool,
         ngx_http_cwmp_store_digest_add(&md5, &param[i].name);
         ngx_http_cwmp_store_digest_add(&md5, &param[i].value);
         ngx_http_cwmp_store_digest_add(&md5, &param[i].type);
-    }
-
-    kv = st->fleet.index.elts;
-
-    for (i = 0; i < st->fleet.index.nelts; i++) {
-        ngx_http_cwmp_store_digest_add(&md5, &kv[i].key);
-        ngx_http_cwmp_store_digest_add(&md5, &kv[i].value);
-    }
-
-    if (st->fleet.no_indexes) {
-        ngx_str_set(&off, "cwmp_index off");
-        ngx_http_cwmp_store_digest_add(&md5, &off);
     }
 
     ngx_md5_final(hash, &md5);
