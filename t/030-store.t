@@ -15,6 +15,13 @@ our $NewUrl = "POST /cwmp\n" . Cwmp::Test::inform(events => ['2 PERIODIC'],
     params => [['InternetGatewayDevice.ManagementServer.ConnectionRequestURL',
                 'http://192.0.2.9:7547/cr', 'xsd:string']]);
 
+# the device's cached ConnectionRequestURL
+sub main::cached_url {
+    return Cwmp::Test::redis('HGET',
+        'cwmp:device:{00AB12-HG%2D100-S1}:params',
+        'InternetGatewayDevice.ManagementServer.ConnectionRequestURL');
+}
+
 run_tests();
 
 __DATA__
@@ -208,9 +215,7 @@ my $d = redis_hash($k);
 ok(abs($d->{last_inform} - time) < 5, 'last_inform is now');
 is($d->{last_events}, '2 PERIODIC', 'last_events');
 is($d->{manufacturer}, 'as-stored', 'the steady fields not written');
-is(redis('HGET', "$k:params",
-         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
-   'as-stored', 'nor the parameters');
+is(main::cached_url(), 'as-stored', 'nor the parameters');
 like($body, qr/InformResponse/, 'answered');
 
 
@@ -223,9 +228,7 @@ $main::NewUrl
 --- error_code: 200
 --- redis_check
 my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
-is(redis('HGET', "$k:params",
-         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
-   'http://192.0.2.9:7547/cr', 'the new value stored');
+is(main::cached_url(), 'http://192.0.2.9:7547/cr', 'the new value stored');
 is(redis('HGET', $k, 'manufacturer'), 'Acme', 'the fields too');
 
 
@@ -246,9 +249,8 @@ Cwmp::Test::push_tasks('00AB12-HG%2D100-S1', {id => 'g', name => 'getParameterVa
 --- redis_check
 my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
 if ($req == 2) {
-    is(redis('HGET', "$k:params",
-             'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
-       'http://192.0.2.10:7547/cr', 'the answer\'s value cached');
+    is(main::cached_url(), 'http://192.0.2.10:7547/cr',
+       'the answer\'s value cached');
     is(redis('HEXISTS', $k, 'inform_digest'), 0, '... the digest dropped');
 }
 
@@ -262,9 +264,7 @@ $main::NewUrl
 --- error_code: 200
 --- redis_check
 my $k = 'cwmp:device:{00AB12-HG%2D100-S1}';
-is(redis('HGET', "$k:params",
-         'InternetGatewayDevice.ManagementServer.ConnectionRequestURL'),
-   'http://192.0.2.9:7547/cr', 'the Inform\'s value again');
+is(main::cached_url(), 'http://192.0.2.9:7547/cr', 'the Inform\'s value again');
 like(redis('HGET', $k, 'inform_digest'), qr/^[0-9a-f]{16}$/,
      '... its digest stored');
 
